@@ -1,0 +1,3 @@
+"""Lodestar — open-source sales navigation system."""
+
+__version__ = "0.1.0"
