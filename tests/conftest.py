@@ -1,0 +1,47 @@
+"""Shared test setup: the owner / teammate / outsider trio used by every permission test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from lodestar.org.models import Organization, Role, Team, User
+from tests.factories import OrganizationFactory, TeamFactory, UserFactory
+
+
+@dataclass(frozen=True)
+class Cast:
+    """One organization with a team (manager, two reps), an ops user, an admin, and an outsider."""
+
+    org: Organization
+    team: Team
+    manager: User
+    owner: User
+    teammate: User
+    ops: User
+    admin: User
+    other_team_rep: User
+    outsider: User
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    org = OrganizationFactory(name="华东工业设备", slug="east")
+    team = TeamFactory(organization=org, name="华东一组")
+    other_team = TeamFactory(organization=org, name="华南组")
+    manager = UserFactory(organization=org, role=Role.MANAGER, team=team, username="manager")
+    team.manager = manager
+    team.save()
+    other_org = OrganizationFactory(name="别家公司", slug="other")
+    return Cast(
+        org=org,
+        team=team,
+        manager=manager,
+        owner=UserFactory(organization=org, team=team, username="owner"),
+        teammate=UserFactory(organization=org, team=team, username="teammate"),
+        ops=UserFactory(organization=org, role=Role.OPS, username="ops"),
+        admin=UserFactory(organization=org, role=Role.ADMIN, username="admin"),
+        other_team_rep=UserFactory(organization=org, team=other_team, username="southrep"),
+        outsider=UserFactory(organization=other_org, role=Role.ADMIN, username="outsider"),
+    )
