@@ -1,0 +1,52 @@
+# Lodestar — the two commands a fresh machine needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install lint typecheck test-sqlite test-postgres bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/lodestar migrate
+	$(BIN)/lodestar demo
+	$(BIN)/lodestar run
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+test-sqlite: install
+	$(BIN)/python -m pytest --cov=lodestar --cov-report=term:skip-covered --cov-report= \
+		-p no:cacheprovider
+	@$(BIN)/python -m coverage report --format=total | sed 's/^/coverage (SQLite run): /;s/$$/ %/'
+
+test-postgres: install
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -p no:cacheprovider
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b --scale small || exit 1; done
+
+messages: install
+	cd src/lodestar && ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --settings tests.settings \
+		--ignore 'core/*' && ../../$(BIN)/django-admin compilemessages --settings tests.settings
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

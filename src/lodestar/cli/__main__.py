@@ -1,0 +1,3 @@
+from lodestar.cli.main import app
+
+app(prog_name="lodestar")

@@ -1,0 +1,151 @@
+"""The `lodestar` command line: thin commands that hand off to services.
+
+Django is set up lazily inside each command so `lodestar --help` stays fast and works before the
+database exists.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="lodestar",
+    help="Lodestar 销售导航系统 — serve, migrate, load demo data, manage tokens and playbooks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+token_app = typer.Typer(help="Create, list and revoke personal API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lodestar.settings")
+    import django
+
+    django.setup()
+
+
+def fail(message: str) -> None:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def migrate(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every migration.")] = False,
+) -> None:
+    """Create or upgrade the database schema (SQLite under ./var by default, or DATABASE_URL)."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+    console.print("[green]database is up to date[/green]")
+
+
+@app.command()
+def worker(
+    threads: Annotated[
+        int, typer.Option(min=1, max=64, envvar="WORKER_THREADS", help="Worker threads.")
+    ] = 2,
+) -> None:
+    """Run the background worker: notification delivery and periodic sweeps."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("run_huey", workers=threads)
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(envvar="LODESTAR_HOST", help="Address to bind.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(envvar="LODESTAR_PORT", min=1, max=65535)] = 8000,
+    web_workers: Annotated[
+        int, typer.Option(envvar="WEB_CONCURRENCY", min=1, max=64, help="Web server processes.")
+    ] = 2,
+    with_worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Start the background worker too.")
+    ] = True,
+) -> None:
+    """Serve the app with gunicorn and the background worker until Ctrl-C stops both."""
+    from lodestar.cli.serve import serve
+
+    raise typer.Exit(
+        code=serve(host=host, port=port, web_workers=web_workers, with_worker=with_worker)
+    )
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Create an API token; the secret is shown once and only its hash is stored."""
+    setup_django()
+    from lodestar.org.models import User
+    from lodestar.org.services import api_token_create
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        fail(f"no user named '{username}'; check the spelling or create the user first")
+        return
+    token, secret = api_token_create(user=user, name=name)
+    console.print(f"token #{token.pk} for {username} ({name}):")
+    console.print(secret, markup=False, highlight=False)
+    console.print("[dim]Store it now: it cannot be shown again.[/dim]")
+
+
+@token_app.command("list")
+def token_list(username: Annotated[str, typer.Argument(help="Whose tokens.")]) -> None:
+    """List a user's tokens (never their secrets)."""
+    setup_django()
+    from rich.table import Table
+
+    from lodestar.org.models import ApiToken
+
+    table = Table("id", "name", "hint", "created", "last used", "revoked")
+    for token in ApiToken.objects.filter(user__username=username).order_by("id"):
+        table.add_row(
+            str(token.pk),
+            token.name,
+            token.hint + "…",
+            f"{token.created_at:%Y-%m-%d %H:%M}",
+            f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "-",
+            f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "-",
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id from `token list`.")]) -> None:
+    """Revoke a token; requests presenting it are refused from now on."""
+    setup_django()
+    from lodestar.org.models import ApiToken
+    from lodestar.org.services import api_token_revoke
+
+    token = ApiToken.objects.filter(pk=token_id).first()
+    if token is None:
+        fail(f"no token with id {token_id}; `lodestar token list USER` shows the ids")
+        return
+    api_token_revoke(token=token)
+    console.print(f"token #{token_id} revoked")
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command, e.g. `lodestar manage check --deploy`."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["lodestar manage", *ctx.args])
