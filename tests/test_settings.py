@@ -1,0 +1,58 @@
+"""Settings come from the environment; production defaults pass Django's deploy checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_check(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "DJANGO_"))
+    }
+    environment.update(
+        {"LODESTAR_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "lodestar.settings"}
+    )
+    environment.update(overrides)
+    return subprocess.run(
+        [sys.executable, "-m", "lodestar.cli", "manage", "check", "--deploy", "--fail-level", "WARNING"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_it_passes_the_deploy_check_with_debug_off(tmp_path: Path) -> None:
+    result = run_check(tmp_path, DEBUG="false")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_generates_and_keeps_a_secret_key_in_the_var_folder(tmp_path: Path) -> None:
+    run_check(tmp_path, DEBUG="false")
+    first = (tmp_path / "secret_key").read_text()
+    run_check(tmp_path, DEBUG="false")
+    assert len(first) >= 50
+    assert (tmp_path / "secret_key").read_text() == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_it_reads_the_time_zone_and_language_from_the_environment(tmp_path: Path) -> None:
+    code = "from django.conf import settings; print(settings.TIME_ZONE, settings.LANGUAGE_CODE)"
+    environment = {**os.environ, "LODESTAR_VAR_DIR": str(tmp_path), "TIME_ZONE": "Europe/Berlin",
+                   "LANGUAGE_CODE": "en", "DJANGO_SETTINGS_MODULE": "lodestar.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=environment, capture_output=True, text=True, check=True,
+    )
+    assert result.stdout.split() == ["Europe/Berlin", "en"]
+
+
+def test_it_defaults_to_shanghai_time_and_simplified_chinese(settings) -> None:
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.LANGUAGE_CODE == "zh-hans"
