@@ -1,0 +1,57 @@
+"""Versions of an organization's sales process; the YAML text is what is stored."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from lodestar.org.models import Organization
+
+
+class PlaybookStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class PlaybookVersion(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=PlaybookStatus.choices, default=PlaybookStatus.DRAFT
+    )
+    name = models.CharField(_("name"), max_length=200)
+    source_name = models.CharField(_("file name"), max_length=255, default="playbook.yaml")
+    source = models.TextField(_("YAML source"))
+    checksum = models.CharField(max_length=64)
+    note = models.TextField(_("release note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # Human-readable changes against the version published before this one.
+    diff = models.JSONField(_("changes"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("playbook version")
+        verbose_name_plural = _("playbook versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="playbookversion_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(status="published"),
+                name="playbookversion_one_published",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number} ({self.status})"
