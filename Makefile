@@ -45,7 +45,7 @@ bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b --scale small || exit 1; done
 
 messages: install
-	cd src/lodestar && ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --settings tests.settings \
+	cd src/lodestar && PYTHONPATH=$(CURDIR) ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --settings tests.settings \
 		--ignore 'core/*' && ../../$(BIN)/django-admin compilemessages --settings tests.settings
 
 clean:
