@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
-from lodestar.org.models import Organization, Role, Team, User
-from tests.factories import OrganizationFactory, TeamFactory, UserFactory
+if TYPE_CHECKING:  # the core tests run without Django, so models load only inside fixtures
+    from lodestar.org.models import Organization, Team, User
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Cast:
 
 @pytest.fixture
 def cast(db: None) -> Cast:
+    from lodestar.org.models import Role
+    from tests.factories import OrganizationFactory, TeamFactory, UserFactory
+
     org = OrganizationFactory(name="华东工业设备", slug="east")
     team = TeamFactory(organization=org, name="华东一组")
     other_team = TeamFactory(organization=org, name="华南组")
