@@ -110,3 +110,33 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyFunction(timezone.now)
     amount = Decimal("100000.00")
     expected_close_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=30))
+
+
+class DecisionRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = crm.DecisionRole
+
+    organization = factory.SubFactory(OrganizationFactory)
+    key = factory.Sequence(lambda n: f"role-{n}")
+    name_zh = factory.Sequence(lambda n: f"角色{n}")
+    name_en = factory.Sequence(lambda n: f"Role {n}")
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token whose raw secret is kept on the instance as `.secret` (tests only)."""
+
+    class Meta:
+        model = org.ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = "tests"
+    secret = factory.LazyFunction(org.ApiToken.new_secret)
+    digest = factory.LazyAttribute(lambda t: org.ApiToken.digest_of(t.secret))
+    hint = factory.LazyAttribute(lambda t: t.secret[:8])
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: object) -> org.ApiToken:
+        secret = kwargs.pop("secret")
+        token = super()._create(model_class, *args, **kwargs)
+        token.secret = secret
+        return token

@@ -1,0 +1,119 @@
+"""Writes for people and access: API tokens and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lodestar.errors import ValidationFailed
+from lodestar.org.models import ApiToken, AuditEntry, User
+from lodestar.org.selectors import membership_of
+
+__all__ = [
+    "TOKEN_TOUCH_INTERVAL",
+    "api_token_authenticate",
+    "api_token_create",
+    "api_token_revoke",
+    "audit_record",
+]
+
+# `last_used_at` is written at most this often per token, so busy clients cost no write per call.
+TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
+
+
+def audit_record(
+    *,
+    organization_id: int,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: object,
+    data: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEntry:
+    """Append one line to the organization's audit trail."""
+    return AuditEntry.objects.create(
+        organization_id=organization_id,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        at=at or timezone.now(),
+        data=data or {},
+    )
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a personal token for `user`; returns the token and its raw secret.
+
+    The secret is returned exactly once: only its SHA-256 digest is stored.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.on("name", _("Give the token a name."))
+    if len(name) > ApiToken._meta.get_field("name").max_length:  # type: ignore[operator]
+        raise ValidationFailed.on("name", _("The name is too long."))
+    secret = ApiToken.new_secret()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        digest=ApiToken.digest_of(secret),
+        hint=secret[: len(ApiToken.PREFIX) + 4],
+    )
+    membership = membership_of(user=user)
+    if membership is not None:
+        audit_record(
+            organization_id=membership.organization_id,
+            actor=user,
+            action="api_token.create",
+            object_type="api_token",
+            object_id=token.pk,
+            data={"name": name},
+        )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
+    """Revoke `token` from now on; revoking twice keeps the first revocation time."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        membership = membership_of(user=token.user)
+        if membership is not None:
+            audit_record(
+                organization_id=membership.organization_id,
+                actor=actor,
+                action="api_token.revoke",
+                object_type="api_token",
+                object_id=token.pk,
+            )
+    return token
+
+
+def api_token_authenticate(*, raw: str, now: dt.datetime | None = None) -> User | None:
+    """The active user behind a presented secret, or None for unknown or revoked tokens.
+
+    Not a transaction: the `last_used_at` touch is a single conditional UPDATE, so concurrent
+    requests with one token write it once per interval at most.
+    """
+    if not raw or not raw.startswith(ApiToken.PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__membership")
+        .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = now or timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk, last_used_at=token.last_used_at).update(
+            last_used_at=now
+        )
+    return token.user
