@@ -1,0 +1,302 @@
+"""Deal risk patterns (风险模式): backward moves, customer silence, staleness, dwell overrun.
+
+Seed 000: "阶段倒退两次以上;连续72小时无客户互动"; seed 001: "最后一次沟通已超47天且无任何新动作".
+
+Each pattern is a pure check of one deal at ``now`` and gives at most one :class:`RiskFinding`
+with a **stable key** (``deal:<id>:<kind>``; the dwell key also names the stage) so the Django
+layer can keep one alert open per key and resolve it when the finding disappears. All limits
+are inclusive ("≥ 2 times", "≥ 72 h", "≥ 47 days", "≥ k × target").
+
+- ``backward_moves``: stage moves whose destination comes before their origin in the stage order;
+  fires at ``at_least`` (default 2).
+- ``silence``: time since the last *customer* interaction (events with or from the customer —
+  never internal edits), or since the deal opened if there was none; default 72 h.
+- ``stale``: an open deal with no new action of any kind (the last event, task or edit) for
+  ``after`` (default 47 days).
+- ``dwell_overrun``: effective dwell (exempted time subtracted) ≥ ``factor`` × the stage's target
+  (default 2 — where the health score's dwell curve reaches 0).
+
+An exemption active at ``now`` still *records* the kinds in ``RiskConfig.exemption_suppresses``
+(default silence and stale) but marks them ``exempted=True``: no alert, visible to managers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from lodestar.core.scoring.common import (
+    Exemption,
+    Message,
+    RowId,
+    format_span,
+    require_aware,
+)
+from lodestar.core.scoring.errors import InvalidScoringInput
+from lodestar.core.scoring.health import effective_dwell
+
+__all__ = [
+    "RISK_KINDS",
+    "ActivityEvent",
+    "BackwardMovesRule",
+    "DealRiskInput",
+    "DwellOverrunRule",
+    "RiskConfig",
+    "RiskFinding",
+    "RiskKind",
+    "Severity",
+    "SilenceRule",
+    "StageMove",
+    "StaleRule",
+    "deal_risks",
+    "deals_risks",
+    "last_activity",
+    "risk_key",
+]
+
+RiskKind = Literal["backward_moves", "silence", "stale", "dwell_overrun"]
+RISK_KINDS: tuple[RiskKind, ...] = ("backward_moves", "silence", "stale", "dwell_overrun")
+Severity = Literal["info", "warning", "critical"]
+Direction = Literal["from_customer", "to_customer", "with_customer", "internal"]
+
+
+@dataclass(frozen=True, slots=True)
+class BackwardMovesRule:
+    enabled: bool = True
+    at_least: int = 2
+    severity: Severity = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceRule:
+    enabled: bool = True
+    after: timedelta = timedelta(hours=72)
+    severity: Severity = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class StaleRule:
+    enabled: bool = True
+    after: timedelta = timedelta(days=47)
+    severity: Severity = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class DwellOverrunRule:
+    enabled: bool = True
+    factor: float = 2.0
+    severity: Severity = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskConfig:
+    """The playbook's ``risks:`` section as plain values (seed defaults)."""
+
+    backward_moves: BackwardMovesRule = field(default_factory=BackwardMovesRule)
+    silence: SilenceRule = field(default_factory=SilenceRule)
+    stale: StaleRule = field(default_factory=StaleRule)
+    dwell_overrun: DwellOverrunRule = field(default_factory=DwellOverrunRule)
+    exemption_suppresses: frozenset[RiskKind] = frozenset({"silence", "stale"})
+
+    def __post_init__(self) -> None:
+        if self.backward_moves.at_least < 1:
+            raise InvalidScoringInput("backward_moves.at_least must be at least 1")
+        if self.silence.after <= timedelta(0) or self.stale.after <= timedelta(0):
+            raise InvalidScoringInput("silence and stale limits must be longer than zero")
+        if not self.dwell_overrun.factor > 0:
+            raise InvalidScoringInput("dwell_overrun.factor must be above zero")
+
+
+@dataclass(frozen=True, slots=True)
+class StageMove:
+    """One stage change; positions are indexes in the playbook's stage order."""
+
+    at: datetime
+    from_stage: str
+    to_stage: str
+    from_position: int
+    to_position: int
+
+    @property
+    def backward(self) -> bool:
+        return self.to_position < self.from_position
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityEvent:
+    """An event on a deal, for :func:`last_activity`; ``direction`` says who took part."""
+
+    at: datetime
+    type: str
+    direction: Direction = "internal"
+
+
+def last_activity(
+    events: Iterable[ActivityEvent], *, interaction_types: Iterable[str] = ()
+) -> tuple[datetime | None, datetime | None]:
+    """``(last customer interaction, last action of any kind)`` from a deal's events.
+
+    A customer interaction is an event whose direction is not ``internal`` and — when
+    ``interaction_types`` is given (the playbook's ``risks.silence.interaction_events``) — whose
+    type is one of them.
+    """
+    types = frozenset(interaction_types)
+    last_customer: datetime | None = None
+    last_any: datetime | None = None
+    for event in events:
+        require_aware(event.at, "event time")
+        if last_any is None or event.at > last_any:
+            last_any = event.at
+        is_customer = event.direction != "internal" and (not types or event.type in types)
+        if is_customer and (last_customer is None or event.at > last_customer):
+            last_customer = event.at
+    return last_customer, last_any
+
+
+@dataclass(frozen=True, slots=True)
+class DealRiskInput:
+    """What the risk patterns need to know about one deal.
+
+    ``stage_name`` is the display name of the current stage (defaults to its key).
+    """
+
+    deal_id: RowId
+    opened_at: datetime
+    stage: str
+    stage_entered_at: datetime
+    is_open: bool = True
+    target_dwell: timedelta | None = None
+    stage_moves: tuple[StageMove, ...] = ()
+    last_customer_interaction_at: datetime | None = None
+    last_action_at: datetime | None = None
+    exemptions: tuple[Exemption, ...] = ()
+    stage_name: Message | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFinding:
+    """One risk on one deal; ``key`` is stable while the condition lasts (alert de-dup)."""
+
+    key: str
+    kind: RiskKind
+    deal_id: RowId
+    severity: Severity
+    message: Message
+    figures: dict[str, float]
+    exempted: bool = False
+
+
+def risk_key(deal_id: RowId, kind: RiskKind, stage: str | None = None) -> str:
+    """The de-duplication key of a finding: one open alert per deal and kind (and stage)."""
+    return f"deal:{deal_id}:{kind}" + (f":{stage}" if stage is not None else "")
+
+
+def _hours(span: timedelta) -> float:
+    return span.total_seconds() / 3600.0
+
+
+def deal_risks(
+    deal: DealRiskInput, *, now: datetime, config: RiskConfig | None = None
+) -> list[RiskFinding]:
+    """Every risk pattern that holds for open ``deal`` at ``now``, in :data:`RISK_KINDS` order."""
+    config = config or RiskConfig()
+    require_aware(now, "now")
+    require_aware(deal.opened_at, "opened_at")
+    findings: list[RiskFinding] = []
+    if not deal.is_open:  # won and lost deals carry no risk
+        return findings
+    exempt_now = any(e.active_at(now) for e in deal.exemptions)
+
+    def add(
+        kind: RiskKind,
+        severity: Severity,
+        message: Message,
+        figures: dict[str, float],
+        stage: str | None = None,
+    ) -> None:
+        findings.append(
+            RiskFinding(
+                key=risk_key(deal.deal_id, kind, stage),
+                kind=kind,
+                deal_id=deal.deal_id,
+                severity=severity,
+                message=message,
+                figures=figures,
+                exempted=exempt_now and kind in config.exemption_suppresses,
+            )
+        )
+
+    rule_b = config.backward_moves
+    if rule_b.enabled:
+        backward = sum(1 for move in deal.stage_moves if move.backward)
+        if backward >= rule_b.at_least:
+            add(
+                "backward_moves",
+                rule_b.severity,
+                Message(f"阶段倒退 {backward} 次", f"moved backward {backward} times"),
+                {"count": float(backward), "at_least": float(rule_b.at_least)},
+            )
+
+    rule_s = config.silence
+    if rule_s.enabled:
+        since = deal.last_customer_interaction_at or deal.opened_at
+        silent = now - require_aware(since, "last_customer_interaction_at")
+        if silent >= rule_s.after:
+            hours = int(_hours(silent))
+            add(
+                "silence",
+                rule_s.severity,
+                Message(f"已 {hours} 小时无客户互动", f"no customer interaction for {hours} hours"),
+                {"hours": _hours(silent), "limit_hours": _hours(rule_s.after)},
+            )
+
+    rule_t = config.stale
+    if rule_t.enabled:
+        since = deal.last_action_at or deal.opened_at
+        idle = now - require_aware(since, "last_action_at")
+        if idle >= rule_t.after:
+            days = idle.days
+            add(
+                "stale",
+                rule_t.severity,
+                Message(
+                    f"推进中但已 {days} 天无任何新动作",
+                    f"open with no new action for {days} days",
+                ),
+                {"days": idle / timedelta(days=1), "limit_days": rule_t.after / timedelta(days=1)},
+            )
+
+    rule_d = config.dwell_overrun
+    if rule_d.enabled and deal.target_dwell is not None and deal.target_dwell > timedelta(0):
+        dwell = effective_dwell(deal.stage_entered_at, now, deal.exemptions)
+        ratio = dwell / deal.target_dwell
+        if ratio >= rule_d.factor:
+            name = deal.stage_name or Message(deal.stage, deal.stage)
+            spent = format_span(dwell)
+            target = format_span(deal.target_dwell)
+            add(
+                "dwell_overrun",
+                rule_d.severity,
+                Message(
+                    f"在「{name.zh}」阶段停留 {spent.zh},为目标 {target.zh} 的 {ratio:.1f} 倍",
+                    f"in stage {name.en} for {spent.en}, {ratio:.1f}× the {target.en} target",
+                ),
+                {
+                    "dwell_hours": _hours(dwell),
+                    "target_hours": _hours(deal.target_dwell),
+                    "ratio": ratio,
+                    "factor": rule_d.factor,
+                },
+                stage=deal.stage,
+            )
+    return findings
+
+
+def deals_risks(
+    deals: Sequence[DealRiskInput], *, now: datetime, config: RiskConfig | None = None
+) -> list[RiskFinding]:
+    """:func:`deal_risks` over many deals (the periodic sweep)."""
+    config = config or RiskConfig()
+    return [finding for deal in deals for finding in deal_risks(deal, now=now, config=config)]

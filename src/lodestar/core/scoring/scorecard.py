@@ -1,0 +1,286 @@
+"""Communication quality scorecard (动作健康度评分卡), 0–100 per customer communication.
+
+Seed 001: "对每次客户沟通,系统自动检测:是否在24小时内上传纪要(OCR识别文字≥300字)、是否关联
+至少1个产品知识库条目、是否触发下次跟进提醒(日历事件…);连续3次低于75分,自动推送《高频异议
+应答手册》".
+
+Three criteria, each met or not (no partial credit, so every score is explainable):
+
+- ``minutes``: some minutes upload at most ``upload_within`` (24 h) after the communication
+  with at least ``min_chars`` (300) characters of extracted text;
+- ``knowledge_link``: at least ``min_knowledge_links`` (1) knowledge entries linked;
+- ``next_followup``: a calendar event for the next follow-up, starting after the communication.
+
+``score = 100 * Σ weight of met criteria / Σ weights``; default weights 0.4 / 0.3 / 0.3 (as in
+the playbook's ``scorecard.weights``; the minutes are the hardest evidence). A criterion switched
+off (``min_knowledge_links = 0``, ``require_next_followup = False``) drops out and the others are
+renormalised. A score is ``final`` once the upload window has passed; before that a missing
+upload may still come, so :func:`low_score_streaks` only looks at final scores.
+
+**Streak detector.** Over a rep's final scores in time order, a run of ``consecutive_below``
+(3) scores under ``threshold`` (75) fires once, at the score that completes it; further low
+scores in the same run do not fire again; a score at or above the threshold ends the run.
+:func:`advance_streak` is the same rule as one step, so an incremental (one score at a time)
+and a full recompute give identical results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from lodestar.core.scoring.common import (
+    Message,
+    RowId,
+    clamp_score,
+    normalise_weights,
+    require_aware,
+)
+from lodestar.core.scoring.errors import InvalidScoringInput
+
+__all__ = [
+    "CRITERIA",
+    "Communication",
+    "CommunicationScore",
+    "CriterionResult",
+    "MinutesUpload",
+    "ScorecardConfig",
+    "ScorecardWeights",
+    "StreakAlert",
+    "StreakState",
+    "advance_streak",
+    "communication_score",
+    "low_score_streaks",
+]
+
+CRITERIA: tuple[str, str, str] = ("minutes", "knowledge_link", "next_followup")
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardWeights:
+    minutes: float = 0.4
+    knowledge_link: float = 0.3
+    next_followup: float = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardConfig:
+    """The playbook's ``scorecard:`` section as plain values (seed defaults)."""
+
+    weights: ScorecardWeights = field(default_factory=ScorecardWeights)
+    min_chars: int = 300
+    upload_within: timedelta = timedelta(hours=24)
+    min_knowledge_links: int = 1
+    require_next_followup: bool = True
+    threshold: float = 75.0
+    consecutive_below: int = 3
+
+    def __post_init__(self) -> None:
+        self.active_weights()  # fail early on bad weights
+        if self.min_chars < 0 or self.min_knowledge_links < 0:
+            raise InvalidScoringInput("min_chars and min_knowledge_links cannot be negative")
+        if self.upload_within < timedelta(0):
+            raise InvalidScoringInput("upload_within cannot be negative")
+        if not 0 <= self.threshold <= 100:
+            raise InvalidScoringInput(f"threshold must be within 0–100, got {self.threshold}")
+        if self.consecutive_below < 1:
+            raise InvalidScoringInput("consecutive_below must be at least 1")
+
+    def active_weights(self) -> dict[str, float]:
+        """Normalised weights of the criteria that are switched on."""
+        w = self.weights
+        normalise_weights((w.minutes, w.knowledge_link, w.next_followup))  # validates all three
+        raw = {"minutes": w.minutes}
+        if self.min_knowledge_links > 0:
+            raw["knowledge_link"] = w.knowledge_link
+        if self.require_next_followup:
+            raw["next_followup"] = w.next_followup
+        return dict(zip(raw, normalise_weights(list(raw.values())), strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesUpload:
+    """Meeting minutes attached to a communication; ``text_chars`` after text extraction."""
+
+    uploaded_at: datetime
+    text_chars: int
+    attachment_id: RowId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Communication:
+    """One customer communication and the evidence around it."""
+
+    communication_id: RowId
+    occurred_at: datetime
+    minutes: tuple[MinutesUpload, ...] = ()
+    knowledge_links: int = 0
+    next_followup_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    key: str
+    met: bool
+    weight: float
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class CommunicationScore:
+    communication_id: RowId
+    occurred_at: datetime
+    score: float
+    final: bool
+    criteria: tuple[CriterionResult, ...]
+
+    @property
+    def unmet(self) -> tuple[CriterionResult, ...]:
+        return tuple(c for c in self.criteria if not c.met)
+
+
+def _minutes_result(comm: Communication, config: ScorecardConfig, weight: float) -> CriterionResult:
+    deadline = comm.occurred_at + config.upload_within
+    in_time = [m for m in comm.minutes if require_aware(m.uploaded_at, "uploaded_at") <= deadline]
+    best = max((m.text_chars for m in in_time), default=None)
+    hours = int(config.upload_within.total_seconds() // 3600)
+    if best is not None and best >= config.min_chars:
+        message = Message(
+            f"纪要已在 {hours} 小时内上传({best} 字)",
+            f"minutes uploaded within {hours} h ({best} characters)",
+        )
+        return CriterionResult("minutes", True, weight, message)
+    if best is not None:
+        message = Message(
+            f"纪要只有 {best} 字,不足 {config.min_chars} 字",
+            f"minutes have {best} characters, fewer than {config.min_chars}",
+        )
+    elif comm.minutes:
+        message = Message(f"纪要超过 {hours} 小时才上传", f"minutes uploaded later than {hours} h")
+    else:
+        message = Message(f"{hours} 小时内未上传纪要", f"no minutes uploaded within {hours} h")
+    return CriterionResult("minutes", False, weight, message)
+
+
+def communication_score(
+    comm: Communication, *, now: datetime, config: ScorecardConfig | None = None
+) -> CommunicationScore:
+    """Score one communication as of ``now`` (``final`` once the upload window has passed)."""
+    config = config or ScorecardConfig()
+    require_aware(now, "now")
+    require_aware(comm.occurred_at, "occurred_at")
+    weights = config.active_weights()
+    results = [_minutes_result(comm, config, weights["minutes"])]
+    if "knowledge_link" in weights:
+        met = comm.knowledge_links >= config.min_knowledge_links
+        results.append(
+            CriterionResult(
+                "knowledge_link",
+                met,
+                weights["knowledge_link"],
+                Message(
+                    f"已关联 {comm.knowledge_links} 个知识库条目",
+                    f"{comm.knowledge_links} knowledge entries linked",
+                )
+                if met
+                else Message(
+                    f"关联知识库条目不足 {config.min_knowledge_links} 个",
+                    f"fewer than {config.min_knowledge_links} knowledge entries linked",
+                ),
+            )
+        )
+    if "next_followup" in weights:
+        followup = comm.next_followup_at
+        met = (
+            followup is not None and require_aware(followup, "next_followup_at") > comm.occurred_at
+        )
+        results.append(
+            CriterionResult(
+                "next_followup",
+                met,
+                weights["next_followup"],
+                Message("已安排下次跟进", "next follow-up scheduled")
+                if met
+                else Message("未安排下次跟进", "no next follow-up scheduled"),
+            )
+        )
+    score = clamp_score(100.0 * math.fsum(r.weight for r in results if r.met))
+    return CommunicationScore(
+        communication_id=comm.communication_id,
+        occurred_at=comm.occurred_at,
+        score=score,
+        final=now >= comm.occurred_at + config.upload_within,
+        criteria=tuple(results),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StreakState:
+    """Where a rep's low-score run stands: its length and ids, and whether it already fired."""
+
+    run: tuple[RowId, ...] = ()
+    fired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StreakAlert:
+    """The run that fired: its communications (oldest first) and the one that completed it."""
+
+    fired_at: RowId
+    fired_at_time: datetime
+    communication_ids: tuple[RowId, ...]
+    scores: tuple[float, ...]
+
+
+def advance_streak(
+    state: StreakState,
+    communication_id: RowId,
+    score: float,
+    *,
+    threshold: float = 75.0,
+    consecutive_below: int = 3,
+) -> tuple[StreakState, bool]:
+    """One step of the streak rule; returns the new state and whether it fires now."""
+    if score >= threshold:
+        return StreakState(), False
+    run = (*state.run, communication_id)
+    fires = not state.fired and len(run) >= consecutive_below
+    return StreakState(run, state.fired or fires), fires
+
+
+def low_score_streaks(
+    scores: Iterable[CommunicationScore], *, config: ScorecardConfig | None = None
+) -> list[StreakAlert]:
+    """Every time the "N consecutive under threshold" rule fires over a rep's scores.
+
+    Scores are put in time order (ties by id, as text) first, so the input order does not
+    matter; non-final scores are skipped.
+    """
+    config = config or ScorecardConfig()
+    ordered: Sequence[CommunicationScore] = sorted(
+        (s for s in scores if s.final), key=lambda s: (s.occurred_at, str(s.communication_id))
+    )
+    state = StreakState()
+    by_id: dict[RowId, CommunicationScore] = {}
+    alerts: list[StreakAlert] = []
+    for item in ordered:
+        by_id[item.communication_id] = item
+        state, fires = advance_streak(
+            state,
+            item.communication_id,
+            item.score,
+            threshold=config.threshold,
+            consecutive_below=config.consecutive_below,
+        )
+        if fires:
+            alerts.append(
+                StreakAlert(
+                    fired_at=item.communication_id,
+                    fired_at_time=item.occurred_at,
+                    communication_ids=state.run,
+                    scores=tuple(by_id[i].score for i in state.run),
+                )
+            )
+    return alerts
