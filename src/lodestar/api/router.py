@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from django.http import FileResponse, HttpRequest
 from ninja import NinjaAPI
+
+from lodestar.api.auth import default_auth
+from lodestar.api.docs import OfflineSwagger, asset_response
+from lodestar.api.errors import install_error_handlers
+from lodestar.crm.api import router as crm_router
+from lodestar.org.api import router as org_router
 
 api = NinjaAPI(
     title="Lodestar API",
     version="1",
-    description="销售导航系统 Lodestar — everything the pages can do, over REST.",
+    description=(
+        "销售导航系统 Lodestar — everything the pages can do, over REST. "
+        "Authenticate with a personal token (`Authorization: Bearer lsk_…`, "
+        "created with `lodestar token create USER`) or a browser session. "
+        'Every error has the body `{"code", "message", "details": [{"field", "message"}]}`.'
+    ),
     urls_namespace="api",
+    auth=default_auth(),
+    docs=OfflineSwagger(),
 )
+# The parameter names our views give to body and query schemas; error fields drop them.
+install_error_handlers(api, wrappers={"payload", "filters"})
+
+api.add_router("", org_router)
+api.add_router("", crm_router)
+
+
+@api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs_asset")
+def docs_asset(request: HttpRequest, name: str) -> FileResponse:
+    return asset_response(name)

@@ -1,0 +1,260 @@
+"""Input and output schemas of the CRM endpoints: one input schema per write, strict.
+
+Update schemas give every field a default of None without allowing null, so an omitted field is
+left alone (`exclude_unset`) while `"name": null` is refused; fields that may be cleared say
+`| None`. Money is a Decimal and leaves the API as a string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Schema
+from pydantic import field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
+
+from lodestar.api.pagination import PageQuery
+from lodestar.api.schemas import AccountRef, StrictIn, TeamRef, UserRef
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = Annotated[str, Field(max_length=100)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. CNY.")]
+StageKey = Annotated[str, Field(min_length=1, max_length=64)]
+Tier = Literal["key", "standard", "small"]
+Status = Literal["open", "won", "lost"]
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    industry: str
+    tier: str
+    region: str
+    repurchase_rate: Decimal
+    owner: UserRef | None
+    external_ref: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AccountPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[AccountOut]
+
+
+class AccountQuery(PageQuery):
+    q: str = Field("", max_length=100, description="Text in the name, or the external reference.")
+    tier: Tier | None = None
+    industry: str | None = None
+    owner: int | None = Field(None, description="Owner's user id.")
+
+
+class AccountCreateIn(StrictIn):
+    name: Name
+    industry: ShortText = ""
+    tier: Tier = "standard"
+    region: ShortText = ""
+    repurchase_rate: Rate = Decimal("0")
+    owner_id: int | None = Field(None, description="Defaults to you.")
+    external_ref: ShortText = ""
+
+
+class AccountUpdateIn(StrictIn):
+    name: Name = None  # type: ignore[assignment]
+    industry: ShortText = None  # type: ignore[assignment]
+    tier: Tier = None  # type: ignore[assignment]
+    region: ShortText = None  # type: ignore[assignment]
+    repurchase_rate: Rate = None  # type: ignore[assignment]
+    owner_id: int | None = None
+    external_ref: ShortText = None  # type: ignore[assignment]
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+class DecisionRoleRef(Schema):
+    id: int
+    key: str
+    name_zh: str
+    name_en: str
+
+
+class ContactOut(Schema):
+    id: int
+    account: AccountRef
+    name: str
+    title: str
+    decision_role: DecisionRoleRef | None
+    is_decision_maker: bool
+    phone: str
+    email: str
+    chat_ids: dict[str, Any]
+    created_at: dt.datetime
+
+
+class ContactPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[ContactOut]
+
+
+class ContactQuery(PageQuery):
+    account: int | None = Field(None, description="Account id.")
+    q: str = Field("", max_length=100, description="Text in the name or title; phone; e-mail.")
+
+
+ContactName = Annotated[str, Field(min_length=1, max_length=100)]
+Phone = Annotated[str, Field(max_length=32)]
+Email = Annotated[str, Field(max_length=254)]
+
+
+class ContactCreateIn(StrictIn):
+    account_id: int
+    name: ContactName
+    title: ShortText = ""
+    decision_role_id: int | None = None
+    is_decision_maker: bool = False
+    phone: Phone = ""
+    email: Email = ""
+    chat_ids: dict[str, str] = Field(
+        default_factory=dict, description="Chat identities by platform, e.g. {'wecom': 'wang'}."
+    )
+
+
+class ContactUpdateIn(StrictIn):
+    account_id: int = None  # type: ignore[assignment]
+    name: ContactName = None  # type: ignore[assignment]
+    title: ShortText = None  # type: ignore[assignment]
+    decision_role_id: int | None = None
+    is_decision_maker: bool = None  # type: ignore[assignment]
+    phone: Phone = None  # type: ignore[assignment]
+    email: Email = None  # type: ignore[assignment]
+    chat_ids: dict[str, str] = None  # type: ignore[assignment]
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    model_number: str
+    category: str
+    list_price: Decimal | None
+    aliases: list[str]
+
+
+class ProductPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[ProductOut]
+
+
+class ProductQuery(PageQuery):
+    q: str = Field("", max_length=100, description="Text in the name or model number.")
+    category: str | None = None
+
+
+Aliases = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=50)]
+
+
+class ProductCreateIn(StrictIn):
+    name: Name
+    model_number: ShortText = ""
+    category: ShortText = ""
+    list_price: Money | None = None
+    aliases: Aliases = Field(default_factory=list)
+
+
+class ProductUpdateIn(StrictIn):
+    name: Name = None  # type: ignore[assignment]
+    model_number: ShortText = None  # type: ignore[assignment]
+    category: ShortText = None  # type: ignore[assignment]
+    list_price: Money | None = None
+    aliases: Aliases = None  # type: ignore[assignment]
+
+
+# --- deals -------------------------------------------------------------------------------------
+
+
+class OpportunityOut(Schema):
+    id: int
+    name: str
+    account: AccountRef
+    owner: UserRef
+    team: TeamRef | None
+    stage_key: str
+    stage_entered_at: dt.datetime
+    status: str
+    amount: Decimal
+    currency: str
+    expected_close_date: dt.date | None
+    custom_fields: dict[str, Any]
+    external_ref: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class OpportunityPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[OpportunityOut]
+
+
+class OpportunityQuery(PageQuery):
+    status: Status | None = None
+    stage: str | None = Field(None, description="Stage key.")
+    owner: int | None = Field(None, description="Owner's user id.")
+    team: int | None = Field(None, description="Team id.")
+    account: int | None = Field(None, description="Account id.")
+    q: str = Field("", max_length=100, description="Text in the deal or account name.")
+    expected_close_from: dt.date | None = Field(None, description="On or after this date.")
+    expected_close_to: dt.date | None = Field(None, description="On or before this date.")
+
+
+class OpportunityCreateIn(StrictIn):
+    name: Name
+    account_id: int
+    owner_id: int | None = Field(None, description="Defaults to you.")
+    stage_key: StageKey | None = Field(None, description="Defaults to the first stage.")
+    amount: Money = Decimal("0")
+    currency: Currency = "CNY"
+    expected_close_date: dt.date | None = None
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    external_ref: ShortText = ""
+
+
+class OpportunityUpdateIn(StrictIn):
+    name: Name = None  # type: ignore[assignment]
+    account_id: int = None  # type: ignore[assignment]
+    owner_id: int = None  # type: ignore[assignment]
+    status: Status = None  # type: ignore[assignment]
+    amount: Money = None  # type: ignore[assignment]
+    currency: Currency = None  # type: ignore[assignment]
+    expected_close_date: dt.date | None = None
+    custom_fields: dict[str, Any] = None  # type: ignore[assignment]
+    external_ref: ShortText = None  # type: ignore[assignment]
+    # Not part of the documented schema: present only to explain why it is refused.
+    stage_key: SkipJsonSchema[str | None] = None
+
+    @field_validator("stage_key")
+    @classmethod
+    def _stage_moves_elsewhere(cls, value: object) -> object:
+        raise PydanticCustomError(
+            "stage_not_editable",
+            str(_("The stage cannot be edited; move the deal with the stage action.")),
+        )
