@@ -190,3 +190,8 @@ def test_it_refuses_negative_weights() -> None:
 def test_it_refuses_a_naive_now() -> None:
     with pytest.raises(NaiveDatetime):
         rep_health(deals=[], tasks=[], now=NOW.replace(tzinfo=None))
+
+
+def test_an_exemption_is_rechecked_two_weeks_after_it_starts() -> None:
+    exemption = Exemption(days_ago(1), None, "客户临时失联")
+    assert exemption.recheck_at() == days_ago(1) + timedelta(days=14)
