@@ -20,9 +20,7 @@ attachment_kinds:
   - {key: signed_quote, name: {zh: 签字报价单, en: Signed quote}}
   - {key: tech_agreement, name: {zh: 技术协议, en: Technical agreement}}
 event_types:
-  - {key: demo_booked, name: {zh: 预约演示, en: Demo booked}}
-  - {key: demo_held, name: {zh: 演示完成, en: Demo held}}
-  - {key: chat_message, name: {zh: 聊天消息, en: Chat message}}
+  - {key: integration.requested, name: {zh: 客户提出集成需求, en: Integration requested}}
 fields:
   - key: budget_confirmed
     type: boolean
@@ -71,7 +69,7 @@ stages:
         field: signer_role
         in: [cto, purchasing_director, plant_manager]
       - id: confirmed
-        event: {type: chat_message, text_contains: 已确认}
+        event: {type: chat.message, text_contains: 已确认}
   - key: quote
     name: {zh: 报价完成, en: Quote done}
     probability: 0.7
@@ -89,12 +87,12 @@ stages:
     terminal: lost
 triggers:
   - id: demo_prep
-    on: demo_booked
+    on: demo.booked
     task:
       title: {zh: 准备行业案例包 + 设置试用账号, en: Prepare case pack and trial account}
       due: 2h
   - id: proposal
-    on: demo_held
+    on: demo.held
     task:
       title: {zh: 发送定制化方案, en: Send tailored proposal}
       due: 24h

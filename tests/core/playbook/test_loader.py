@@ -44,7 +44,7 @@ def test_it_applies_the_seed_defaults_to_sections_left_out() -> None:
 
 def test_it_raises_one_core_error_listing_every_problem() -> None:
     bad = SEED_PLAYBOOK.replace("field: budget_confirmed", "field: budjet").replace(
-        "on: demo_held", "on: demo_hold"
+        "on: demo.held", "on: demo.hold"
     )
 
     with pytest.raises(PlaybookInvalid) as caught:
@@ -140,12 +140,12 @@ def test_it_reports_a_bad_duration_with_the_accepted_forms() -> None:
 
 
 def test_it_reports_a_trigger_on_an_undeclared_event_type() -> None:
-    bad = SEED_PLAYBOOK.replace("on: demo_held", "on: demo_hold")
+    bad = SEED_PLAYBOOK.replace("on: demo.held", "on: demo.hold")
 
     (error,) = _errors(bad)
 
     assert error.path == "triggers[1].on"
-    assert error.hint == "did you mean 'demo_held'?"
+    assert error.hint == "did you mean 'demo.held'?"
 
 
 def test_it_reports_an_unknown_choice_with_the_closest_one() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from lodestar.core.events.catalogue import CATALOGUE
 from lodestar.core.playbook.errors import Issue, Path, did_you_mean
 from lodestar.core.playbook.model import Playbook
 
@@ -36,13 +37,22 @@ def check_references(playbook: Playbook) -> list[Issue]:
     issues: list[Issue] = []
     stage_keys = [stage.key for stage in playbook.stages]
     open_stages = [stage.key for stage in playbook.stages if stage.terminal is None]
-    event_types = [kind.key for kind in playbook.event_types]
+    event_types = [*CATALOGUE.types, *(kind.key for kind in playbook.event_types)]
     attachment_kinds = [kind.key for kind in playbook.attachment_kinds]
     issues += _duplicates(stage_keys, ("stages",), "stage")
     issues += _duplicates((f.key for f in playbook.fields), ("fields",), "field")
     issues += _duplicates((c.key for c in playbook.contact_roles), ("contact_roles",), "role")
     issues += _duplicates(attachment_kinds, ("attachment_kinds",), "attachment kind")
-    issues += _duplicates(event_types, ("event_types",), "event type")
+    issues += _duplicates((k.key for k in playbook.event_types), ("event_types",), "event type")
+    issues += [
+        Issue(
+            ("event_types", index, "key"),
+            f"event type '{kind.key}' is built in",
+            "remove it from event_types; built-in types need no declaration",
+        )
+        for index, kind in enumerate(playbook.event_types)
+        if kind.key in CATALOGUE
+    ]
     issues += _duplicates((t.id for t in playbook.triggers), ("triggers",), "trigger", "id")
     issues += _duplicates(
         (r.id for r in playbook.required_actions), ("required_actions",), "action set", "id"

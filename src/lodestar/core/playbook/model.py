@@ -45,6 +45,8 @@ __all__ = [
     "Duration",
     "EventCriterion",
     "EventSpec",
+    "EventType",
+    "EventTypeKey",
     "FieldCriterion",
     "FieldDef",
     "FieldType",
@@ -77,6 +79,14 @@ UNKNOWN_KEYS_CONTEXT = "lodestar.unknown_keys"
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)]
 """Stage, field and kind keys: lower-case identifiers (they are also CEL names)."""
+
+EventTypeKey = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", min_length=1, max_length=64
+    ),
+]
+"""Event types: lower-case words joined by '.' or '_' (``chat.message``, ``demo.booked``)."""
 
 
 def _to_duration(value: Any) -> Any:
@@ -170,10 +180,25 @@ class Choice(_Strict):
 
 
 class Kind(_Strict):
-    """An attachment kind or event type that criteria and triggers refer to by key."""
+    """An attachment kind that criteria refer to by key."""
 
     key: Key
     name: Text
+
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"key": data, "name": data}
+        return data
+
+
+class EventType(_Strict):
+    """An event type of this playbook, beyond the built-in catalogue
+    (:data:`lodestar.core.events.catalogue.CATALOGUE`)."""
+
+    key: EventTypeKey
+    name: Text
+    with_customer: bool = True
 
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
@@ -294,7 +319,7 @@ class AttachmentCriterion(_CriterionBase):
 class EventSpec(_Strict):
     """An event of a type happened (optionally recently, optionally saying something)."""
 
-    type: Key
+    type: EventTypeKey
     within: Duration | None = None
     text_contains: str | None = Field(default=None, min_length=1, max_length=200)
     payload: dict[str, Scalar] = Field(default_factory=dict)
@@ -406,7 +431,7 @@ class Trigger(_Strict):
 
     id: Key
     name: Text | None = None
-    on: Key
+    on: EventTypeKey
     stages: tuple[str, ...] = ()
     when: Criterion | None = None
     task: TaskTemplate
@@ -548,7 +573,7 @@ class Playbook(_Strict):
     timezone: str = "Asia/Shanghai"
     contact_roles: tuple[Choice, ...] = ()
     attachment_kinds: tuple[Kind, ...] = ()
-    event_types: tuple[Kind, ...] = ()
+    event_types: tuple[EventType, ...] = ()
     fields: tuple[FieldDef, ...] = ()
     stages: tuple[Stage, ...] = Field(min_length=2)
     triggers: tuple[Trigger, ...] = ()

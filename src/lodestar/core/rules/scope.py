@@ -8,6 +8,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from lodestar.core.events.catalogue import CATALOGUE
 from lodestar.core.playbook.errors import did_you_mean
 from lodestar.core.playbook.model import Choice, Playbook
 from lodestar.core.rules.context import DealContext
@@ -19,6 +20,7 @@ __all__ = [
     "FieldRef",
     "RuleScope",
     "did_you_mean",
+    "event_type_names",
     "render_value",
 ]
 
@@ -82,6 +84,14 @@ BUILTIN_FIELDS: Mapping[str, FieldRef] = {
 }
 
 
+def event_type_names(playbook: Playbook) -> dict[str, Bilingual]:
+    """Every event type a playbook may name: the built-in catalogue plus its own."""
+    names = {key: Bilingual(spec.name_zh, spec.name_en) for key, spec in CATALOGUE.types.items()}
+    for kind in playbook.event_types:
+        names.setdefault(kind.key, Bilingual(kind.name.zh, kind.name.en))
+    return names
+
+
 def _choice_map(choices: Iterable[Choice]) -> dict[str, Bilingual]:
     return {choice.key: Bilingual(choice.name.zh, choice.name.en) for choice in choices}
 
@@ -95,9 +105,7 @@ class RuleScope:
         self.attachment_kinds = {
             kind.key: Bilingual(kind.name.zh, kind.name.en) for kind in playbook.attachment_kinds
         }
-        self.event_types = {
-            kind.key: Bilingual(kind.name.zh, kind.name.en) for kind in playbook.event_types
-        }
+        self.event_types = event_type_names(playbook)
         self.stage_names = {
             stage.key: Bilingual(stage.name.zh, stage.name.en) for stage in playbook.stages
         }
