@@ -1,0 +1,244 @@
+"""Several workers at once, and a worker killed mid-delivery, against real databases and Redis.
+
+- threads with their own database connections racing over the same rows (SQLite and PostgreSQL);
+- two real `run_huey` consumer processes on RedisHuey, every id queued twice (PostgreSQL: the
+  processes must see the test database, which SQLite's in-memory test database cannot offer);
+- a consumer killed with SIGKILL while a receiver holds its request open, then a fresh consumer
+  after the lease: every notification arrives, none is shown twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.db import connection, connections
+
+from lodestar.integrations.delivery import deliver
+from lodestar.integrations.models import Channel, ChannelConfig, Notification, NotificationStatus
+from lodestar.integrations.services import notify
+from tests.conftest import Cast
+from tests.integrations.servers import Received, Reply, WebhookReceiver
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("LODESTAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def make_rows(cast: Cast, url: str, count: int) -> list[int]:
+    """Committed pending rows whose on-commit enqueue is suppressed, so the workers under test
+    (not the test process's immediate-mode Huey) are the ones that deliver them."""
+    ChannelConfig.objects.create(organization=cast.org, kind=Channel.WECOM, webhook_url=url)
+    ids = []
+    for n in range(count):
+        with mock.patch("lodestar.integrations.services.enqueue_delivery"):
+            (row,) = notify(
+                organization=cast.org,
+                recipient=cast.owner,
+                title=f"通知 {n}",
+                cause_key=f"race:{n}",
+                channels=[Channel.WECOM],
+            )
+        ids.append(row.pk)
+    return ids
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def delivered_count(ids: list[int]) -> int:
+    return Notification.objects.filter(pk__in=ids, status=NotificationStatus.DELIVERED).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_threads_never_send_one_notification_twice(
+    cast: Cast, receiver: WebhookReceiver
+) -> None:
+    ids = make_rows(cast, receiver.url, 40)
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            start.wait()
+            for notification_id in ids:
+                deliver(notification_id, worker=name)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    threads = [threading.Thread(target=worker, args=(f"thread-{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    keys = Counter(receiver.keys())
+    assert len(keys) == 40
+    assert set(keys.values()) == {1}
+    assert delivered_count(ids) == 40
+
+
+# --- real worker processes on Redis --------------------------------------------------------
+
+
+def _database_url() -> str:
+    conf = connection.settings_dict
+    user = conf.get("USER") or "postgres"
+    password = f":{conf['PASSWORD']}" if conf.get("PASSWORD") else ""
+    host = conf.get("HOST") or "127.0.0.1"
+    port = conf.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{conf['NAME']}"
+
+
+class Workers:
+    """Starts `run_huey` consumers and enqueuers as real processes on one Redis queue."""
+
+    def __init__(self, tmp_path: Path, lease_seconds: int) -> None:
+        self.queue = f"lodestar-test-{uuid.uuid4().hex[:12]}"
+        self.tmp_path = tmp_path
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.integrations.worker_settings",
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": REDIS_URL,
+            "HUEY_QUEUE": self.queue,
+            "LODESTAR_VAR_DIR": str(tmp_path / "var"),
+            "NOTIFICATION_LEASE_SECONDS": str(lease_seconds),
+        }
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start_consumer(self, threads: int) -> subprocess.Popen[bytes]:
+        log = (self.tmp_path / f"consumer-{len(self.processes)}.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "django", "run_huey", "--workers", str(threads), "-n"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        return process
+
+    def run(self, code: str) -> None:
+        """Run Python in a process configured like the workers (enqueueing goes to Redis)."""
+        script = "import django; django.setup()\n" + code
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script], env=self.env, cwd=ROOT, check=True, timeout=60
+        )
+
+    def enqueue_deliveries(self, ids: list[int], times: int = 1) -> None:
+        self.run(
+            "from lodestar.integrations.tasks import deliver_notification\n"
+            f"for _ in range({times}):\n"
+            f"    for i in {ids!r}:\n"
+            "        deliver_notification(i)\n"
+        )
+
+    def enqueue_sweep(self) -> None:
+        self.run(
+            "from lodestar.integrations.tasks import sweep_notifications\nsweep_notifications()"
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"*{self.queue}*"):
+            client.delete(key)
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Workers]:
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes need a database other processes can see (PostgreSQL)")
+    pool = Workers(tmp_path, lease_seconds=3)
+    yield pool
+    pool.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_on_redis_never_deliver_one_notification_twice(
+    cast: Cast, receiver: WebhookReceiver, workers: Workers
+) -> None:
+    ids = make_rows(cast, receiver.url, 60)
+    workers.start_consumer(threads=4)
+    workers.start_consumer(threads=4)
+    # Every id is queued twice, so both processes (8 threads) compete for every row.
+    workers.enqueue_deliveries(ids, times=2)
+    wait_for(lambda: delivered_count(ids) == 60, 60, "all 60 deliveries")
+    time.sleep(0.5)  # let any late duplicate task run: it must be a no-op
+    keys = Counter(receiver.keys())
+    assert len(keys) == 60
+    assert set(keys.values()) == {1}
+    claimers = set(Notification.objects.filter(pk__in=ids).values_list("claimed_by", flat=True))
+    pids = {name.split(":")[1] for name in claimers}
+    assert len(pids) == 2, "both worker processes should have taken part"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_delivery_loses_and_duplicates_nothing(
+    cast: Cast, receiver: WebhookReceiver, workers: Workers
+) -> None:
+    first_request = threading.Event()
+    release = threading.Event()
+
+    def hang_on_the_first(item: Received) -> Reply:
+        if not first_request.is_set():
+            first_request.set()
+            release.wait(30)  # hold the killed worker's request open
+        return 200, {"errcode": 0, "errmsg": "ok"}, {}
+
+    receiver.reply = hang_on_the_first
+    ids = make_rows(cast, receiver.url, 5)
+    doomed = workers.start_consumer(threads=1)
+    workers.enqueue_deliveries(ids)
+    assert first_request.wait(30), "the worker never reached the receiver"
+    doomed.send_signal(signal.SIGKILL)  # mid-delivery: claimed, sent, never recorded
+    doomed.wait(10)
+    release.set()
+
+    in_flight = Notification.objects.get(status=NotificationStatus.SENDING)
+    assert in_flight.claimed_by.split(":")[1] == str(doomed.pid)
+
+    time.sleep(3.5)  # the killed worker's lease (3 s in worker_settings) runs out
+    workers.start_consumer(threads=2)
+    workers.enqueue_sweep()
+    wait_for(lambda: delivered_count(ids) == 5, 60, "all 5 deliveries after the restart")
+
+    keys = Counter(receiver.keys())
+    assert set(keys) == {f"lodestar-{cast.org.pk}-{i}" for i in ids}  # nothing lost
+    # The in-flight one went out twice on the wire under one key (an idempotent receiver
+    # shows it once); every other one exactly once.
+    assert keys[f"lodestar-{cast.org.pk}-{in_flight.pk}"] == 2
+    assert sum(keys.values()) == 6
+    in_flight.refresh_from_db()
+    assert (in_flight.status, in_flight.attempts) == (NotificationStatus.DELIVERED, 2)
