@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -12,11 +12,11 @@ from lodestar.core.errors import LodestarError
 from lodestar.core.playbook.errors import Issue, LocatedError, PlaybookInvalid, format_path
 from lodestar.core.playbook.model import Criterion, FieldCriterion, Playbook, Stage
 from lodestar.core.rules.cel import CelRuntime
-from lodestar.core.rules.compiled import CompiledCriterion
+from lodestar.core.rules.compiled import CompiledCriterion, Test
 from lodestar.core.rules.context import DealContext
 from lodestar.core.rules.results import GateResult
 from lodestar.core.rules.scope import RuleScope
-from lodestar.core.rules.structured import CriterionCompiler, default_criterion_id
+from lodestar.core.rules.structured import CriterionCompiler, all_tests, default_criterion_id
 
 __all__ = [
     "CompiledGate",
@@ -31,16 +31,20 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class CompiledGate:
-    """The exit criteria of one stage, compiled."""
+    """The exit criteria of one stage, compiled.
+
+    ``passes`` is the fast yes/no (bulk checks, replay); ``evaluate`` gives the checklist.
+    """
 
     stage: str
     criteria: tuple[CompiledCriterion, ...]
+    passes: Test = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "passes", all_tests([c.test for c in self.criteria]))
 
     def evaluate(self, ctx: DealContext) -> GateResult:
         return GateResult(self.stage, tuple(c.evaluate(ctx) for c in self.criteria))
-
-    def passes(self, ctx: DealContext) -> bool:
-        return all(criterion.test(ctx) for criterion in self.criteria)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +106,14 @@ class CompiledPlaybook:
                 else 0.0
             ),
         }
-        for field in self.playbook.fields:
-            value = ctx.deal.fields.get(field.key)
-            numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-            if field.type in ("number", "money") and numeric:
-                data[field.key] = float(value)  # type: ignore[arg-type]
+        for spec in self.playbook.fields:
+            value = ctx.deal.fields.get(spec.key)
+            if (
+                spec.type in ("number", "money")
+                and isinstance(value, int | float | Decimal)
+                and not isinstance(value, bool)
+            ):
+                data[spec.key] = float(value)
         answer = self._runtime.forecast(self._formula, data)
         if isinstance(answer, str) or not math.isfinite(answer):
             return ForecastResult(stage.probability, "stage", error=str(answer))
@@ -125,11 +132,9 @@ class UnknownStage(LodestarError):
 
 def _required_field_criteria(playbook: Playbook, stage: Stage) -> list[Criterion]:
     return [
-        FieldCriterion.model_validate(
-            {"field": field.key, "is_set": True, "id": f"{field.key}_set"}
-        )
-        for field in playbook.fields
-        if stage.key in field.required_to_exit
+        FieldCriterion.model_validate({"field": spec.key, "is_set": True, "id": f"{spec.key}_set"})
+        for spec in playbook.fields
+        if stage.key in spec.required_to_exit
     ]
 
 

@@ -51,7 +51,7 @@ from lodestar.core.rules.wording import join_names, say_duration, say_time
 if TYPE_CHECKING:
     from lodestar.core.rules.cel import CelRuntime
 
-__all__ = ["CriterionCompiler", "default_criterion_id"]
+__all__ = ["CriterionCompiler", "all_tests", "default_criterion_id"]
 
 _NUMERIC_TYPES = frozenset({"number", "money"})
 _CHOICE_TYPES = frozenset({"choice", "contact_role", "multi_choice"})
@@ -190,7 +190,7 @@ class CriterionCompiler:
             shown = render_value(target, ref.type, ref.choices)
         predicate = _predicate(op, ref.type, target)
         met_text, unmet_text = _field_texts(op, ref, subject, shown)
-        return _comparison(cid, subject, ref, predicate, met_text, unmet_text)
+        return _comparison(cid, subject, ref, op, target, predicate, met_text, unmet_text)
 
     def _coerce(self, ref: FieldRef, value: Scalar, path: Path) -> Any:
         """Turn a YAML literal into the type the field's values have, or record an issue."""
@@ -228,6 +228,8 @@ class CriterionCompiler:
             )
         if not isinstance(value, str):
             raise self._issue(path, f"'{value}' is not text", "put the value in quotes")
+        if not value:
+            raise self._issue(path, "an empty text matches nothing", "use is_set: false")
         return value
 
     # -- count of related items ------------------------------------------------------------
@@ -278,6 +280,22 @@ class CriterionCompiler:
             joined = join_names(parts)
             auto = Bilingual(f"{noun.zh}({joined.zh})", f"{noun.en} ({joined.en})")
         subject = _label(criterion, auto)
+        if spec.of == "contacts" and spec.within is None:
+            flags = _contact_flags(where)
+            if flags is not None:
+                # The seed's "decision-makers who attended": a loop without filter calls.
+                compiled = _count_criterion(
+                    cid,
+                    subject,
+                    attrgetter("contacts"),
+                    _all_of(preds),
+                    None,
+                    spec.at_least,
+                    None,
+                    unit,
+                )
+                test = _flag_count_test(flags, spec.at_least)
+                return CompiledCriterion(cid, "count", subject, test, compiled.evaluate)
         match = _all_of(preds)
         source = _item_source(spec.of, bucket)
         stamp = _item_stamp(spec.of)
@@ -556,6 +574,8 @@ def _comparison(
     cid: str,
     subject: Bilingual,
     ref: FieldRef,
+    op: str,
+    target: Any,
     predicate: Callable[[Any], bool],
     met_text: Callable[[Bilingual], Bilingual],
     unmet_text: Callable[[Bilingual], Bilingual],
@@ -566,7 +586,6 @@ def _comparison(
     cache: dict[tuple[type, Any], CriterionResult] = {}
     choices = ref.choices
     field_type = ref.type
-    custom_key = ref.custom_key
 
     def decide(value: Any) -> CriterionResult:
         shown = render_value(value, field_type, choices)
@@ -584,30 +603,7 @@ def _comparison(
             )
         return CriterionResult(cid, subject, ok, met_text(shown) if ok else unmet_text(shown))
 
-    if custom_key is not None:
-        key = custom_key
-
-        def test(ctx: DealContext) -> bool:
-            value = ctx.deal.fields.get(key)
-            if value is None or value == "" or value == () or value == frozenset():
-                return False
-            try:
-                return bool(predicate(value))
-            except TypeError:
-                return False
-
-    else:
-        getter = ref.getter
-
-        def test(ctx: DealContext) -> bool:
-            value = getter(ctx)
-            if value is None or value == "":
-                return False
-            try:
-                return bool(predicate(value))
-            except TypeError:
-                return False
-
+    test = _field_test(op, ref, target)
     get_value = ref.getter
 
     def evaluate(ctx: DealContext) -> CriterionResult:
@@ -626,6 +622,91 @@ def _comparison(
         return hit
 
     return CompiledCriterion(cid, "field", subject, test, evaluate)
+
+
+def _field_test(op: str, ref: FieldRef, target: Any) -> Test:
+    """The met/unmet check of a field comparison, with the comparison written inline.
+
+    It must agree with ``evaluate``: a value that is unset (None, "", empty) is unmet, and a
+    comparison that raises ``TypeError`` is unmet. Operands are never None or "" (the
+    compiler refuses them), so ``==`` and ``in`` need no separate unset check.
+    """
+    multi = ref.type == "multi_choice"
+    if ref.custom_key is not None:
+        key = ref.custom_key
+        if op == "eq":
+
+            def test(ctx: DealContext) -> bool:
+                return bool(ctx.deal.fields.get(key) == target)
+
+        elif op == "in" and not multi:
+
+            def test(ctx: DealContext) -> bool:
+                try:
+                    return ctx.deal.fields.get(key) in target
+                except TypeError:  # an unhashable value
+                    return False
+
+        elif op == "gte":
+
+            def test(ctx: DealContext) -> bool:
+                value = ctx.deal.fields.get(key)
+                try:
+                    return value is not None and bool(value >= target)
+                except TypeError:
+                    return False
+
+        elif op == "gt":
+
+            def test(ctx: DealContext) -> bool:
+                value = ctx.deal.fields.get(key)
+                try:
+                    return value is not None and bool(value > target)
+                except TypeError:
+                    return False
+
+        elif op == "lte":
+
+            def test(ctx: DealContext) -> bool:
+                value = ctx.deal.fields.get(key)
+                try:
+                    return value is not None and bool(value <= target)
+                except TypeError:
+                    return False
+
+        elif op == "lt":
+
+            def test(ctx: DealContext) -> bool:
+                value = ctx.deal.fields.get(key)
+                try:
+                    return value is not None and bool(value < target)
+                except TypeError:
+                    return False
+
+        else:
+            return _generic_test(_custom_reader(key), _predicate(op, ref.type, target))
+        return test
+    return _generic_test(ref.getter, _predicate(op, ref.type, target))
+
+
+def _custom_reader(key: str) -> Callable[[DealContext], Any]:
+    def read(ctx: DealContext) -> Any:
+        return ctx.deal.fields.get(key)
+
+    return read
+
+
+def _generic_test(read: Callable[[DealContext], Any], predicate: Callable[[Any], bool]) -> Test:
+    def test(ctx: DealContext) -> bool:
+        value = read(ctx)
+        if value is None or value == "" or value == () or value == frozenset():
+            return False
+        try:
+            return bool(predicate(value))
+        except TypeError:
+            return False
+
+    return test
 
 
 def _is_set_criterion(
@@ -655,6 +736,55 @@ def _is_set_criterion(
         return CriterionResult(cid, subject, want, text)
 
     return CompiledCriterion(cid, "field", subject, test, evaluate)
+
+
+def _contact_flags(where: Mapping[str, Any]) -> tuple[bool, bool] | None:
+    """``(decision makers only, attendees only)`` when the filter is just those two flags."""
+    if not where or set(where) - {"is_decision_maker", "attended"}:
+        return None
+    if any(value is not True for value in where.values()):
+        return None
+    return "is_decision_maker" in where, "attended" in where
+
+
+def _flag_count_test(flags: tuple[bool, bool], need: int) -> Test:
+    if need <= 0:
+        return _always_met
+    decision_makers, attendees = flags
+    if decision_makers and attendees:
+
+        def test(ctx: DealContext) -> bool:
+            found = 0
+            for contact in ctx.contacts:
+                if contact.is_decision_maker and contact.attended:
+                    found += 1
+                    if found >= need:
+                        return True
+            return False
+
+    elif decision_makers:
+
+        def test(ctx: DealContext) -> bool:
+            found = 0
+            for contact in ctx.contacts:
+                if contact.is_decision_maker:
+                    found += 1
+                    if found >= need:
+                        return True
+            return False
+
+    else:
+
+        def test(ctx: DealContext) -> bool:
+            found = 0
+            for contact in ctx.contacts:
+                if contact.attended:
+                    found += 1
+                    if found >= need:
+                        return True
+            return False
+
+    return test
 
 
 def _attended_any(meetings: frozenset[str], contact: ContactData) -> bool:
@@ -968,27 +1098,52 @@ def _event_criterion(
     return CompiledCriterion(cid, "event", subject, test, evaluate)
 
 
+def all_tests(tests: Sequence[Test]) -> Test:
+    """One check that is met when every one of ``tests`` is (short-circuiting, unrolled)."""
+    if not tests:
+        return _always_met
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+
+        def both(ctx: DealContext) -> bool:
+            return a(ctx) and b(ctx)
+
+        return both
+    if len(tests) == 3:
+        a, b, c = tests
+
+        def three(ctx: DealContext) -> bool:
+            return a(ctx) and b(ctx) and c(ctx)
+
+        return three
+    if len(tests) == 4:
+        a, b, c, d = tests
+
+        def four(ctx: DealContext) -> bool:
+            return a(ctx) and b(ctx) and c(ctx) and d(ctx)
+
+        return four
+    checks = tuple(tests)
+
+    def every(ctx: DealContext) -> bool:
+        for check in checks:  # noqa: SIM110 — hot path: a plain loop beats any()/all() over a generator
+            if not check(ctx):
+                return False
+        return True
+
+    return every
+
+
+def _always_met(ctx: DealContext) -> bool:
+    return True
+
+
 def _all_criterion(
     cid: str, subject: Bilingual, children: tuple[CompiledCriterion, ...]
 ) -> CompiledCriterion:
-    tests = tuple(child.test for child in children)
-    test: Test
-    if len(tests) == 1:
-        test = tests[0]
-    elif len(tests) == 2:
-        first, second = tests
-
-        def test(ctx: DealContext) -> bool:
-            return first(ctx) and second(ctx)
-
-    else:
-
-        def test(ctx: DealContext) -> bool:
-            for check in tests:  # noqa: SIM110 — hot path: a plain loop beats any()/all() over a generator
-                if not check(ctx):
-                    return False
-            return True
-
+    test = all_tests([child.test for child in children])
     evaluators = tuple(child.evaluate for child in children)
     met_text = Bilingual(f"{subject.zh}:全部满足", f"{subject.en}: all met")
 
