@@ -98,6 +98,15 @@ def check_references(playbook: Playbook) -> list[Issue]:
                 )
             )
         issues += _refs(trigger.stages, stage_keys, (*base, "stages"), "stage")
+        for position, closing in enumerate(trigger.task.closes_on):
+            if closing not in event_types:
+                issues.append(
+                    Issue(
+                        (*base, "task", "closes_on", position),
+                        f"unknown event type '{closing}'",
+                        did_you_mean(closing, event_types),
+                    )
+                )
 
     for index, action_set in enumerate(playbook.required_actions):
         for position, action in enumerate(action_set.actions):

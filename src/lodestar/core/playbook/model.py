@@ -420,10 +420,18 @@ class Stage(_Strict):
 
 
 class TaskTemplate(_Strict):
+    """The task a trigger creates: who does it, by when, and which events close it."""
+
     title: Text
     due: Duration
     owner: Literal["deal_owner", "manager", "ops"] = "deal_owner"
     description: Text | None = None
+    #: ``business`` counts only the organization's working hours; ``wall`` counts every hour.
+    clock: Literal["wall", "business"] = "wall"
+    #: The department the task waits on (technical support, legal …); its response time is kept.
+    department: str | None = Field(default=None, max_length=64)
+    #: Event types that complete the task when they happen on the deal (e.g. proposal.sent).
+    closes_on: tuple[str, ...] = ()
 
 
 class Trigger(_Strict):
