@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
@@ -28,7 +29,7 @@ class FieldError:
     """One problem with one input field; `field` is the input's name as the caller sent it."""
 
     field: str
-    message: str
+    message: str | Promise  # translated lazily, rendered in the request's language
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": str(self.message)}

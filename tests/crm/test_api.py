@@ -423,6 +423,6 @@ def test_it_lists_with_a_constant_number_of_queries(
         make_subject(resource, cast)
     api = api_as(cast.manager)
     # token lookup, last-used touch, managed teams, count, page
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         response = api.get(f"/{resource}")
     assert len(response.json()["items"]) == 20
