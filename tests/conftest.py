@@ -92,3 +92,24 @@ def api_as(db: None) -> Callable[[User], ApiClient]:
         return ApiClient(secret)
 
     return make
+
+
+def seed_playbook_source() -> str:
+    """The core tests' seed playbook, with the proposal task closed by `proposal.sent`."""
+    from tests.core.samples import SEED_PLAYBOOK
+
+    return SEED_PLAYBOOK.replace(
+        "      title: {zh: 发送定制化方案, en: Send tailored proposal}\n      due: 24h\n",
+        "      title: {zh: 发送定制化方案, en: Send tailored proposal}\n      due: 24h\n"
+        "      closes_on: [proposal.sent]\n",
+    )
+
+
+@pytest.fixture
+def published(cast: Cast) -> Any:
+    """The seed playbook, published for the cast's organization by its ops user."""
+    from lodestar.playbooks.services import playbook_publish_source
+
+    return playbook_publish_source(
+        user=cast.ops, source=seed_playbook_source(), source_name="seed.yaml"
+    ).version

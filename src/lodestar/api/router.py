@@ -9,7 +9,9 @@ from lodestar.api.auth import default_auth
 from lodestar.api.docs import OfflineSwagger, asset_response
 from lodestar.api.errors import install_error_handlers
 from lodestar.crm.api import router as crm_router
+from lodestar.events.api import router as events_router
 from lodestar.org.api import router as org_router
+from lodestar.playbooks.api import router as playbooks_router
 
 api = NinjaAPI(
     title="Lodestar API",
@@ -29,6 +31,8 @@ install_error_handlers(api, wrappers={"payload", "filters"})
 
 api.add_router("", org_router)
 api.add_router("", crm_router)
+api.add_router("", playbooks_router)
+api.add_router("", events_router)
 
 
 @api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs_asset")

@@ -49,6 +49,14 @@ class Task(models.Model):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         ordering = ["due_at", "id"]
+        constraints = [
+            # A trigger makes its task once per deal, however often its event is delivered.
+            models.UniqueConstraint(
+                fields=["opportunity", "trigger_key"],
+                condition=~models.Q(trigger_key=""),
+                name="task_once_per_trigger_and_deal",
+            )
+        ]
         indexes = [
             models.Index(fields=["organization", "assignee", "status", "due_at"]),
             models.Index(fields=["organization", "status", "due_at"]),

@@ -1,0 +1,74 @@
+"""Writes of tasks: completing them by hand or by the events that satisfy them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lodestar.automation.models import Task, TaskStatus
+from lodestar.errors import Conflict
+from lodestar.org.models import User
+from lodestar.org.services import audit_record
+
+__all__ = ["task_complete", "tasks_close_by_events"]
+
+
+def _mark_done(task: Task, *, at: dt.datetime, by: User | None) -> None:
+    task.status = TaskStatus.DONE
+    task.completed_at = at
+    task.completed_by = by
+    task.save(update_fields=["status", "completed_at", "completed_by"])
+
+
+@transaction.atomic
+def task_complete(*, user: User, task: Task, now: dt.datetime | None = None) -> Task:
+    """Mark a task done. The caller fetched it with `access_task(…, for_write=True)`."""
+    now = now or timezone.now()
+    locked = Task.objects.select_for_update().get(pk=task.pk)
+    if locked.status != TaskStatus.OPEN:
+        raise Conflict(
+            _("The task is already %(status)s.") % {"status": locked.get_status_display()}
+        )
+    _mark_done(locked, at=now, by=user)
+    audit_record(
+        organization_id=locked.organization_id,
+        actor=user,
+        action="task.complete",
+        object_type="task",
+        object_id=locked.pk,
+        data={"on_time": locked.on_time},
+        at=now,
+    )
+    task.refresh_from_db()
+    return task
+
+
+def tasks_close_by_events(
+    *,
+    closers: Iterable[tuple[int, str, dt.datetime, User | None]],
+    closing_triggers: dict[str, set[str]],
+) -> int:
+    """Complete open trigger tasks that an event satisfies (the proposal sent closes its task).
+
+    `closers` are `(deal id, event type, occurred_at, actor)`; `closing_triggers` maps an event
+    type to the trigger ids whose tasks it closes. A task is closed only by an event that
+    happened after the task was created, at the event's time, so late deliveries count right.
+    """
+    closed = 0
+    for deal_id, event_type, occurred_at, actor in sorted(closers, key=lambda c: c[2]):
+        trigger_ids = closing_triggers.get(event_type)
+        if not trigger_ids:
+            continue
+        for task in Task.objects.select_for_update().filter(
+            opportunity_id=deal_id,
+            trigger_key__in=trigger_ids,
+            status=TaskStatus.OPEN,
+            created_at__lte=occurred_at,
+        ):
+            _mark_done(task, at=occurred_at, by=actor)
+            closed += 1
+    return closed

@@ -1,0 +1,172 @@
+"""Playbook triggers: an event that matches a trigger creates a task with an SLA deadline.
+
+Runs inside the ingestion transaction (`lodestar.events.processing`). Late events are judged as
+if they had arrived in order: the deal's stage is taken *as it was when the event happened*, and
+the deadline counts from `occurred_at`, not from arrival.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+
+from lodestar.automation.models import Task, TaskStatus
+from lodestar.automation.services import tasks_close_by_events
+from lodestar.automation.sla import business_calendar_of
+from lodestar.core.engine import Clock, due_at
+from lodestar.core.playbook.model import Trigger
+from lodestar.core.rules import CompiledPlaybook, DealContext
+from lodestar.crm.models import Opportunity, StageTransition
+from lodestar.events.models import Event
+from lodestar.i18n import localized
+from lodestar.integrations.services import notify
+from lodestar.org.models import Membership, Role, User
+from lodestar.playbooks.context import deal_context
+from lodestar.playbooks.selectors import compiled_for_version, published_version
+
+__all__ = ["run_triggers", "stage_at"]
+
+
+def stage_at(deal: Opportunity, moment: dt.datetime, transitions: Sequence[StageTransition]) -> str:
+    """The stage `deal` was in at `moment`, from its transitions (ordered by time)."""
+    stage = transitions[0].from_stage if transitions else deal.stage_key
+    for transition in transitions:
+        if transition.occurred_at > moment:
+            break
+        stage = transition.to_stage
+    return stage
+
+
+def _assignee(trigger: Trigger, deal: Opportunity) -> User:
+    owner_kind = trigger.task.owner
+    if owner_kind == "manager" and deal.team is not None and deal.team.manager is not None:
+        return deal.team.manager
+    if owner_kind == "ops":
+        membership = (
+            Membership.objects.filter(organization_id=deal.organization_id, role=Role.OPS)
+            .select_related("user")
+            .order_by("id")
+            .first()
+        )
+        if membership is not None:
+            return membership.user
+    return deal.owner
+
+
+def run_triggers(*, events: Sequence[Event], now: dt.datetime) -> None:
+    by_org: defaultdict[int, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.opportunity_id is not None:
+            by_org[event.organization_id].append(event)
+    for organization_id, org_events in by_org.items():
+        version = published_version(organization_id=organization_id)
+        if version is not None:
+            _run_for_org(compiled_for_version(version), org_events, now)
+
+
+def _run_for_org(compiled: CompiledPlaybook, events: list[Event], now: dt.datetime) -> None:
+    by_type: defaultdict[str, list[Trigger]] = defaultdict(list)
+    closing: defaultdict[str, set[str]] = defaultdict(set)
+    for trigger in compiled.playbook.triggers:
+        by_type[trigger.on].append(trigger)
+        for event_type in trigger.task.closes_on:
+            closing[event_type].add(trigger.id)
+    _create_matching_tasks(compiled, [e for e in events if e.type in by_type], by_type, now)
+    tasks_close_by_events(
+        closers=[
+            (event.opportunity_id, event.type, event.occurred_at, event.actor)
+            for event in events
+            if event.type in closing and event.opportunity_id is not None
+        ],
+        closing_triggers=closing,
+    )
+
+
+def _create_matching_tasks(
+    compiled: CompiledPlaybook,
+    relevant: list[Event],
+    by_type: dict[str, list[Trigger]],
+    now: dt.datetime,
+) -> None:
+    if not relevant:
+        return
+    deal_ids = {event.opportunity_id for event in relevant}
+    deals = Opportunity.objects.select_related(
+        "account", "owner", "team__manager", "organization"
+    ).in_bulk(deal_ids)
+    transitions: defaultdict[int, list[StageTransition]] = defaultdict(list)
+    for transition in StageTransition.objects.filter(opportunity_id__in=deal_ids).order_by(
+        "occurred_at", "id"
+    ):
+        transitions[transition.opportunity_id].append(transition)
+    existing = set(
+        Task.objects.filter(opportunity_id__in=deal_ids)
+        .exclude(trigger_key="")
+        .values_list("opportunity_id", "trigger_key")
+    )
+    contexts: dict[int, DealContext] = {}
+    calendar = None
+    for event in sorted(relevant, key=lambda e: (e.occurred_at, e.pk)):
+        deal = deals[event.opportunity_id]  # type: ignore[index]
+        for trigger in by_type[event.type]:
+            if (deal.pk, trigger.id) in existing:
+                continue
+            stage = stage_at(deal, event.occurred_at, transitions[deal.pk])
+            if trigger.stages and stage not in trigger.stages:
+                continue
+            condition = compiled.triggers.get(trigger.id)
+            if condition is not None:
+                if deal.pk not in contexts:
+                    contexts[deal.pk] = deal_context(
+                        opportunity=deal, now=now, playbook=compiled.playbook
+                    )
+                if not condition.test(contexts[deal.pk]):
+                    continue
+            if calendar is None:
+                calendar = business_calendar_of(deal.organization)
+            due = due_at(
+                event.occurred_at, trigger.task.due, calendar, clock=Clock(trigger.task.clock)
+            )
+            task = _create_task(deal, trigger, event, due)
+            existing.add((deal.pk, trigger.id))
+            if task is not None:
+                _announce(task, deal)
+
+
+def _create_task(
+    deal: Opportunity, trigger: Trigger, event: Event, due: dt.datetime
+) -> Task | None:
+    template = trigger.task
+    task = Task(
+        organization_id=deal.organization_id,
+        opportunity=deal,
+        assignee=_assignee(trigger, deal),
+        title=localized(template.title)[:200],
+        description=localized(template.description) if template.description else "",
+        department=template.department or "",
+        trigger_key=trigger.id,
+        created_at=event.occurred_at,
+        due_at=due,
+        status=TaskStatus.OPEN,
+    )
+    try:
+        # The unique (deal, trigger) constraint settles a race between two deliveries.
+        with transaction.atomic():
+            task.save()
+    except IntegrityError:
+        return None
+    return task
+
+
+def _announce(task: Task, deal: Opportunity) -> None:
+    notify(
+        organization=deal.organization,
+        recipient=task.assignee,
+        title=task.title,
+        body=f"{deal.name} · {task.due_at.astimezone(deal.organization.tz):%Y-%m-%d %H:%M}",
+        link=f"/deals/{deal.pk}/",
+        cause_key=f"task:{task.pk}:created",
+    )

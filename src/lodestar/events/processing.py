@@ -1,0 +1,29 @@
+"""What happens after events are appended, in the same transaction (ARCHITECTURE: main road).
+
+Each step takes the newly recorded events and the time of recording. Steps run in order: gate
+evidence first, then triggers (which may close tasks the same events satisfy), then risk checks.
+Steps are listed here, explicitly, rather than wired through signals, so the order is visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from lodestar.events.models import Event
+
+Step = Callable[..., None]
+
+
+def _steps() -> tuple[Step, ...]:
+    # Imported lazily: the apps that own the steps import the events app themselves.
+    from lodestar.automation.triggers import run_triggers
+
+    return (run_triggers,)
+
+
+def process_recorded_events(*, events: Sequence[Event], now: dt.datetime) -> None:
+    if not events:
+        return
+    for step in _steps():
+        step(events=events, now=now)

@@ -1,0 +1,298 @@
+"""Event ingestion: the one door through which every fact enters the log.
+
+Pages, the API, chat callbacks, ERP webhooks and CSV imports all call `events_ingest`. Each item
+is judged on its own — accepted, duplicate (same `(source, external_id)` already logged) or
+rejected with the reason — so one bad item never rejects or half-writes the good ones. Accepted
+events are appended and processed (gates, triggers, risks) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from lodestar.core.events import CATALOGUE, EventCatalogue
+from lodestar.crm.models import Contact, Opportunity
+from lodestar.crm.selectors import account_scope, opportunity_scope
+from lodestar.errors import FieldError, PermissionDenied, ValidationFailed
+from lodestar.events.models import Event
+from lodestar.events.processing import process_recorded_events
+from lodestar.org.models import User
+from lodestar.org.selectors import Actor, actor_of
+
+__all__ = [
+    "MAX_BATCH",
+    "EventIn",
+    "IngestItem",
+    "IngestReport",
+    "events_ingest",
+    "pydantic_details",
+]
+
+MAX_BATCH = 1000
+
+
+class EventIn(BaseModel):
+    """One event as delivered by any entry point."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: str = Field(min_length=1, max_length=64)
+    source: str = Field(default="api", min_length=1, max_length=64)
+    external_id: str = Field(min_length=1, max_length=200)
+    occurred_at: AwareDatetime
+    opportunity_id: int | None = None
+    account_id: int | None = None
+    contact_id: int | None = None
+    with_customer: bool | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+Status = Literal["accepted", "duplicate", "rejected"]
+
+
+@dataclass
+class IngestItem:
+    index: int
+    status: Status
+    event_id: int | None = None
+    source: str = ""
+    external_id: str = ""
+    details: list[FieldError] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    items: list[IngestItem]
+
+    def count(self, status: Status) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+    @property
+    def events(self) -> list[int]:
+        return [item.event_id for item in self.items if item.event_id is not None]
+
+
+@dataclass
+class _Candidate:
+    index: int
+    data: EventIn
+    with_customer: bool
+    opportunity: Opportunity | None = None
+    account_id: int | None = None
+
+
+def pydantic_details(exc: ValidationError) -> list[FieldError]:
+    return [
+        FieldError(
+            field=".".join(str(part) for part in error["loc"]) or "item", message=error["msg"]
+        )
+        for error in exc.errors()
+    ]
+
+
+def events_ingest(
+    *,
+    user: User,
+    items: Sequence[Mapping[str, Any]],
+    now: dt.datetime | None = None,
+    catalogue: EventCatalogue = CATALOGUE,
+) -> IngestReport:
+    """Validate, de-duplicate, append and process a batch of events delivered by `user`.
+
+    The user's role scope applies: a rep may log events only on their own deals and accounts.
+    """
+    actor = actor_of(user=user)
+    if actor is None:
+        raise PermissionDenied(_("Only members of an organization can record events."))
+    if not actor.works_deals:
+        raise PermissionDenied(_("Your role may read activity but not record it."))
+    if len(items) > MAX_BATCH:
+        raise ValidationFailed.on(
+            "events",
+            _("A batch holds at most %(max)d events; split it into smaller batches.")
+            % {"max": MAX_BATCH},
+        )
+    now = now or timezone.now()
+    report = IngestReport(items=[IngestItem(index=i, status="accepted") for i in range(len(items))])
+    candidates = _validate(items, report, catalogue)
+    _resolve_references(actor, candidates, report)
+    candidates = [c for c in candidates if report.items[c.index].status == "accepted"]
+    _mark_duplicates(actor, candidates, report)
+    candidates = [c for c in candidates if report.items[c.index].status == "accepted"]
+    with transaction.atomic():
+        recorded = _append(actor, user, candidates, report, now)
+        process_recorded_events(events=recorded, now=now)
+    return report
+
+
+def _validate(
+    items: Sequence[Mapping[str, Any]], report: IngestReport, catalogue: EventCatalogue
+) -> list[_Candidate]:
+    candidates = []
+    for index, raw in enumerate(items):
+        entry = report.items[index]
+        if not isinstance(raw, Mapping):
+            entry.status = "rejected"
+            entry.details = [FieldError("item", str(_("Each event must be a JSON object.")))]
+            continue
+        try:
+            data = EventIn.model_validate(raw)
+        except ValidationError as exc:
+            entry.status = "rejected"
+            entry.details = pydantic_details(exc)
+            continue
+        entry.source, entry.external_id = data.source, data.external_id
+        if data.type not in catalogue:
+            known = ", ".join(sorted(catalogue.types))
+            entry.status = "rejected"
+            entry.details = [
+                FieldError("type", f"unknown event type '{data.type}'; known types: {known}")
+            ]
+            continue
+        spec = catalogue.get(data.type)
+        problems = spec.check_payload(data.payload)
+        if problems:
+            entry.status = "rejected"
+            entry.details = [FieldError(p.path, p.message) for p in problems]
+            continue
+        if data.opportunity_id is None and data.account_id is None:
+            entry.status = "rejected"
+            entry.details = [
+                FieldError(
+                    "opportunity_id",
+                    str(_("Name the deal (opportunity_id) or the account (account_id).")),
+                )
+            ]
+            continue
+        with_customer = spec.with_customer if data.with_customer is None else data.with_customer
+        candidates.append(_Candidate(index, data, with_customer))
+    return candidates
+
+
+def _resolve_references(actor: Actor, candidates: list[_Candidate], report: IngestReport) -> None:
+    """Check every referenced deal, account and contact is one the user may write to."""
+    opportunity_ids = {c.data.opportunity_id for c in candidates if c.data.opportunity_id}
+    account_ids = {c.data.account_id for c in candidates if c.data.account_id}
+    contact_ids = {c.data.contact_id for c in candidates if c.data.contact_id}
+    opportunities = opportunity_scope(actor=actor).in_bulk(opportunity_ids)
+    accounts = set(
+        account_scope(actor=actor).filter(pk__in=account_ids).values_list("pk", flat=True)
+    )
+    contacts = dict(
+        Contact.objects.filter(
+            organization_id=actor.organization_id, pk__in=contact_ids
+        ).values_list("pk", "account_id")
+    )
+    for candidate in candidates:
+        data, problems = candidate.data, []
+        opportunity = opportunities.get(data.opportunity_id) if data.opportunity_id else None
+        if data.opportunity_id and opportunity is None:
+            problems.append(FieldError("opportunity_id", _no_such("deal", data.opportunity_id)))
+        if data.account_id and data.account_id not in accounts:
+            problems.append(FieldError("account_id", _no_such("account", data.account_id)))
+        account_id = data.account_id or (opportunity.account_id if opportunity else None)
+        if opportunity and data.account_id and opportunity.account_id != data.account_id:
+            problems.append(
+                FieldError("account_id", str(_("The deal belongs to another account.")))
+            )
+        if data.contact_id:
+            contact_account = contacts.get(data.contact_id)
+            if contact_account is None:
+                problems.append(FieldError("contact_id", _no_such("contact", data.contact_id)))
+            elif account_id and contact_account != account_id:
+                problems.append(
+                    FieldError("contact_id", str(_("The contact works for another account.")))
+                )
+        if problems:
+            entry = report.items[candidate.index]
+            entry.status, entry.details = "rejected", problems
+        candidate.opportunity, candidate.account_id = opportunity, account_id
+
+
+def _no_such(kind: str, pk: int) -> str:
+    return str(
+        _("No %(kind)s with id %(id)s that you can record activity on.") % {"kind": kind, "id": pk}
+    )
+
+
+def _mark_duplicates(actor: Actor, candidates: list[_Candidate], report: IngestReport) -> None:
+    keys = {(c.data.source, c.data.external_id) for c in candidates}
+    existing: dict[tuple[str, str], int] = {}
+    for source in {key[0] for key in keys}:
+        ids = [external_id for s, external_id in keys if s == source]
+        for start in range(0, len(ids), 500):
+            rows = Event.objects.filter(
+                organization_id=actor.organization_id,
+                source=source,
+                external_id__in=ids[start : start + 500],
+            ).values_list("external_id", "pk")
+            existing.update({(source, external_id): pk for external_id, pk in rows})
+    seen_in_batch: dict[tuple[str, str], int] = {}
+    for candidate in candidates:
+        key = (candidate.data.source, candidate.data.external_id)
+        entry = report.items[candidate.index]
+        if key in existing:
+            entry.status, entry.event_id = "duplicate", existing[key]
+        elif key in seen_in_batch:
+            entry.status = "duplicate"
+            entry.details = [
+                FieldError(
+                    "external_id",
+                    str(_("Same as item %(index)d of this batch.") % {"index": seen_in_batch[key]}),
+                )
+            ]
+        else:
+            seen_in_batch[key] = candidate.index
+
+
+def _append(
+    actor: Actor,
+    user: User,
+    candidates: list[_Candidate],
+    report: IngestReport,
+    now: dt.datetime,
+) -> list[Event]:
+    rows = [
+        Event(
+            organization_id=actor.organization_id,
+            type=c.data.type,
+            source=c.data.source,
+            external_id=c.data.external_id,
+            occurred_at=c.data.occurred_at,
+            recorded_at=now,
+            actor=user,
+            opportunity=c.opportunity,
+            account_id=c.account_id,
+            contact_id=c.data.contact_id,
+            with_customer=c.with_customer,
+            payload=c.data.payload,
+        )
+        for c in candidates
+    ]
+    try:
+        with transaction.atomic():
+            created = Event.objects.bulk_create(rows)
+    except IntegrityError:
+        # A concurrent delivery logged some of these between our check and our insert: fall
+        # back to one savepoint per event so only the raced ones become duplicates.
+        created = []
+        for candidate, row in zip(candidates, rows, strict=True):
+            try:
+                with transaction.atomic():
+                    row.save()
+                created.append(row)
+            except IntegrityError:
+                row.pk = None
+                report.items[candidate.index].status = "duplicate"
+    accepted = [c for c in candidates if report.items[c.index].status == "accepted"]
+    for candidate, row in zip(accepted, created, strict=True):
+        report.items[candidate.index].event_id = row.pk
+    return created

@@ -1,0 +1,79 @@
+"""Reads of playbook versions, and the compiled published playbook every deal is judged by."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from lodestar.core.playbook import load_playbook
+from lodestar.core.rules import CompiledPlaybook, compile_playbook
+from lodestar.errors import NotFound, PermissionDenied
+from lodestar.org.models import User
+from lodestar.org.selectors import actor_of
+from lodestar.playbooks.models import PlaybookStatus, PlaybookVersion
+
+__all__ = [
+    "access_playbook_version",
+    "compiled_for_version",
+    "playbook_version_list",
+    "published_playbook",
+    "published_version",
+]
+
+_CACHE_SIZE = 64
+_compiled: OrderedDict[tuple[int, str], CompiledPlaybook] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def compiled_for_version(version: PlaybookVersion) -> CompiledPlaybook:
+    """The compiled rules of a stored version; compiled once per process and version."""
+    key = (version.pk, version.checksum)
+    with _compiled_lock:
+        cached = _compiled.get(key)
+        if cached is not None:
+            _compiled.move_to_end(key)
+            return cached
+    compiled = compile_playbook(load_playbook(version.source, version.source_name))
+    with _compiled_lock:
+        _compiled[key] = compiled
+        while len(_compiled) > _CACHE_SIZE:
+            _compiled.popitem(last=False)
+    return compiled
+
+
+def published_version(*, organization_id: int) -> PlaybookVersion | None:
+    return PlaybookVersion.objects.filter(
+        organization_id=organization_id, status=PlaybookStatus.PUBLISHED
+    ).first()
+
+
+def published_playbook(*, organization_id: int) -> CompiledPlaybook | None:
+    """The organization's published playbook, compiled; None while it has none."""
+    version = published_version(organization_id=organization_id)
+    return compiled_for_version(version) if version is not None else None
+
+
+def playbook_version_list(*, user: User) -> QuerySet[PlaybookVersion]:
+    """Every member reads the versions (reps need stage names); drafts only ops and admins."""
+    actor = actor_of(user=user)
+    if actor is None:
+        return PlaybookVersion.objects.none()
+    versions = PlaybookVersion.objects.filter(organization_id=actor.organization_id)
+    if not (actor.is_ops or actor.is_admin):
+        versions = versions.exclude(status=PlaybookStatus.DRAFT)
+    return versions.select_related("created_by", "published_by")
+
+
+def access_playbook_version(
+    *, user: User, version_id: int, for_write: bool = False
+) -> PlaybookVersion:
+    version = playbook_version_list(user=user).filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(_("No playbook version %(id)s in your organization.") % {"id": version_id})
+    actor = actor_of(user=user)
+    if for_write and not (actor and (actor.is_ops or actor.is_admin)):
+        raise PermissionDenied(_("Only sales ops and admins change playbooks."))
+    return version

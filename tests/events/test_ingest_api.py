@@ -1,0 +1,202 @@
+"""POST /api/v1/events: per-item verdicts, idempotent re-delivery, the seed trigger cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from lodestar.automation.models import Task, TaskStatus
+from lodestar.events.models import Event
+from lodestar.playbooks.models import PlaybookVersion
+from tests.conftest import ApiClient, Cast
+from tests.factories import ContactFactory, OpportunityFactory
+
+ApiAs = Callable[[Any], ApiClient]
+HOUR = dt.timedelta(hours=1)
+
+
+def event(deal: Any, type_: str, external_id: str, at: dt.datetime, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": type_,
+        "source": "crm",
+        "external_id": external_id,
+        "occurred_at": at.isoformat(),
+        "opportunity_id": deal.pk,
+        **extra,
+    }
+
+
+@pytest.fixture
+def deal(cast: Cast, published: PlaybookVersion) -> Any:
+    return OpportunityFactory(owner=cast.owner, stage_key="demo")
+
+
+def test_it_creates_the_two_hour_preparation_task_when_a_demo_is_booked(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    booked_at = timezone.now().replace(microsecond=0)
+    response = api_as(cast.owner).post("/events", event(deal, "demo.booked", "b1", booked_at))
+
+    assert response.status_code == 200
+    task = Task.objects.get(opportunity=deal)
+    assert task.title == "准备行业案例包 + 设置试用账号"
+    assert task.assignee == cast.owner
+    assert task.due_at == booked_at + 2 * HOUR
+    assert task.trigger_key == "demo_prep"
+
+
+def test_it_creates_the_proposal_task_due_in_24_hours_and_closes_it_when_the_proposal_is_sent(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    api = api_as(cast.owner)
+    held_at = timezone.now().replace(microsecond=0) - 5 * HOUR
+    api.post("/events", event(deal, "demo.held", "h1", held_at))
+    task = Task.objects.get(opportunity=deal, trigger_key="proposal")
+    assert (task.title, task.due_at) == ("发送定制化方案", held_at + 24 * HOUR)
+
+    api.post("/events", event(deal, "proposal.sent", "p1", held_at + 3 * HOUR))
+
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert task.completed_at == held_at + 3 * HOUR
+    assert task.on_time is True
+
+
+def test_it_never_creates_the_same_trigger_task_twice_for_one_deal(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    api = api_as(cast.owner)
+    now = timezone.now()
+    api.post("/events", event(deal, "demo.booked", "b1", now - HOUR))
+    api.post("/events", event(deal, "demo.booked", "b2", now))
+    assert Task.objects.filter(opportunity=deal, trigger_key="demo_prep").count() == 1
+
+
+def test_it_reports_every_item_of_a_repeated_batch_as_duplicate_and_changes_nothing(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    api = api_as(cast.owner)
+    now = timezone.now()
+    batch = {"events": [event(deal, "call", f"c{i}", now - i * HOUR) for i in range(5)]}
+    first = api.post("/events", batch).json()
+    assert first["accepted"] == 5
+    events_before, tasks_before = Event.objects.count(), Task.objects.count()
+
+    again = api.post("/events", batch).json()
+
+    assert (again["accepted"], again["duplicates"], again["rejected"]) == (0, 5, 0)
+    assert [item["status"] for item in again["results"]] == ["duplicate"] * 5
+    assert [item["event_id"] for item in again["results"]] == [
+        item["event_id"] for item in first["results"]
+    ]
+    assert (Event.objects.count(), Task.objects.count()) == (events_before, tasks_before)
+
+
+def test_it_accepts_the_good_items_of_a_batch_and_rejects_the_bad_ones_with_reasons(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    now = timezone.now()
+    batch = {
+        "events": [
+            event(deal, "call", "ok-1", now),
+            event(deal, "demo.boked", "bad-type", now),
+            {**event(deal, "call", "naive", now), "occurred_at": "2026-01-01T10:00:00"},
+            event(deal, "chat.message", "no-text", now, payload={"platform": "wecom"}),
+            event(deal, "call", "ok-1", now),
+            {**event(deal, "call", "other-deal", now), "opportunity_id": 999_999},
+            event(deal, "call", "ok-2", now),
+        ]
+    }
+    body = api_as(cast.owner).post("/events", batch).json()
+
+    assert [item["status"] for item in body["results"]] == [
+        "accepted",
+        "rejected",
+        "rejected",
+        "rejected",
+        "duplicate",
+        "rejected",
+        "accepted",
+    ]
+    reasons = {item["index"]: item["details"][0] for item in body["results"] if item["details"]}
+    assert reasons[1]["field"] == "type" and "demo.booked" in reasons[1]["message"]
+    assert reasons[2]["field"] == "occurred_at"
+    assert reasons[3]["field"] == "payload.text"
+    assert reasons[5]["field"] == "opportunity_id"
+    assert Event.objects.filter(opportunity=deal).count() == 2
+
+
+def test_it_computes_a_late_event_as_if_it_had_arrived_in_order(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    api = api_as(cast.owner)
+    booked_at = timezone.now() - dt.timedelta(days=3)
+    api.post("/events", event(deal, "demo.booked", "late", booked_at))
+    task = Task.objects.get(opportunity=deal)
+    assert task.due_at == booked_at + 2 * HOUR
+    assert task.created_at == booked_at
+
+
+def test_it_marks_calls_as_customer_interaction_and_contact_must_belong_to_the_account(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    stranger = ContactFactory(organization=cast.org)
+    body = (
+        api_as(cast.owner)
+        .post(
+            "/events",
+            {
+                "events": [
+                    event(deal, "call", "c-ok", timezone.now()),
+                    event(deal, "call", "c-bad", timezone.now(), contact_id=stranger.pk),
+                ]
+            },
+        )
+        .json()
+    )
+    assert [i["status"] for i in body["results"]] == ["accepted", "rejected"]
+    assert body["results"][1]["details"][0]["field"] == "contact_id"
+    assert Event.objects.get(external_id="c-ok").with_customer is True
+
+
+def test_it_refuses_a_batch_over_1000_items_with_a_clear_message(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    now = timezone.now()
+    batch = {"events": [event(deal, "call", f"x{i}", now) for i in range(1001)]}
+    response = api_as(cast.owner).post("/events", batch)
+    assert response.status_code == 422
+    assert response.json()["details"][0]["field"].startswith("events")
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"),
+    [
+        ("owner", "accepted"),
+        ("teammate", "rejected"),
+        ("manager", "accepted"),
+        ("admin", "accepted"),
+        ("outsider", "rejected"),
+    ],
+)
+def test_it_records_events_only_on_deals_the_caller_may_work(
+    cast: Cast, deal: Any, api_as: ApiAs, actor: str, status: str
+) -> None:
+    body = (
+        api_as(getattr(cast, actor))
+        .post("/events", event(deal, "call", f"c-{actor}", timezone.now()))
+        .json()
+    )
+    assert body["results"][0]["status"] == status
+
+
+def test_it_refuses_ops_who_read_but_do_not_record_activity(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    response = api_as(cast.ops).post("/events", event(deal, "call", "ops", timezone.now()))
+    assert response.status_code == 403
