@@ -2,13 +2,23 @@
 
 import os
 
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
-os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
-os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
-os.environ.setdefault("HUEY_IMMEDIATE", "true")
+# Applied while the production settings load, then taken back out of the environment so that
+# processes the tests start (the server, workers) see the real defaults.
+_TEST_ENVIRONMENT = {
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+    "HUEY_IMMEDIATE": "true",
+}
+_added = [key for key in _TEST_ENVIRONMENT if key not in os.environ]
+for _key in _added:
+    os.environ[_key] = _TEST_ENVIRONMENT[_key]
 
-from lodestar.settings import *  # noqa: F403
+from lodestar.settings import *  # noqa: E402, F403
+
+for _key in _added:
+    del os.environ[_key]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
