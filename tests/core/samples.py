@@ -38,6 +38,19 @@ fields:
   - key: legal_review_overdue_days
     type: number
     name: {zh: 法务审核超时天数, en: Legal review overdue days}
+  - key: budget_amount
+    type: money
+    name: {zh: 预算金额, en: Budget amount}
+  - key: poc_date
+    type: date
+    name: {zh: POC 日期, en: POC date}
+  - key: competitor
+    type: text
+    name: {zh: 竞争对手, en: Competitor}
+  - key: integrations
+    type: multi_choice
+    name: {zh: 集成需求, en: Integrations}
+    choices: [erp, mes, wecom]
 stages:
   - key: first_contact
     name: {zh: 初步接触, en: First contact}

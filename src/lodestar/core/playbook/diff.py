@@ -351,10 +351,13 @@ def diff_playbooks(old: Playbook, new: Playbook) -> list[Change]:
             parts.append("in " + "/".join(trigger.stages))
         if trigger.when is not None:
             parts.append("when " + describe_criterion(trigger.when))
-        parts.append(f"→ task '{trigger.task.title.zh}' due {format_duration(trigger.task.due)}")
-        parts.append(f"owner {trigger.task.owner}")
-        parts.append("notify " + "/".join(trigger.notify))
-        return ", ".join(parts)
+        task = trigger.task
+        return (
+            ", ".join(parts)
+            + f" → task '{task.title.zh}' due {format_duration(task.due)}, owner {task.owner}"
+            + ", notify "
+            + "/".join(trigger.notify)
+        )
 
     d.keyed(
         "triggers",

@@ -26,6 +26,9 @@ def format_duration(value: timedelta) -> str:
     minutes = int(value.total_seconds() // 60)
     if minutes == 0:
         return "0m"
+    # Hours read better than days up to three days (the seeds say "24 h", "72 h").
+    if minutes % 60 == 0 and (minutes < 4 * 24 * 60 or minutes % (24 * 60)):
+        return f"{minutes // 60}h"
     parts: list[str] = []
     for unit in ("d", "h", "m"):
         size = _UNIT_MINUTES[unit]

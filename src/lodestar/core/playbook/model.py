@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     StringConstraints,
     Tag,
@@ -25,6 +26,8 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from lodestar.core.playbook.durations import DURATION_PATTERN, format_duration, parse_duration
 
@@ -126,10 +129,25 @@ class _Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
+    #: Whether a bare string is accepted for the mapping (JSON Schema says so for editors).
+    string_shorthand: ClassVar[bool] = False
+
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
         """Expand a short form (e.g. a bare string) into the mapping form; identity by default."""
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if cls.string_shorthand:
+            target = handler.resolve_ref_schema(schema)
+            mapping_form = dict(target)
+            target.clear()
+            target["anyOf"] = [{"type": "string", "minLength": 1}, mapping_form]
+        return schema
 
     @classmethod
     def allowed_keys(cls) -> frozenset[str]:
@@ -154,6 +172,8 @@ class _Strict(BaseModel):
 class Text(_Strict):
     """A name or message in Chinese and English; a bare string is used for both."""
 
+    string_shorthand: ClassVar[bool] = True
+
     zh: str = Field(min_length=1, max_length=500)
     en: str = Field(default="", max_length=500)
 
@@ -169,6 +189,8 @@ class Text(_Strict):
 class Choice(_Strict):
     """One option of a choice field or of the contact-role list; a bare string is key and name."""
 
+    string_shorthand: ClassVar[bool] = True
+
     key: str = Field(min_length=1, max_length=64)
     name: Text
 
@@ -181,6 +203,8 @@ class Choice(_Strict):
 
 class Kind(_Strict):
     """An attachment kind that criteria refer to by key."""
+
+    string_shorthand: ClassVar[bool] = True
 
     key: Key
     name: Text
@@ -195,6 +219,8 @@ class Kind(_Strict):
 class EventType(_Strict):
     """An event type of this playbook, beyond the built-in catalogue
     (:data:`lodestar.core.events.catalogue.CATALOGUE`)."""
+
+    string_shorthand: ClassVar[bool] = True
 
     key: EventTypeKey
     name: Text

@@ -19,6 +19,7 @@ from lodestar.core.rules.context import (
     EventData,
     FieldValue,
 )
+from lodestar.core.rules.fields import field_values_from_json
 from lodestar.core.rules.gates import check_advance, evaluate_gate
 from lodestar.core.rules.results import (
     AdvanceDecision,
@@ -51,4 +52,5 @@ __all__ = [
     "compile_criterion",
     "compile_playbook",
     "evaluate_gate",
+    "field_values_from_json",
 ]
