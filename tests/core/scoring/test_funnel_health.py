@@ -39,9 +39,18 @@ def test_it_flags_a_rep_scoring_below_70() -> None:
     assert health.needs_attention
 
 
-def test_it_defaults_to_equal_thirds() -> None:
+def test_it_defaults_to_the_playbook_weights() -> None:
     assert HealthWeights().normalised() == pytest.approx(
-        {"dwell_deviation": 1 / 3, "task_on_time": 1 / 3, "interaction_frequency": 1 / 3}
+        {"dwell_deviation": 0.4, "task_on_time": 0.3, "interaction_frequency": 0.3}
+    )
+
+
+def test_it_has_the_same_default_weights_as_the_playbook() -> None:
+    from lodestar.core.playbook.model import HealthWeights as PlaybookWeights
+
+    playbook = PlaybookWeights()
+    assert HealthWeights() == HealthWeights(
+        playbook.dwell_deviation, playbook.task_on_time, playbook.interaction_frequency
     )
 
 

@@ -35,9 +35,10 @@ interaction parts; exempted time is subtracted from a deal's dwell and exposure 
 inside an exemption are not counted); a task due while its deal was exempted is left out.
 
 **Combining.** ``score = Σ weight_i * part_i / Σ weight_i`` over the parts that have data, so a
-rep with no tasks due is scored on the other two. Default weights are equal thirds: the seed
-lists the three parts side by side and gives no weights (the playbook's ``health.weights``
-override them). Weights need not add up to 1; they are normalised. ``needs_attention`` is
+rep with no tasks due is scored on the other two. Default weights are 0.4 / 0.3 / 0.3 — the
+playbook's ``health.weights`` defaults (dwell deviation leads: it is the part the seed's "卡在哪"
+is about); the seed lists the three parts without weights, and the playbook's values override
+them. Weights need not add up to 1; they are normalised. ``needs_attention`` is
 ``score < threshold`` (default 70, "低于70分"). With no part having data the score is ``None``.
 """
 
@@ -90,9 +91,10 @@ _WEEK = timedelta(days=7)
 class HealthWeights:
     """Relative weights of the three parts (normalised; the playbook's ``health.weights``)."""
 
-    dwell_deviation: float = 1 / 3
-    task_on_time: float = 1 / 3
-    interaction_frequency: float = 1 / 3
+    # The playbook's ``health.weights`` defaults: one rule, one default in both places.
+    dwell_deviation: float = 0.4
+    task_on_time: float = 0.3
+    interaction_frequency: float = 0.3
 
     def normalised(self) -> dict[str, float]:
         values = normalise_weights(
