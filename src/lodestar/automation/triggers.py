@@ -25,6 +25,7 @@ from lodestar.i18n import localized
 from lodestar.integrations.services import notify
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.context import deal_context
+from lodestar.playbooks.models import PlaybookVersion
 from lodestar.playbooks.selectors import compiled_for_version, published_version
 
 __all__ = ["run_triggers", "stage_at"]
@@ -57,17 +58,29 @@ def _assignee(trigger: Trigger, deal: Opportunity) -> User:
 
 
 def run_triggers(*, events: Sequence[Event], now: dt.datetime) -> None:
-    by_org: defaultdict[int, list[Event]] = defaultdict(list)
+    """Create and close trigger tasks for the events, under each deal's own playbook."""
+    deal_ids = {event.opportunity_id for event in events if event.opportunity_id is not None}
+    if not deal_ids:
+        return
+    teams = dict(Opportunity.objects.filter(pk__in=deal_ids).values_list("pk", "team_id"))
+    by_version: defaultdict[int, list[Event]] = defaultdict(list)
+    versions: dict[int, PlaybookVersion] = {}
+    resolved: dict[tuple[int, int | None], PlaybookVersion | None] = {}
     for event in events:
-        if event.opportunity_id is not None:
-            by_org[event.organization_id].append(event)
-    for organization_id, org_events in by_org.items():
-        version = published_version(organization_id=organization_id)
+        if event.opportunity_id is None:
+            continue
+        scope = (event.organization_id, teams[event.opportunity_id])
+        if scope not in resolved:
+            resolved[scope] = published_version(organization_id=scope[0], team_id=scope[1])
+        version = resolved[scope]
         if version is not None:
-            _run_for_org(compiled_for_version(version), org_events, now)
+            versions[version.pk] = version
+            by_version[version.pk].append(event)
+    for version_id, version_events in by_version.items():
+        _run_for_version(compiled_for_version(versions[version_id]), version_events, now)
 
 
-def _run_for_org(compiled: CompiledPlaybook, events: list[Event], now: dt.datetime) -> None:
+def _run_for_version(compiled: CompiledPlaybook, events: list[Event], now: dt.datetime) -> None:
     by_type: defaultdict[str, list[Trigger]] = defaultdict(list)
     closing: defaultdict[str, set[str]] = defaultdict(set)
     for trigger in compiled.playbook.triggers:

@@ -144,6 +144,7 @@ class ChangeOut(Schema):
 class PlaybookVersionOut(Schema):
     id: int
     number: int
+    team_id: int | None = Field(description="The team it is for; null for the organization.")
     status: str
     name: str
     source_name: str
@@ -161,6 +162,9 @@ class PlaybookIn(StrictIn):
     source: str = Field(min_length=1, max_length=1_000_000, description="The playbook YAML text.")
     source_name: str = Field(default="playbook.yaml", min_length=1, max_length=255)
     note: str = Field(default="", max_length=2000)
+    team_id: int | None = Field(
+        default=None, description="Publish for one team; omit for the whole organization."
+    )
 
 
 class LocatedErrorOut(Schema):
@@ -197,7 +201,7 @@ def create_playbook_draft(request: HttpRequest, payload: PlaybookIn) -> Status[A
 )
 def validate_playbook(request: HttpRequest, payload: PlaybookIn) -> ValidationOut:
     """Check a YAML text without storing it (for editors)."""
-    errors = check_playbook(payload.source, payload.source_name)
+    errors = check_playbook(payload.source, payload.source_name)  # team does not matter here
     return ValidationOut(
         valid=not errors,
         errors=[LocatedErrorOut(**error.as_dict()) for error in errors],  # type: ignore[arg-type]

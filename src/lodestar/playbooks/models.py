@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from lodestar.org.models import Organization
+from lodestar.org.models import Organization, Team
 
 
 class PlaybookStatus(models.TextChoices):
@@ -17,7 +17,19 @@ class PlaybookStatus(models.TextChoices):
 
 
 class PlaybookVersion(models.Model):
+    """One version of a sales process. A team may follow its own published playbook (an
+    industrial team and a SaaS team sell differently); teams without one follow the
+    organization's."""
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="playbook_versions",
+        verbose_name=_("team"),
+    )
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(
         _("status"), max_length=16, choices=PlaybookStatus.choices, default=PlaybookStatus.DRAFT
@@ -48,8 +60,13 @@ class PlaybookVersion(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["organization"],
-                condition=Q(status="published"),
+                condition=Q(status="published", team__isnull=True),
                 name="playbookversion_one_published",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "team"],
+                condition=Q(status="published", team__isnull=False),
+                name="playbookversion_one_published_per_team",
             ),
         ]
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lodestar.core.playbook import load_playbook
 from lodestar.core.rules import CompiledPlaybook, compile_playbook
+from lodestar.crm.models import Opportunity
 from lodestar.errors import NotFound, PermissionDenied
 from lodestar.org.models import User
 from lodestar.org.selectors import actor_of
@@ -18,6 +19,7 @@ from lodestar.playbooks.models import PlaybookStatus, PlaybookVersion
 __all__ = [
     "access_playbook_version",
     "compiled_for_version",
+    "playbook_for_deal",
     "playbook_version_list",
     "published_playbook",
     "published_version",
@@ -44,16 +46,36 @@ def compiled_for_version(version: PlaybookVersion) -> CompiledPlaybook:
     return compiled
 
 
-def published_version(*, organization_id: int) -> PlaybookVersion | None:
-    return PlaybookVersion.objects.filter(
+def published_version(
+    *, organization_id: int, team_id: int | None = None, exact: bool = False
+) -> PlaybookVersion | None:
+    """The version a team follows: its own published one, else the organization's.
+
+    With `exact=True` only a version published for exactly that scope (team, or the
+    organization when `team_id` is None) is returned.
+    """
+    published = PlaybookVersion.objects.filter(
         organization_id=organization_id, status=PlaybookStatus.PUBLISHED
-    ).first()
+    )
+    if team_id is not None:
+        own = published.filter(team_id=team_id).first()
+        if own is not None or exact:
+            return own
+    return published.filter(team__isnull=True).first()
 
 
-def published_playbook(*, organization_id: int) -> CompiledPlaybook | None:
-    """The organization's published playbook, compiled; None while it has none."""
-    version = published_version(organization_id=organization_id)
+def published_playbook(
+    *, organization_id: int, team_id: int | None = None
+) -> CompiledPlaybook | None:
+    """The compiled playbook a team (or the organization) follows; None while there is none."""
+    version = published_version(organization_id=organization_id, team_id=team_id)
     return compiled_for_version(version) if version is not None else None
+
+
+def playbook_for_deal(opportunity: Opportunity) -> PlaybookVersion | None:
+    return published_version(
+        organization_id=opportunity.organization_id, team_id=opportunity.team_id
+    )
 
 
 def playbook_version_list(*, user: User) -> QuerySet[PlaybookVersion]:

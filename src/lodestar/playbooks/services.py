@@ -31,12 +31,16 @@ from lodestar.errors import (
     ValidationFailed,
 )
 from lodestar.i18n import localized
-from lodestar.org.models import User
+from lodestar.org.models import Team, User
 from lodestar.org.selectors import actor_of
 from lodestar.org.services import audit_record
 from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.models import PlaybookStatus, PlaybookVersion
-from lodestar.playbooks.selectors import compiled_for_version, published_version
+from lodestar.playbooks.selectors import (
+    compiled_for_version,
+    playbook_for_deal,
+    published_version,
+)
 
 __all__ = [
     "GateBlocked",
@@ -108,10 +112,19 @@ def playbook_draft_create(
     source: str,
     source_name: str = "playbook.yaml",
     note: str = "",
+    team_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> PlaybookVersion:
-    """Store `source` as the next draft; refused with every located error when invalid."""
+    """Store `source` as the next draft, for the organization or one team; refused with every
+    located error when invalid."""
     organization_id = _require_playbook_editor(user)
+    if (
+        team_id is not None
+        and not Team.objects.filter(pk=team_id, organization_id=organization_id).exists()
+    ):
+        raise ValidationFailed.on(
+            "team_id", _("No team %(id)s in your organization.") % {"id": team_id}
+        )
     try:
         playbook = load_playbook(source, source_name)
     except PlaybookInvalid as exc:
@@ -124,6 +137,7 @@ def playbook_draft_create(
     )
     return PlaybookVersion.objects.create(
         organization_id=organization_id,
+        team_id=team_id,
         number=(last or 0) + 1,
         name=playbook.name.zh,
         source_name=source_name,
@@ -135,14 +149,21 @@ def playbook_draft_create(
     )
 
 
-def _stranded_stages(organization_id: int, keep: set[str]) -> dict[str, int]:
-    """Open deals sitting in stages that the new version would no longer have."""
-    rows = (
-        Opportunity.objects.filter(organization_id=organization_id, status=OpportunityStatus.OPEN)
-        .exclude(stage_key__in=keep)
-        .values("stage_key")
-        .annotate(n=Count("id"))
+def _stranded_stages(version: PlaybookVersion, keep: set[str]) -> dict[str, int]:
+    """Open deals that would follow `version` but sit in stages it does not have."""
+    deals = Opportunity.objects.filter(
+        organization_id=version.organization_id, status=OpportunityStatus.OPEN
     )
+    if version.team_id is not None:
+        deals = deals.filter(team_id=version.team_id)
+    else:
+        teams_with_own = PlaybookVersion.objects.filter(
+            organization_id=version.organization_id,
+            status=PlaybookStatus.PUBLISHED,
+            team__isnull=False,
+        ).values("team_id")
+        deals = deals.exclude(team_id__in=teams_with_own)
+    rows = deals.exclude(stage_key__in=keep).values("stage_key").annotate(n=Count("id"))
     return {row["stage_key"]: row["n"] for row in rows}
 
 
@@ -161,7 +182,7 @@ def playbook_publish(
         )
     now = now or timezone.now()
     new = compiled_for_version(version).playbook
-    stranded = _stranded_stages(organization_id, {stage.key for stage in new.stages})
+    stranded = _stranded_stages(version, {stage.key for stage in new.stages})
     if stranded:
         listing = ", ".join(f"{key} ({count})" for key, count in sorted(stranded.items()))
         raise Conflict(
@@ -173,7 +194,11 @@ def playbook_publish(
         )
     current = (
         PlaybookVersion.objects.select_for_update()
-        .filter(organization_id=organization_id, status=PlaybookStatus.PUBLISHED)
+        .filter(
+            organization_id=organization_id,
+            status=PlaybookStatus.PUBLISHED,
+            team_id=version.team_id,
+        )
         .first()
     )
     changes: list[dict[str, str]] = []
@@ -199,6 +224,7 @@ def playbook_publish(
         data={
             "number": version.number,
             "replaces": current.number if current else None,
+            "team_id": version.team_id,
             "changes": changes,
         },
         at=now,
@@ -214,21 +240,27 @@ class PublishOutcome:
 
 @transaction.atomic
 def playbook_publish_source(
-    *, user: User, source: str, source_name: str, note: str = "", now: dt.datetime | None = None
+    *,
+    user: User,
+    source: str,
+    source_name: str,
+    note: str = "",
+    team_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> PublishOutcome:
     """Validate, store and publish a YAML text in one step (the CLI's `playbook publish`)."""
     organization_id = _require_playbook_editor(user)
-    current = published_version(organization_id=organization_id)
+    current = published_version(organization_id=organization_id, team_id=team_id, exact=True)
     if current is not None and current.checksum == _checksum(source):
         return PublishOutcome(current, published=False)
     draft = playbook_draft_create(
-        user=user, source=source, source_name=source_name, note=note, now=now
+        user=user, source=source, source_name=source_name, note=note, team_id=team_id, now=now
     )
     return PublishOutcome(playbook_publish(user=user, version=draft, now=now), published=True)
 
 
-def _published(organization_id: int) -> PlaybookVersion:
-    version = published_version(organization_id=organization_id)
+def _published(opportunity: Opportunity) -> PlaybookVersion:
+    version = playbook_for_deal(opportunity)
     if version is None:
         raise NoPublishedPlaybook()
     return version
@@ -236,7 +268,7 @@ def _published(organization_id: int) -> PlaybookVersion:
 
 def opportunity_gate(*, opportunity: Opportunity, now: dt.datetime | None = None) -> GateResult:
     """The exit checklist of the deal's current stage under the published playbook."""
-    compiled = compiled_for_version(_published(opportunity.organization_id))
+    compiled = compiled_for_version(_published(opportunity))
     now = now or timezone.now()
     context = deal_context(opportunity=opportunity, now=now, playbook=compiled.playbook)
     try:
@@ -265,7 +297,7 @@ def opportunity_advance(
     need every exit criterion of the current stage (and of each skipped stage) met; backward
     moves are allowed and recorded as regressions. Raises `GateBlocked` with the unmet criteria.
     """
-    version = _published(opportunity.organization_id)
+    version = _published(opportunity)
     compiled = compiled_for_version(version)
     now = now or timezone.now()
     # Lock the row so two simultaneous moves of one deal cannot both pass the same gate.
