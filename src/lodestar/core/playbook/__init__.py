@@ -2,6 +2,7 @@
 
 from lodestar.core.playbook.diff import Change, diff_playbooks
 from lodestar.core.playbook.errors import Issue, LocatedError, PlaybookInvalid, format_path
+from lodestar.core.playbook.export import dump_playbook
 from lodestar.core.playbook.loader import check_playbook, load_playbook, parse_playbook
 from lodestar.core.playbook.model import Playbook, Stage
 from lodestar.core.playbook.schema import playbook_json_schema
@@ -15,6 +16,7 @@ __all__ = [
     "Stage",
     "check_playbook",
     "diff_playbooks",
+    "dump_playbook",
     "format_path",
     "load_playbook",
     "parse_playbook",

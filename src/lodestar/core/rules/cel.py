@@ -196,6 +196,8 @@ class CelRuntime:
             if field.type in ("number", "money"):
                 forecast_vars.setdefault(field.key, _T.DOUBLE)
         self.forecast_variables: Mapping[str, Any] = forecast_vars
+        #: Which of the item lists compiled expressions read; the others are not built.
+        self.lists_used: set[str] = set()
         self.forecast_env = cel.NewEnv(variables=forecast_vars, extensions=[ext_math.ExtMath()])
 
     # -- checking --------------------------------------------------------------------------
@@ -224,6 +226,10 @@ class CelRuntime:
         before = len(issues)
         if members:
             self._check_members(text, path, issues)
+            # A word that may name a list (even inside a string) makes us build it: harmless.
+            self.lists_used.update(
+                name for name in ("contacts", "attachments", "events") if name in text
+            )
         try:
             expression = env.compile(text)
         except RuntimeError as exc:
@@ -344,35 +350,48 @@ class CelRuntime:
             value = _to_cel_field(field_type, fields.get(key))
             if value is not None:
                 data[name] = value
-        data["contacts"] = [
-            {
-                "name": c.name,
-                "title": c.title,
-                "role": c.role or "",
-                "is_decision_maker": bool(c.is_decision_maker),
-                "attended": sorted(c.attended),
-            }
-            for c in ctx.contacts
-        ]
-        data["attachments"] = [
-            {
-                "kind": a.kind,
-                "content_type": a.content_type,
-                "text_length": int(a.text_length),
-                "uploaded_at": a.uploaded_at.isoformat(),
-                "age_hours": (now - a.uploaded_at).total_seconds() / 3600,
-            }
-            for a in ctx.attachments
-        ]
-        data["events"] = [
-            {
-                "type": e.type,
-                "occurred_at": e.occurred_at.isoformat(),
-                "age_hours": (now - e.occurred_at).total_seconds() / 3600,
-                "payload": _plain(e.payload),
-            }
-            for e in ctx.events
-        ]
+        used = self.lists_used
+        data["contacts"] = (
+            []
+            if "contacts" not in used
+            else [
+                {
+                    "name": c.name,
+                    "title": c.title,
+                    "role": c.role or "",
+                    "is_decision_maker": bool(c.is_decision_maker),
+                    "attended": sorted(c.attended),
+                }
+                for c in ctx.contacts
+            ]
+        )
+        data["attachments"] = (
+            []
+            if "attachments" not in used
+            else [
+                {
+                    "kind": a.kind,
+                    "content_type": a.content_type,
+                    "text_length": int(a.text_length),
+                    "uploaded_at": a.uploaded_at.isoformat(),
+                    "age_hours": (now - a.uploaded_at).total_seconds() / 3600,
+                }
+                for a in ctx.attachments
+            ]
+        )
+        data["events"] = (
+            []
+            if "events" not in used
+            else [
+                {
+                    "type": e.type,
+                    "occurred_at": e.occurred_at.isoformat(),
+                    "age_hours": (now - e.occurred_at).total_seconds() / 3600,
+                    "payload": _plain(e.payload),
+                }
+                for e in ctx.events
+            ]
+        )
         return data
 
     def closures(self, expression: Any, cid: str, subject: Bilingual) -> tuple[Test, Evaluate]:
