@@ -17,8 +17,9 @@ def dump_playbook(playbook: Playbook) -> str:
     data = playbook.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     yaml = YAML(typ="safe", pure=True)
     yaml.allow_unicode = True
-    yaml.default_flow_style = False  # type: ignore[assignment]  # stub says None only
-    yaml.sort_base_mapping_type_on_output = False  # keep the sections in model order
+    yaml.default_flow_style = False
+    # Keep the sections in model order (ruamel's annotation only admits None here).
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
