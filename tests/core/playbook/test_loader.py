@@ -249,3 +249,30 @@ def test_it_formats_a_located_error_as_one_line() -> None:
         f"seed.yaml:{error.line}:{error.column}: stages[1].exit[1].field: "
         "unknown field 'budjet' — did you mean 'budget_confirmed'?"
     )
+
+
+def test_it_says_how_many_stages_a_playbook_needs() -> None:
+    (error,) = _errors("key: x\nname: y\nstages: []\n")
+
+    assert (error.path, error.message) == ("stages", "needs at least 2 entries (has 0)")
+
+
+def test_it_stops_an_alias_bomb_with_a_located_error() -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for name, previous in zip("bcdef", "abcde", strict=True):
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]")
+
+    (error,) = _errors("\n".join(levels) + "\n")
+
+    assert error.message == "the file expands to too many values"
+
+
+def test_it_follows_yaml_merge_keys() -> None:
+    text = SEED_PLAYBOOK.replace(
+        "  - key: first_contact\n", "  - &base\n    key: first_contact\n"
+    ).replace(
+        "  - key: demo\n    name: {zh: 产品演示, en: Product demo}\n",
+        "  - <<: *base\n    key: demo\n    name: {zh: 产品演示, en: Product demo}\n",
+    )
+
+    assert load_playbook(text, "seed.yaml").stage("demo").probability == 0.3

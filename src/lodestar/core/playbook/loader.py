@@ -235,6 +235,9 @@ def _message(detail: ErrorDetails, node: Any) -> tuple[str, str | None]:
         if "A-Z]{3}" in str(context.get("pattern", "")):
             return f"'{detail.get('input')}' is not a currency code", "write e.g. CNY or USD"
         return f"'{detail.get('input')}' is not a valid key", _KEY_RULE
+    if kind == "too_short":
+        least, has = context.get("min_length"), context.get("actual_length")
+        return f"needs at least {least} entries (has {has})", None
     if kind == "value_error":
         return message.removeprefix("Value error, "), None
     if kind == "extra_forbidden":
