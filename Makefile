@@ -21,8 +21,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/lodestar migrate
-	$(BIN)/lodestar demo
-	$(BIN)/lodestar run
+	$(BIN)/lodestar run --demo
 
 lint: install
 	$(BIN)/ruff check src tests bench

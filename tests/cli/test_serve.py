@@ -36,7 +36,9 @@ def served_var(tmp_path: Path) -> dict[str, str]:
     }
     environment.pop("DATABASE_URL", None)
     subprocess.run(
-        [sys.executable, "-m", "lodestar.cli", "migrate"], env=environment, check=True,
+        [sys.executable, "-m", "lodestar.cli", "migrate"],
+        env=environment,
+        check=True,
         capture_output=True,
     )
     return environment
@@ -75,4 +77,6 @@ def test_it_serves_the_login_page_and_stops_web_and_worker_on_ctrl_c(
     assert process.returncode == 0, output
     assert f"http://127.0.0.1:{port}/" in output
     for pid in servers:
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        assert (
+            not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        )

@@ -6,11 +6,17 @@ database exists.
 
 from __future__ import annotations
 
-import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from lodestar.cli.common import console, fail, setup_django
+from lodestar.cli.playbook import app as playbook_app
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from lodestar.demo import DemoSummary
 
 app = typer.Typer(
     name="lodestar",
@@ -22,20 +28,7 @@ app = typer.Typer(
 token_app = typer.Typer(help="Create, list and revoke personal API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lodestar.settings")
-    import django
-
-    django.setup()
-
-
-def fail(message: str) -> None:
-    err_console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=2)
+app.add_typer(playbook_app, name="playbook")
 
 
 @app.command()
@@ -63,6 +56,60 @@ def worker(
     call_command("run_huey", workers=threads)
 
 
+def load_demo_with_progress(**options: object) -> DemoSummary:
+    """Load (or find) a demo organization, drawing a progress bar while it is written."""
+    setup_django()
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from lodestar.demo import load_demo_organization
+
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TextColumn("{task.completed:>9,}/{task.total:,}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        phases: dict[str, TaskID] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in phases:
+                phases[phase] = bar.add_task(phase, total=total)
+            bar.update(phases[phase], completed=done, total=total)
+
+        return load_demo_organization(progress=progress, **options)  # type: ignore[arg-type]
+
+
+@app.command()
+def demo(
+    reps: Annotated[int, typer.Option(min=1, max=5000, help="Sales reps.")] = 12,
+    deals: Annotated[int, typer.Option(min=1, max=5_000_000, help="Deals.")] = 600,
+    months: Annotated[int, typer.Option(min=1, max=60, help="Months of history.")] = 12,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
+    events_per_deal: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Activity events per deal (on average).")
+    ] = 100,
+    slug: Annotated[str, typer.Option(help="The demo organization's short name.")] = "demo",
+) -> None:
+    """Load a demo organization with a year of history (idempotent: a second run adds nothing)."""
+    from lodestar.demo import DemoError
+
+    try:
+        summary = load_demo_with_progress(
+            reps=reps,
+            deals=deals,
+            months=months,
+            seed=seed,
+            events_per_deal=events_per_deal,
+            slug=slug,
+        )
+    except DemoError as exc:
+        fail(str(exc))
+    for line in summary.lines():
+        console.print(line, markup=False, highlight=False)
+
+
 @app.command()
 def run(
     host: Annotated[str, typer.Option(envvar="LODESTAR_HOST", help="Address to bind.")] = (
@@ -75,12 +122,31 @@ def run(
     with_worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="Start the background worker too.")
     ] = True,
+    with_demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Load the demo organization first.")
+    ] = False,
 ) -> None:
     """Serve the app with gunicorn and the background worker until Ctrl-C stops both."""
     from lodestar.cli.serve import serve
 
+    logins: list[str] = []
+    if with_demo:
+        summary = load_demo_with_progress()
+        logins = [
+            f"  {login.role:<8} {login.username} / {login.password}" for login in summary.logins
+        ]
+
+    def banner(url: str) -> None:
+        console.print(f"Lodestar is serving on [bold]{url}[/bold] — Ctrl-C stops it.")
+        if logins:
+            console.print("Demo logins (role, user / password):")
+            for line in logins:
+                console.print(line, markup=False, highlight=False)
+
     raise typer.Exit(
-        code=serve(host=host, port=port, web_workers=web_workers, with_worker=with_worker)
+        code=serve(
+            host=host, port=port, web_workers=web_workers, with_worker=with_worker, banner=banner
+        )
     )
 
 
@@ -97,7 +163,6 @@ def token_create(
     user = User.objects.filter(username=username).first()
     if user is None:
         fail(f"no user named '{username}'; check the spelling or create the user first")
-        return
     token, secret = api_token_create(user=user, name=name)
     console.print(f"token #{token.pk} for {username} ({name}):")
     console.print(secret, markup=False, highlight=False)
@@ -126,7 +191,9 @@ def token_list(username: Annotated[str, typer.Argument(help="Whose tokens.")]) -
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id from `token list`.")]) -> None:
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="Token id from `token list`.")],
+) -> None:
     """Revoke a token; requests presenting it are refused from now on."""
     setup_django()
     from lodestar.org.models import ApiToken
@@ -135,7 +202,6 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id from `to
     token = ApiToken.objects.filter(pk=token_id).first()
     if token is None:
         fail(f"no token with id {token_id}; `lodestar token list USER` shows the ids")
-        return
     api_token_revoke(token=token)
     console.print(f"token #{token_id} revoked")
 
