@@ -1,14 +1,9 @@
-"""Build the engine's plain `DealContext` for a deal from the database.
-
-Custom fields are stored as JSON; here they become the Python types the playbook declares
-(money → Decimal, date → date, multi-choice → frozenset), so rules compare like with like.
-"""
+"""Build the engine's plain `DealContext` for a deal from the database."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lodestar.core.playbook.model import Playbook
@@ -20,11 +15,12 @@ from lodestar.core.rules import (
     DealData,
     EventData,
     FieldValue,
+    field_values_from_json,
 )
 from lodestar.crm.models import Attachment, Contact, Opportunity
 from lodestar.events.models import Event
 
-__all__ = ["MEETING_EVENT_TYPES", "deal_context", "field_value"]
+__all__ = ["MEETING_EVENT_TYPES", "deal_context"]
 
 # Events whose payload lists the customer's attendees (`attendee_contact_ids`).
 MEETING_EVENT_TYPES = ("meeting.held", "demo.held")
@@ -32,40 +28,9 @@ MEETING_EVENT_TYPES = ("meeting.held", "demo.held")
 EVENT_WINDOW = 2000
 
 
-def field_value(field_type: str, raw: Any) -> FieldValue:
-    """The stored JSON value of a custom field as the engine's type; None when unusable."""
-    if raw is None or raw == "":
-        return None
-    if field_type in ("money", "number"):
-        if isinstance(raw, bool):
-            return None
-        try:
-            number = Decimal(str(raw))
-        except InvalidOperation:
-            return None
-        return number if field_type == "money" or number % 1 else int(number)
-    if field_type == "date":
-        if isinstance(raw, dt.date):
-            return raw
-        try:
-            return dt.date.fromisoformat(str(raw))
-        except ValueError:
-            return None
-    if field_type == "boolean":
-        return raw if isinstance(raw, bool) else None
-    if field_type == "multi_choice":
-        return frozenset(str(item) for item in raw) if isinstance(raw, list) else None
-    return str(raw)
-
-
 def _custom_fields(playbook: Playbook | None, stored: dict[str, Any]) -> dict[str, FieldValue]:
-    if playbook is None:
-        return {}
-    return {
-        field.key: field_value(field.type, stored.get(field.key))
-        for field in playbook.fields
-        if stored.get(field.key) is not None
-    }
+    # Values that no longer fit their field (the playbook changed) count as not set.
+    return field_values_from_json(playbook, stored)[0] if playbook is not None else {}
 
 
 def deal_context(

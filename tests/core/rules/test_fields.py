@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from lodestar.core.rules import field_values_from_json
+from lodestar.core.rules import check_field_values, field_values_from_json
 from tests.core.rules.helpers import seed_playbook
 
 
@@ -50,3 +50,32 @@ def test_it_treats_empty_stored_values_as_not_set() -> None:
     values, _ = field_values_from_json(seed_playbook(), {"competitor": "", "integrations": []})
 
     assert values == {}
+
+
+def test_it_accepts_values_that_fit_their_fields() -> None:
+    assert (
+        check_field_values(seed_playbook(), {"budget_confirmed": True, "signing_period": None})
+        == {}
+    )
+
+
+def test_it_names_an_unknown_field_with_a_spelling_hint() -> None:
+    problems = check_field_values(seed_playbook(), {"budjet_confirmed": True})
+    assert "did you mean 'budget_confirmed'?" in problems["budjet_confirmed"]
+
+
+def test_it_refuses_a_value_of_the_wrong_type() -> None:
+    problems = check_field_values(seed_playbook(), {"budget_confirmed": "yes"})
+    assert problems == {"budget_confirmed": "'yes' is not a valid boolean value"}
+
+
+def test_it_refuses_a_choice_key_that_is_not_in_the_list() -> None:
+    problems = check_field_values(seed_playbook(), {"signing_period": "within_2m"})
+    assert problems["signing_period"].startswith("'within_2m' is not one of: within_1m, within_3m")
+
+
+def test_it_checks_contact_roles_against_the_playbooks_role_list() -> None:
+    assert check_field_values(seed_playbook(), {"signer_role": "cto"}) == {}
+    assert (
+        "not one of" in check_field_values(seed_playbook(), {"signer_role": "ceo"})["signer_role"]
+    )

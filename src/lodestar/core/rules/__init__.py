@@ -19,7 +19,7 @@ from lodestar.core.rules.context import (
     EventData,
     FieldValue,
 )
-from lodestar.core.rules.fields import field_values_from_json
+from lodestar.core.rules.fields import check_field_values, field_values_from_json
 from lodestar.core.rules.gates import check_advance, evaluate_gate
 from lodestar.core.rules.results import (
     AdvanceDecision,
@@ -49,6 +49,7 @@ __all__ = [
     "TransitionKind",
     "UnknownStage",
     "check_advance",
+    "check_field_values",
     "compile_criterion",
     "compile_playbook",
     "evaluate_gate",

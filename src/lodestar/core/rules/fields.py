@@ -1,4 +1,5 @@
-"""Custom field values as stored (JSON) → the typed values criteria compare."""
+"""Custom field values: stored JSON → the typed values criteria compare, and checks of values
+a caller wants to store (types, choice keys, unknown fields)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from lodestar.core.playbook.errors import did_you_mean
 from lodestar.core.playbook.model import FieldDef, Playbook
 from lodestar.core.rules.context import FieldValue
 
-__all__ = ["field_values_from_json"]
+__all__ = ["check_field_values", "field_values_from_json"]
 
 
 def field_values_from_json(
@@ -72,3 +74,50 @@ def _convert(definition: FieldDef, value: Any) -> FieldValue:
     if kind == "text" and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     raise TypeError
+
+
+def _choice_problem(
+    definition: FieldDef, value: FieldValue, role_keys: frozenset[str]
+) -> str | None:
+    if definition.type not in ("choice", "multi_choice", "contact_role"):
+        return None
+    allowed = frozenset(c.key for c in definition.choices) or (
+        role_keys if definition.type == "contact_role" else frozenset()
+    )
+    chosen = value if isinstance(value, tuple) else (value,)
+    for item in chosen:
+        if item not in allowed:
+            close = did_you_mean(str(item), allowed) or ""
+            hint = f" — {close}" if close.startswith("did") else ""
+            return f"'{item}' is not one of: {', '.join(sorted(allowed))}{hint}"
+    return None
+
+
+def check_field_values(playbook: Playbook, values: Mapping[str, Any]) -> dict[str, str]:
+    """Problems with custom field values a caller wants to store, by field key; empty if none.
+
+    ``None`` (or an empty text/list) clears a field and is always accepted. Unknown keys are
+    problems with a spelling hint; so are values of the wrong type and unknown choice keys.
+    """
+    definitions = {definition.key: definition for definition in playbook.fields}
+    role_keys = frozenset(choice.key for choice in playbook.contact_roles)
+    problems: dict[str, str] = {}
+    for key, value in values.items():
+        definition = definitions.get(key)
+        if definition is None:
+            known = ", ".join(sorted(definitions)) or "none"
+            close = did_you_mean(key, definitions) or ""
+            hint = f" — {close}" if close.startswith("did") else ""
+            problems[key] = f"unknown field '{key}'; this playbook's fields: {known}{hint}"
+            continue
+        if value is None or value == "" or value == []:
+            continue
+        try:
+            converted = _convert(definition, value)
+        except (TypeError, ValueError, InvalidOperation):
+            problems[key] = f"{value!r} is not a valid {definition.type} value"
+            continue
+        problem = _choice_problem(definition, converted, role_keys)
+        if problem:
+            problems[key] = problem
+    return problems
