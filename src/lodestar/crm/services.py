@@ -21,6 +21,8 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lodestar.core.playbook import Playbook
+from lodestar.core.rules import check_field_values
 from lodestar.crm.models import (
     Account,
     AccountTier,
@@ -36,6 +38,7 @@ from lodestar.events.models import Event
 from lodestar.org.models import Membership, User
 from lodestar.org.selectors import Actor, actor_of, may_assign_to
 from lodestar.org.services import audit_record
+from lodestar.playbooks.selectors import published_playbook
 
 __all__ = [
     "DEFAULT_FIRST_STAGE",
@@ -53,7 +56,7 @@ __all__ = [
     "product_update",
 ]
 
-# Until playbooks exist a new deal starts here; the playbook's first stage replaces it later.
+# Where a new deal starts while its team has no published playbook.
 DEFAULT_FIRST_STAGE = "lead"
 
 # Foreign keys are checked against the user's scope by the services themselves, so full_clean
@@ -373,6 +376,41 @@ _OPPORTUNITY_FIELDS = frozenset(
 )
 
 
+def _process_of(organization_id: int, team_id: int | None) -> Playbook | None:
+    """The playbook a deal of this team follows, or None while none is published."""
+    compiled = published_playbook(organization_id=organization_id, team_id=team_id)
+    return compiled.playbook if compiled is not None else None
+
+
+def _check_custom_fields(playbook: Playbook | None, values: Mapping[str, Any]) -> None:
+    if playbook is None:
+        return
+    problems = check_field_values(playbook, values)
+    if problems:
+        raise ValidationFailed(
+            details=[
+                FieldError(field=f"custom_fields.{key}", message=message)
+                for key, message in problems.items()
+            ]
+        )
+
+
+def _opening_stage(playbook: Playbook | None, stage_key: str | None) -> str:
+    """The stage a new deal starts in: the one asked for (a working stage), else the first."""
+    if playbook is None:
+        return DEFAULT_FIRST_STAGE if stage_key is None else _require_text("stage_key", stage_key)
+    working = [stage.key for stage in playbook.stages if stage.terminal is None]
+    if stage_key is None:
+        return working[0]
+    if stage_key not in working:
+        raise ValidationFailed.on(
+            "stage_key",
+            _("“%(stage)s” is not a working stage of the playbook; use one of: %(stages)s.")
+            % {"stage": stage_key, "stages": ", ".join(working)},
+        )
+    return stage_key
+
+
 def _owner_membership(owner_id: int) -> Membership:
     # may_assign_to has already proved the owner is a member of the actor's organization.
     return Membership.objects.get(user_id=owner_id)
@@ -406,8 +444,10 @@ def opportunity_create(
     _check_owner(actor, owner_id)
     account = _scoped_account(actor, account_id)
     _check_money("amount", amount)
-    stage = DEFAULT_FIRST_STAGE if stage_key is None else _require_text("stage_key", stage_key)
     membership = _owner_membership(owner_id)
+    playbook = _process_of(membership.organization_id, membership.team_id)
+    stage = _opening_stage(playbook, stage_key)
+    _check_custom_fields(playbook, custom_fields or {})
     now = now or timezone.now()
     deal = Opportunity(
         organization_id=membership.organization_id,
@@ -421,7 +461,7 @@ def opportunity_create(
         amount=amount,
         currency=_check_currency(currency),
         expected_close_date=expected_close_date,
-        custom_fields=custom_fields or {},
+        custom_fields={k: v for k, v in (custom_fields or {}).items() if v is not None},
         external_ref=external_ref.strip(),
         created_at=now,
     )
@@ -471,9 +511,20 @@ def opportunity_update(
         changes["currency"] = _check_currency(changes["currency"])
     if "name" in changes:
         changes["name"] = _require_text("name", changes["name"])
+    playbook = _process_of(opportunity.organization_id, opportunity.team_id)
     if "status" in changes and changes["status"] != opportunity.status:
+        if playbook is not None:
+            raise ValidationFailed.on(
+                "status",
+                _("Close or reopen a deal by moving it to a won, lost or working stage."),
+            )
         closing = changes["status"] != OpportunityStatus.OPEN
         opportunity.closed_at = now if closing else None
+    if "custom_fields" in changes:
+        # A patch of custom fields merges into the stored ones; null removes a field.
+        _check_custom_fields(playbook, changes["custom_fields"] or {})
+        merged = {**opportunity.custom_fields, **(changes["custom_fields"] or {})}
+        changes["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
     for field, value in changes.items():
         setattr(opportunity, field, value)
     _validate_model(opportunity)
