@@ -18,8 +18,9 @@ Step = Callable[..., None]
 def _steps() -> tuple[Step, ...]:
     # Imported lazily: the apps that own the steps import the events app themselves.
     from lodestar.automation.triggers import run_triggers
+    from lodestar.insights.computation import insights_on_events
 
-    return (run_triggers,)
+    return (run_triggers, insights_on_events)
 
 
 def process_recorded_events(*, events: Sequence[Event], now: dt.datetime) -> None:

@@ -91,3 +91,109 @@ class Exemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.get_reason_code_display()}"
+
+
+class HealthSnapshot(models.Model):
+    """A rep's funnel health as computed on one day (the latest computation of that day wins).
+
+    The three parts are kept with the numbers behind them so a trend can be explained later,
+    even after the playbook's weights change (the weights used are stored too).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="health_snapshots"
+    )
+    date = models.DateField(_("date"))
+    computed_at = models.DateTimeField(_("computed at"))
+    score = models.FloatField(_("score"), null=True, blank=True)
+    threshold = models.FloatField(_("threshold"))
+    dwell_score = models.FloatField(_("stage dwell part"), null=True, blank=True)
+    task_score = models.FloatField(_("task on-time part"), null=True, blank=True)
+    interaction_score = models.FloatField(_("customer interaction part"), null=True, blank=True)
+    # The numbers behind the parts: deals scored, mean deviation, tasks due / on time,
+    # interactions, deal-weeks of exposure, the exempted deals.
+    figures = models.JSONField(_("figures"), default=dict, blank=True)
+    weights = models.JSONField(_("weights used"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("health snapshot")
+        verbose_name_plural = _("health snapshots")
+        ordering = ["-date", "rep_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "rep", "date"], name="healthsnapshot_one_per_rep_and_day"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.rep} {self.date}: {self.score}"
+
+
+class CommunicationScore(models.Model):
+    """The scorecard of one customer communication event (动作健康度评分卡).
+
+    ``final`` once the upload window has passed; a final score never changes, and only final
+    scores count towards the "three in a row under 75" rule.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    event = models.OneToOneField(
+        "events.Event", on_delete=models.CASCADE, related_name="communication_score"
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="communication_scores"
+    )
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="communication_scores"
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    score = models.FloatField(_("score"))
+    final = models.BooleanField(_("final"), default=False)
+    # Each criterion: key, met, weight and the bilingual explanation.
+    criteria = models.JSONField(_("criteria"), default=list, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("communication score")
+        verbose_name_plural = _("communication scores")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "rep", "occurred_at"]),
+            models.Index(fields=["organization", "final"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.score:.0f}"
+
+
+class HandbookPush(models.Model):
+    """The handbook pushed to a rep after a run of low communication scores (once per run)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="handbook_pushes"
+    )
+    # The communication whose score completed the run: one push per run.
+    fired_by = models.OneToOneField(
+        CommunicationScore, on_delete=models.CASCADE, related_name="handbook_push"
+    )
+    handbook = models.ForeignKey(
+        "crm.KnowledgeEntry", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handbook_key = models.CharField(_("handbook"), max_length=64)
+    communication_ids = models.JSONField(_("communications"), default=list)
+    scores = models.JSONField(_("scores"), default=list)
+    pushed_at = models.DateTimeField(_("pushed at"))
+    # Runs older than a week when first computed (history) are recorded but not announced.
+    notified = models.BooleanField(_("notified"), default=False)
+
+    class Meta:
+        verbose_name = _("handbook push")
+        verbose_name_plural = _("handbook pushes")
+        ordering = ["-pushed_at", "-id"]
+        indexes = [models.Index(fields=["organization", "rep", "pushed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.handbook_key} → {self.rep}"

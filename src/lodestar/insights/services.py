@@ -1,5 +1,11 @@
 """Writes of alerts and exemptions.
 
+- `exemption_declare` — a rep marks their own deal "客户临时失联" for a period: the deal stops
+  counting against their health and raises no silence/stale alerts until it ends; a re-check
+  task falls due after the playbook's `risks.exemption_recheck` (14 days). Audited.
+- `alert_acknowledge` — the recipient has seen an alert; it stays live until its condition
+  clears (an acknowledged alert is not raised again).
+
 Alerts are keyed by `dedupe_key` (e.g. `deal:12:silence`, `task:40:overdue`): while an alert with
 that key is open or acknowledged, raising it again changes nothing, and it resolves itself when
 the condition clears (`alert_resolve`). Every new alert also goes to the recipient's inbox and
@@ -13,13 +19,33 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from lodestar.crm.models import Opportunity
-from lodestar.insights.models import Alert, AlertStatus
+from lodestar.automation.models import Task, TaskStatus
+from lodestar.crm.models import Opportunity, OpportunityStatus
+from lodestar.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from lodestar.insights.models import Alert, AlertStatus, Exemption, ExemptionReason
 from lodestar.integrations.services import notify
 from lodestar.org.models import Organization, User
+from lodestar.org.selectors import actor_of
+from lodestar.org.services import audit_record
 
-__all__ = ["alert_raise", "alert_resolve", "alerts_resolve_except"]
+__all__ = [
+    "EXEMPTION_MAX_DAYS",
+    "alert_acknowledge",
+    "alert_raise",
+    "alert_resolve",
+    "alerts_resolve_except",
+    "exemption_declare",
+]
+
+EXEMPTION_MAX_DAYS = 60
+# Task titles are stored text, written Chinese-first like the playbook's own task titles.
+_REASON_ZH = {
+    ExemptionReason.CUSTOMER_UNREACHABLE: "客户临时失联",
+    ExemptionReason.CUSTOMER_ON_LEAVE: "客户休假",
+    ExemptionReason.OTHER: "其他原因",
+}
 
 _LIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
@@ -86,3 +112,113 @@ def alerts_resolve_except(
         .exclude(dedupe_key__in=still_true)
         .update(status=AlertStatus.RESOLVED, resolved_at=now or timezone.now())
     )
+
+
+@transaction.atomic
+def alert_acknowledge(*, user: User, alert_id: int, now: dt.datetime | None = None) -> Alert:
+    """Mark one of the user's own alerts as seen; anyone else's is not found."""
+    actor = actor_of(user=user)
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(pk=alert_id, recipient=user)
+        .filter(organization_id=actor.organization_id if actor else -1)
+        .first()
+    )
+    if alert is None:
+        raise NotFound(_("No alert %(id)s among yours.") % {"id": alert_id})
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at = now or timezone.now()
+        alert.save(update_fields=["status", "acknowledged_at"])
+    return alert
+
+
+@transaction.atomic
+def exemption_declare(
+    *,
+    user: User,
+    opportunity: Opportunity,
+    reason_code: str,
+    reason: str,
+    days: int,
+    now: dt.datetime | None = None,
+) -> Exemption:
+    """Exempt the user's own open deal for `days` days and schedule the re-check task.
+
+    The caller fetched `opportunity` with `access_opportunity(…, for_write=True)`; only the
+    deal's owner may declare (the rep knows the customer went quiet; a manager sees it).
+    """
+    from lodestar.insights.computation import insights_refresh  # computation imports us
+    from lodestar.insights.policy import insights_policy
+
+    now = now or timezone.now()
+    if opportunity.owner_id != user.pk:
+        raise PermissionDenied(_("Only the deal's owner declares an exemption for it."))
+    if opportunity.status != OpportunityStatus.OPEN:
+        raise Conflict(_("Only open deals can be exempted."))
+    problems = []
+    if reason_code not in ExemptionReason.values:
+        problems.append(
+            (
+                "reason_code",
+                _("Choose one of: %(codes)s.") % {"codes": ", ".join(ExemptionReason.values)},
+            )
+        )
+    if not reason.strip():
+        problems.append(("reason", _("Say why the customer cannot be reached.")))
+    if not 1 <= days <= EXEMPTION_MAX_DAYS:
+        problems.append(
+            ("days", _("An exemption lasts 1 to %(max)d days.") % {"max": EXEMPTION_MAX_DAYS})
+        )
+    if problems:
+        raise ValidationFailed(details=[FieldError(f, msg) for f, msg in problems])
+    deal = (
+        Opportunity.objects.select_for_update()
+        .select_related("organization")
+        .get(pk=opportunity.pk)
+    )
+    if Exemption.objects.filter(opportunity=deal, starts_at__lte=now, ends_at__gt=now).exists():
+        raise Conflict(_("This deal is already exempted; the current exemption must end first."))
+    policy = insights_policy(organization=deal.organization)
+    exemption = Exemption.objects.create(
+        organization_id=deal.organization_id,
+        opportunity=deal,
+        declared_by=user,
+        reason_code=reason_code,
+        reason=reason.strip(),
+        starts_at=now,
+        ends_at=now + dt.timedelta(days=days),
+        recheck_at=now + policy.exemption_recheck,
+        created_at=now,
+    )
+    label = _REASON_ZH[ExemptionReason(reason_code)]
+    task = Task.objects.create(
+        organization_id=deal.organization_id,
+        opportunity=deal,
+        assignee=deal.owner,
+        title=f"复查豁免({label}):{deal.name}"[:200],
+        description=f"{exemption.reason}\n\nRe-check the exemption of “{deal.name}”.",
+        trigger_key=f"exemption:{exemption.pk}:recheck",
+        created_at=now,
+        due_at=exemption.recheck_at,
+        status=TaskStatus.OPEN,
+    )
+    audit_record(
+        organization_id=deal.organization_id,
+        actor=user,
+        action="exemption.declare",
+        object_type="opportunity",
+        object_id=deal.pk,
+        data={
+            "exemption": exemption.pk,
+            "reason_code": reason_code,
+            "reason": exemption.reason,
+            "starts_at": exemption.starts_at.isoformat(),
+            "ends_at": exemption.ends_at.isoformat(),
+            "recheck_task": task.pk,
+        },
+        at=now,
+    )
+    # Silence and stale alerts of the deal resolve now, not at the next sweep.
+    insights_refresh(organization_id=deal.organization_id, deal_ids={deal.pk}, now=now)
+    return exemption

@@ -1,0 +1,444 @@
+"""Health, risks, stuck reasons, exemptions, alerts, yardsticks and deal attachments over REST.
+
+Each view parses, makes one selector or service call, and shapes the answer; permissions and
+rules live in `lodestar.insights.selectors`, `services`, `metrics` and `lodestar.crm.attachments`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from lodestar.api.errors import ERROR_RESPONSES, ErrorOut
+from lodestar.api.pagination import PageQuery, page_of
+from lodestar.api.schemas import StrictIn, StrictQuery
+from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
+from lodestar.crm.attachments import attachment_upload
+from lodestar.crm.selectors import access_opportunity
+from lodestar.insights import metrics, selectors, services
+from lodestar.insights.models import ExemptionReason
+from lodestar.org.models import User
+
+router = Router()
+
+WRITE_ERRORS: dict[int, Any] = {**ERROR_RESPONSES, 409: ErrorOut}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+class TextOut(Schema):
+    zh: str
+    en: str
+
+
+def _text(message: Message) -> dict[str, str]:
+    return {"zh": message.zh, "en": message.en}
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+class HealthPartOut(Schema):
+    key: str
+    score: float | None
+    weight: float | None
+    figures: dict[str, Any]
+
+
+class TrendPointOut(Schema):
+    week_start: dt.date
+    date: dt.date | None
+    score: float | None
+
+
+class RepHealthOut(Schema):
+    rep_id: int
+    rep_name: str
+    team: str | None
+    computed_at: dt.datetime
+    score: float | None
+    threshold: float
+    needs_attention: bool
+    weakest: str | None
+    message: TextOut
+    parts: list[HealthPartOut]
+    trend: list[TrendPointOut]
+
+
+def _parts(health: HealthScore) -> list[dict[str, Any]]:
+    dwell, tasks, inter = health.dwell, health.tasks, health.interactions
+    return [
+        {
+            "key": "dwell_deviation",
+            "score": dwell.score,
+            "weight": health.weights.get("dwell_deviation"),
+            "figures": {
+                "deals_scored": len(dwell.deals),
+                "mean_deviation": dwell.mean_deviation,
+                "deals": [
+                    {
+                        "id": row.deal_id,
+                        "stage": row.stage,
+                        "dwell_hours": round(row.dwell.total_seconds() / 3600, 3),
+                        "target_hours": round(row.target.total_seconds() / 3600, 3),
+                        "score": row.score,
+                    }
+                    for row in dwell.deals
+                ],
+                "exempted": list(dwell.exempted),
+            },
+        },
+        {
+            "key": "task_on_time",
+            "score": tasks.score,
+            "weight": health.weights.get("task_on_time"),
+            "figures": {
+                "due": int(tasks.rate.denominator),
+                "on_time": list(tasks.rate.hits),
+                "late": list(tasks.late),
+                "missed": list(tasks.missed),
+                "exempted": list(tasks.exempted),
+            },
+        },
+        {
+            "key": "interaction_frequency",
+            "score": inter.score,
+            "weight": health.weights.get("interaction_frequency"),
+            "figures": {
+                "interactions": inter.interactions,
+                "deal_weeks": round(inter.deal_weeks, 6),
+                "target_per_deal_week": inter.target_per_deal_week,
+                "exempted": list(inter.exempted),
+            },
+        },
+    ]
+
+
+@router.get(
+    "/reps/{rep_id}/health", response={200: RepHealthOut, **ERROR_RESPONSES}, tags=["insights"]
+)
+def get_rep_health(request: HttpRequest, rep_id: int) -> dict[str, Any]:
+    """A rep's funnel health now, its three parts with the rows behind them, and the 12-week
+    trend (the last daily snapshot of each week). The rep, their manager, ops and admins."""
+    report = selectors.rep_health_report(user=_user(request), rep_id=rep_id)
+    health = report.health
+    return {
+        "rep_id": report.rep.pk,
+        "rep_name": str(report.rep),
+        "team": report.team_name,
+        "computed_at": report.computed_at,
+        "score": health.score,
+        "threshold": health.threshold,
+        "needs_attention": health.needs_attention,
+        "weakest": health.weakest,
+        "message": _text(health.message),
+        "parts": _parts(health),
+        "trend": [vars(point) for point in report.trend],
+    }
+
+
+class CommunicationScoreOut(Schema):
+    id: int
+    event_id: int
+    opportunity_id: int
+    occurred_at: dt.datetime
+    score: float
+    final: bool
+    criteria: list[dict[str, Any]]
+
+
+class CommunicationScorePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[CommunicationScoreOut]
+
+
+@router.get(
+    "/reps/{rep_id}/communication-scores",
+    response={200: CommunicationScorePage, **ERROR_RESPONSES},
+    tags=["insights"],
+)
+def list_communication_scores(
+    request: HttpRequest, rep_id: int, filters: Query[PageQuery]
+) -> dict[str, Any]:
+    """The scorecard of each of the rep's customer communications, newest first."""
+    found = selectors.communication_score_list(user=_user(request), rep_id=rep_id)
+    return page_of(found, filters)
+
+
+# --- deal risks ----------------------------------------------------------------------------------
+
+
+class FindingOut(Schema):
+    key: str
+    kind: str
+    severity: str
+    message: TextOut
+    figures: dict[str, float]
+    exempted: bool
+
+
+class StuckCauseOut(Schema):
+    kind: str
+    message: TextOut
+    department: str | None
+    ref: str | None
+
+
+class StuckOut(Schema):
+    message: TextOut
+    dwell_hours: float
+    target_hours: float
+    exempted: bool
+    causes: list[StuckCauseOut]
+
+
+class ExemptionOut(Schema):
+    id: int
+    opportunity_id: int
+    opportunity_name: str = Field(alias="opportunity.name")
+    declared_by_id: int
+    reason_code: str
+    reason: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    recheck_at: dt.datetime
+    created_at: dt.datetime
+
+
+class AlertOut(Schema):
+    id: int
+    kind: str
+    status: str
+    opportunity_id: int | None
+    subject_user_id: int | None
+    dedupe_key: str
+    message_zh: str
+    message_en: str
+    raised_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+
+
+class DealRisksOut(Schema):
+    opportunity_id: int
+    computed_at: dt.datetime
+    findings: list[FindingOut]
+    stuck: StuckOut | None
+    exemption: ExemptionOut | None
+    alerts: list[AlertOut]
+
+
+def _finding(finding: RiskFinding) -> dict[str, Any]:
+    return {
+        "key": finding.key,
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "message": _text(finding.message),
+        "figures": finding.figures,
+        "exempted": finding.exempted,
+    }
+
+
+def _stuck(reason: StuckReason | None) -> dict[str, Any] | None:
+    if reason is None:
+        return None
+    return {
+        "message": _text(reason.message),
+        "dwell_hours": round(reason.dwell.total_seconds() / 3600, 3),
+        "target_hours": round(reason.target.total_seconds() / 3600, 3),
+        "exempted": reason.exempted,
+        "causes": [
+            {
+                "kind": cause.kind,
+                "message": _text(cause.message),
+                "department": cause.department.zh if cause.department else None,
+                "ref": None if cause.ref is None else str(cause.ref),
+            }
+            for cause in reason.causes
+        ],
+    }
+
+
+@router.get(
+    "/opportunities/{opportunity_id}/risks",
+    response={200: DealRisksOut, **ERROR_RESPONSES},
+    tags=["insights"],
+)
+def get_deal_risks(request: HttpRequest, opportunity_id: int) -> dict[str, Any]:
+    """The deal's risk findings now (exempted ones flagged, not alerted), why it is stuck when
+    it is past its stage's target dwell, its current exemption and your live alerts on it."""
+    report = selectors.deal_risk_report(user=_user(request), opportunity_id=opportunity_id)
+    return {
+        "opportunity_id": report.opportunity.pk,
+        "computed_at": report.computed_at,
+        "findings": [_finding(f) for f in report.findings],
+        "stuck": _stuck(report.stuck),
+        "exemption": report.exemption,
+        "alerts": list(report.alerts),
+    }
+
+
+# --- exemptions ----------------------------------------------------------------------------------
+
+
+class ExemptionIn(StrictIn):
+    reason_code: Literal["customer_unreachable", "customer_on_leave", "other"] = (
+        ExemptionReason.CUSTOMER_UNREACHABLE.value  # type: ignore[assignment]
+    )
+    reason: str = Field(min_length=1, max_length=2000)
+    days: int = Field(14, ge=1, le=services.EXEMPTION_MAX_DAYS)
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/exemptions",
+    response={201: ExemptionOut, **WRITE_ERRORS},
+    tags=["insights"],
+)
+def declare_exemption(
+    request: HttpRequest, opportunity_id: int, payload: ExemptionIn
+) -> Status[Any]:
+    """Declare "客户临时失联" (or another reason) on your own deal for `days` days: no health
+    penalty, no silence or stale alerts meanwhile, a re-check task 14 days later. Audited."""
+    user = _user(request)
+    deal = access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
+    exemption = services.exemption_declare(user=user, opportunity=deal, **payload.model_dump())
+    return Status(201, exemption)
+
+
+class ExemptionQuery(PageQuery):
+    active: bool | None = Field(None, description="Only exemptions in force now.")
+    opportunity: int | None = Field(None, description="Deal id.")
+
+
+class ExemptionPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[ExemptionOut]
+
+
+@router.get("/exemptions", response={200: ExemptionPage, **ERROR_RESPONSES}, tags=["insights"])
+def list_exemptions(request: HttpRequest, filters: Query[ExemptionQuery]) -> dict[str, Any]:
+    """Exemptions of the deals you can see (a manager: every one of their teams)."""
+    from django.utils import timezone
+
+    found = selectors.exemption_list(
+        user=_user(request),
+        active_at=timezone.now() if filters.active else None,
+        opportunity_id=filters.opportunity,
+    )
+    return page_of(found, filters)
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+
+class AlertQuery(PageQuery):
+    status: Literal["live", "open", "acknowledged", "resolved"] | None = Field(
+        None, description="live = open or acknowledged."
+    )
+
+
+class AlertPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[AlertOut]
+
+
+@router.get("/alerts", response={200: AlertPage, **ERROR_RESPONSES}, tags=["insights"])
+def list_alerts(request: HttpRequest, filters: Query[AlertQuery]) -> dict[str, Any]:
+    """Your alerts, newest first."""
+    return page_of(selectors.alert_list(user=_user(request), status=filters.status), filters)
+
+
+@router.post(
+    "/alerts/{alert_id}/acknowledge", response={200: AlertOut, **WRITE_ERRORS}, tags=["insights"]
+)
+def acknowledge_alert(request: HttpRequest, alert_id: int) -> Any:
+    """Mark one of your alerts as seen; it still resolves by itself when its condition clears."""
+    return services.alert_acknowledge(user=_user(request), alert_id=alert_id)
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+
+class MetricQuery(StrictQuery):
+    team: int | None = Field(None, description="Team id.")
+    rep: int | None = Field(None, description="Person id.")
+    from_: dt.date | None = Field(None, alias="from", description="First local date.")
+    to: dt.date | None = Field(None, description="Last local date (included).")
+
+
+class MetricOut(Schema):
+    name: str
+    figure: float | None
+    unit: str
+    date_from: dt.date
+    date_to: dt.date
+    numerator: float | None
+    denominator: float | None
+    by_rep: dict[int, float | None]
+    by_team: dict[int, float | None]
+    rows: list[dict[str, Any]]
+    note: str
+
+
+MetricName = Literal[tuple(metrics.METRICS)]  # type: ignore[valid-type]
+
+
+@router.get("/metrics/{name}", response={200: MetricOut, **ERROR_RESPONSES}, tags=["insights"])
+def get_metric(request: HttpRequest, name: MetricName, filters: Query[MetricQuery]) -> Any:
+    """One yardstick with the rows behind it, over the people you can see: action_penetration,
+    record_completeness, stage_accuracy, daily_report_on_time, cross_department_response,
+    task_on_time, stage_conversion, stage_dwell, cycle_time, win_rate."""
+    return metrics.metric_report(
+        user=_user(request),
+        name=name,
+        filters=metrics.MetricFilters(
+            team_id=filters.team, rep_id=filters.rep, date_from=filters.from_, date_to=filters.to
+        ),
+    )
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    opportunity_id: int | None
+    kind: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    text_length: int
+    uploaded_at: dt.datetime
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/attachments",
+    response={201: AttachmentOut, **WRITE_ERRORS},
+    tags=["opportunities"],
+)
+def upload_attachment(
+    request: HttpRequest,
+    opportunity_id: int,
+    kind: Form[str],
+    file: File[UploadedFile],
+) -> Status[Any]:
+    """Upload a file to a deal (multipart: `kind`, `file`). The type is judged from the bytes:
+    PDF, DOCX, JPG, PNG or plain text; text is extracted for minutes and gates."""
+    user = _user(request)
+    deal = access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
+    return Status(
+        201, attachment_upload(user=user, opportunity=deal, kind=kind, uploaded_file=file)
+    )

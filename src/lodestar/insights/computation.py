@@ -1,0 +1,682 @@
+"""Health, risk and scorecard computation: incremental for what changed, full on demand.
+
+One function does each job for a *deal filter*, and both roads call it:
+
+- **incremental** — `insights_refresh(organization_id=…, deal_ids=…, now=…)`, run inside the
+  event-ingestion transaction for the deals a batch touched (`insights_on_events`, a step of
+  `lodestar.events.processing`), after an exemption is declared, and by anyone who changed a
+  deal outside the event log;
+- **full** — `insights_recompute(organization_id=None, progress=None, now=None)`, the CLI's
+  `lodestar insights recompute` and the hourly sweep, which also catches what only time
+  changes (silence, staleness, dwell, scores becoming final).
+
+Both end in the same state for the same data and `now` (a test holds them to it):
+
+- risk alerts — one live alert per finding key (`deal:<id>:<kind>`) and recipient; the deal's
+  owner **and** the manager of the deal's team get it (the rep acts, the manager coaches);
+  findings an exemption covers raise nothing; alerts whose finding is gone resolve;
+- rep health — today's `HealthSnapshot` per rep (the day's latest computation wins) and one
+  alert `rep:<id>:health` to the rep's team manager while the score is under the threshold,
+  resolved when it recovers;
+- communication scores — a `CommunicationScore` per customer communication of the last
+  `SCORECARD_HORIZON`; final ones never change; a run of low final scores pushes the
+  playbook's handbook to the rep once (`HandbookPush` + a notification).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from lodestar.core.scoring import (
+    RISK_KINDS,
+    Communication,
+    HealthScore,
+    MinutesUpload,
+    RiskFinding,
+    communication_score,
+    deal_risks,
+    low_score_streaks,
+    rep_health,
+)
+from lodestar.core.scoring import (
+    CommunicationScore as CoreScore,
+)
+from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity
+from lodestar.events.models import Event
+from lodestar.insights import models as m
+from lodestar.insights.facts import DealFacts, deal_facts, task_records
+from lodestar.insights.policy import COMMUNICATION_TYPES, InsightsPolicy, insights_policy
+from lodestar.insights.services import alert_raise
+from lodestar.integrations.services import notify
+from lodestar.org.models import Membership, Organization, Role, Team, User
+
+__all__ = [
+    "HEALTH_KIND",
+    "RISK_ALERT_KINDS",
+    "SCORECARD_HORIZON",
+    "RecomputeSummary",
+    "health_alert_key",
+    "insights_on_events",
+    "insights_recompute",
+    "insights_refresh",
+    "rep_health_now",
+]
+
+HEALTH_KIND = "health"
+RISK_ALERT_KINDS: tuple[str, ...] = tuple(f"risk.{kind}" for kind in RISK_KINDS)
+# Communications older than this are not scored: the streak rule looks at recent work, and
+# scoring a year of history on the first run would only announce stale news.
+SCORECARD_HORIZON = dt.timedelta(weeks=12)
+# Runs of low scores completed longer ago than this are recorded but not announced.
+ANNOUNCE_WITHIN = dt.timedelta(days=7)
+_LIVE = (m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED)
+
+Progress = Callable[[str, int, int], None]
+
+
+def health_alert_key(rep_id: int) -> str:
+    return f"rep:{rep_id}:health"
+
+
+@dataclass
+class RecomputeSummary:
+    organizations: int = 0
+    deals: int = 0
+    reps: int = 0
+    findings: int = 0
+    alerts_raised: int = 0
+    alerts_resolved: int = 0
+    communications_scored: int = 0
+    handbooks_pushed: int = 0
+
+    def add(self, other: RecomputeSummary) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+# --- recipients ----------------------------------------------------------------------------------
+
+
+def _team_managers(organization_id: int) -> dict[int, int]:
+    return {
+        team_id: manager_id
+        for team_id, manager_id in Team.objects.filter(
+            organization_id=organization_id, manager__isnull=False
+        ).values_list("pk", "manager_id")
+    }
+
+
+def _users(ids: Iterable[int]) -> dict[int, User]:
+    return User.objects.in_bulk(set(ids))
+
+
+# --- risks ---------------------------------------------------------------------------------------
+
+
+def _sync_alerts(
+    *,
+    organization: Organization,
+    wanted: dict[tuple[str, int], tuple[str, str, str, int | None, int | None]],
+    live: Sequence[tuple[int, str, int]],
+    now: dt.datetime,
+    summary: RecomputeSummary,
+) -> None:
+    """Raise the wanted `(key, recipient)` alerts that are not live; resolve live ones not wanted.
+
+    `wanted` maps `(key, recipient id)` to `(kind, zh, en, deal id, subject user id)`; `live`
+    lists `(alert id, key, recipient id)` of the live alerts in the scope being synced.
+    """
+    live_pairs = {(key, recipient) for _, key, recipient in live}
+    stale_ids = [pk for pk, key, recipient in live if (key, recipient) not in wanted]
+    if stale_ids:
+        summary.alerts_resolved += m.Alert.objects.filter(pk__in=stale_ids).update(
+            status=m.AlertStatus.RESOLVED, resolved_at=now
+        )
+    missing = [pair for pair in wanted if pair not in live_pairs]
+    if not missing:
+        return
+    users = _users(
+        {recipient for _, recipient in missing}
+        | {w[4] for pair, w in wanted.items() if pair in missing and w[4] is not None}
+    )
+    deals = Opportunity.objects.in_bulk(
+        {w[3] for pair, w in wanted.items() if pair in missing and w[3] is not None}
+    )
+    for key, recipient_id in sorted(missing):
+        kind, zh, en, deal_id, subject_id = wanted[(key, recipient_id)]
+        recipient = users.get(recipient_id)
+        if recipient is None:
+            continue
+        raised = alert_raise(
+            organization=organization,
+            kind=kind,
+            recipient=recipient,
+            dedupe_key=key,
+            message_zh=zh,
+            message_en=en,
+            opportunity=deals.get(deal_id) if deal_id is not None else None,
+            subject_user=users.get(subject_id) if subject_id is not None else None,
+            link=f"/deals/{deal_id}/" if deal_id is not None else "",
+            now=now,
+        )
+        if raised is not None:
+            summary.alerts_raised += 1
+
+
+def _risk_recipients(deal: DealFacts, managers: dict[int, int]) -> set[int]:
+    recipients = {deal.owner_id}
+    manager = managers.get(deal.team_id) if deal.team_id is not None else None
+    if manager is not None:
+        recipients.add(manager)
+    return recipients
+
+
+def deal_findings(
+    facts: dict[int, DealFacts], policy: InsightsPolicy, now: dt.datetime
+) -> dict[int, list[RiskFinding]]:
+    return {
+        deal_id: deal_risks(item.risk_input(policy), now=now, config=policy.risks)
+        for deal_id, item in facts.items()
+    }
+
+
+def _sync_risks(
+    policy: InsightsPolicy,
+    facts: dict[int, DealFacts],
+    live: Sequence[tuple[int, str, int]],
+    now: dt.datetime,
+    summary: RecomputeSummary,
+) -> None:
+    managers = _team_managers(policy.organization_id)
+    wanted: dict[tuple[str, int], tuple[str, str, str, int | None, int | None]] = {}
+    for deal_id, findings in deal_findings(facts, policy, now).items():
+        deal = facts[deal_id]
+        summary.findings += len(findings)
+        for finding in findings:
+            if finding.exempted:  # recorded for managers, never alerted
+                continue
+            zh = f"【{deal.name}】{finding.message.zh}"
+            en = f"[{deal.name}] {finding.message.en}"
+            for recipient in _risk_recipients(deal, managers):
+                wanted[(finding.key, recipient)] = (
+                    f"risk.{finding.kind}",
+                    zh,
+                    en,
+                    deal_id,
+                    deal.owner_id,
+                )
+    _sync_alerts(
+        organization=policy.organization, wanted=wanted, live=live, now=now, summary=summary
+    )
+
+
+def _live_risk_alerts(
+    organization_id: int, deal_ids: set[int] | None
+) -> list[tuple[int, str, int]]:
+    alerts = m.Alert.objects.filter(
+        organization_id=organization_id, kind__in=RISK_ALERT_KINDS, status__in=_LIVE
+    )
+    if deal_ids is not None:
+        alerts = alerts.filter(opportunity_id__in=deal_ids)
+    return list(alerts.order_by().values_list("pk", "dedupe_key", "recipient_id"))
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+def _health_of(
+    policy: InsightsPolicy,
+    facts: dict[int, DealFacts],
+    tasks: dict[int, list],
+    rep_ids: Iterable[int],
+    now: dt.datetime,
+) -> dict[int, HealthScore]:
+    by_rep: defaultdict[int, list] = defaultdict(list)
+    for item in facts.values():
+        by_rep[item.owner_id].append(item.open_deal(policy))
+    return {
+        rep_id: rep_health(
+            deals=by_rep.get(rep_id, []), tasks=tasks.get(rep_id, []), now=now, config=policy.health
+        )
+        for rep_id in rep_ids
+    }
+
+
+def rep_health_now(
+    *, policy: InsightsPolicy, rep_ids: set[int], now: dt.datetime
+) -> dict[int, HealthScore]:
+    """The health of these reps at `now`, computed from the data (nothing is written)."""
+    window = policy.health.window
+    facts = deal_facts(policy=policy, deal_q=Q(owner_id__in=rep_ids), now=now, window=window)
+    tasks = task_records(
+        organization_id=policy.organization_id, rep_ids=rep_ids, now=now, window=window
+    )
+    return _health_of(policy, facts, tasks, rep_ids, now)
+
+
+def _snapshot_rows(
+    policy: InsightsPolicy, scores: dict[int, HealthScore], now: dt.datetime
+) -> list[m.HealthSnapshot]:
+    today = now.astimezone(policy.organization.tz).date()
+    rows = []
+    for rep_id, health in scores.items():
+        dwell, tasks, inter = health.dwell, health.tasks, health.interactions
+        rows.append(
+            m.HealthSnapshot(
+                organization_id=policy.organization_id,
+                rep_id=rep_id,
+                date=today,
+                computed_at=now,
+                score=health.score,
+                threshold=health.threshold,
+                dwell_score=dwell.score,
+                task_score=tasks.score,
+                interaction_score=inter.score,
+                figures={
+                    "deals_scored": len(dwell.deals),
+                    "mean_deviation": dwell.mean_deviation,
+                    "deals_exempted": list(dwell.exempted),
+                    "deals_without_target": len(dwell.without_target),
+                    "tasks_due": int(tasks.rate.denominator),
+                    "tasks_on_time": int(tasks.rate.numerator),
+                    "tasks_late": len(tasks.late),
+                    "tasks_missed": len(tasks.missed),
+                    "interactions": inter.interactions,
+                    "deal_weeks": round(inter.deal_weeks, 6),
+                    "interaction_target": inter.target_per_deal_week,
+                },
+                weights=health.weights,
+            )
+        )
+    return rows
+
+
+def _sync_health(
+    policy: InsightsPolicy,
+    scores: dict[int, HealthScore],
+    now: dt.datetime,
+    summary: RecomputeSummary,
+) -> None:
+    rows = _snapshot_rows(policy, scores, now)
+    m.HealthSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["organization", "rep", "date"],
+        update_fields=[
+            "computed_at",
+            "score",
+            "threshold",
+            "dwell_score",
+            "task_score",
+            "interaction_score",
+            "figures",
+            "weights",
+        ],
+        batch_size=500,
+    )
+    summary.reps += len(scores)
+    org_id = policy.organization_id
+    team_of = dict(
+        Membership.objects.filter(organization_id=org_id, user_id__in=list(scores)).values_list(
+            "user_id", "team_id"
+        )
+    )
+    managers = _team_managers(org_id)
+    names = dict(User.objects.filter(pk__in=list(scores)).values_list("pk", "display_name")) or {}
+    wanted: dict[tuple[str, int], tuple[str, str, str, int | None, int | None]] = {}
+    keep_live: set[str] = set()  # no data: neither raised nor resolved
+    for rep_id, health in scores.items():
+        key = health_alert_key(rep_id)
+        team_id = team_of.get(rep_id)
+        manager = managers.get(team_id) if team_id is not None else None
+        if health.score is None:
+            keep_live.add(key)
+            continue
+        if health.needs_attention and manager is not None and manager != rep_id:
+            name = names.get(rep_id) or str(rep_id)
+            wanted[(key, manager)] = (
+                HEALTH_KIND,
+                f"{name} 的{health.message.zh}",
+                f"{name}: {health.message.en}",
+                None,
+                rep_id,
+            )
+    live = [
+        row
+        for row in m.Alert.objects.filter(
+            organization_id=org_id,
+            kind=HEALTH_KIND,
+            status__in=_LIVE,
+            dedupe_key__in=[health_alert_key(rep_id) for rep_id in scores],
+        )
+        .order_by()
+        .values_list("pk", "dedupe_key", "recipient_id")
+        if row[1] not in keep_live
+    ]
+    _sync_alerts(
+        organization=policy.organization, wanted=wanted, live=live, now=now, summary=summary
+    )
+
+
+# --- communication scorecard ---------------------------------------------------------------------
+
+
+def _communications(
+    policy: InsightsPolicy, deal_q: Q, now: dt.datetime
+) -> list[tuple[int, int, int, dt.datetime, dict]]:
+    """Not-yet-final customer communications: (event id, deal id, owner id, at, payload)."""
+    from lodestar.insights.facts import related_q
+
+    return list(
+        Event.objects.filter(
+            related_q(deal_q),
+            organization_id=policy.organization_id,
+            type__in=COMMUNICATION_TYPES,
+            with_customer=True,
+            occurred_at__gte=now - SCORECARD_HORIZON,
+            occurred_at__lte=now,
+        )
+        .exclude(communication_score__final=True)
+        .order_by()
+        .values_list("pk", "opportunity_id", "opportunity__owner_id", "occurred_at", "payload")
+    )
+
+
+def _evidence(
+    policy: InsightsPolicy,
+    comms: list[tuple[int, int, int, dt.datetime, dict]],
+    now: dt.datetime,
+) -> dict[int, Communication]:
+    """Minutes, knowledge links and follow-ups around each communication (3 queries)."""
+    if not comms:
+        return {}
+    window = policy.scorecard.upload_within
+    deal_ids = {c[1] for c in comms}
+    start = min(c[3] for c in comms)
+    end = min(max(c[3] for c in comms) + window, now)
+    uploads: defaultdict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
+    for deal_id, at, chars, pk in (
+        Attachment.objects.filter(
+            organization_id=policy.organization_id,
+            opportunity_id__in=deal_ids,
+            kind=policy.minutes_kind,
+            uploaded_at__gte=start,
+            uploaded_at__lte=end,
+        )
+        .order_by("uploaded_at", "pk")
+        .values_list("opportunity_id", "uploaded_at", "text_length", "pk")
+    ):
+        uploads[deal_id].append((at, chars, pk))
+    links: defaultdict[int, list[tuple[dt.datetime, int | None, frozenset[str]]]] = defaultdict(
+        list
+    )
+    followups: defaultdict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    for deal_id, kind, at, payload in (
+        Event.objects.filter(
+            organization_id=policy.organization_id,
+            opportunity_id__in=deal_ids,
+            type__in=("knowledge.linked", "followup.scheduled"),
+            occurred_at__gte=start,
+            occurred_at__lte=end,
+        )
+        .order_by("occurred_at", "pk")
+        .values_list("opportunity_id", "type", "occurred_at", "payload")
+    ):
+        if kind == "knowledge.linked":
+            keys = frozenset(str(k) for k in payload.get("knowledge_keys") or ())
+            named = payload.get("communication_event_id")
+            links[deal_id].append((at, named if isinstance(named, int) else None, keys))
+        else:
+            followups[deal_id].append((at, _parse_time(payload.get("starts_at"))))
+    out: dict[int, Communication] = {}
+    for event_id, deal_id, _owner, at, payload in comms:
+        deadline = at + window
+        minutes = tuple(
+            MinutesUpload(uploaded_at=u_at, text_chars=chars, attachment_id=pk)
+            for u_at, chars, pk in _between(uploads[deal_id], at, deadline)
+        )
+        keys = {str(k) for k in payload.get("knowledge_keys") or ()}
+        for l_at, named, linked in links[deal_id]:
+            # A link names its communication, or else belongs to the ones it follows in time.
+            if named == event_id or (named is None and at <= l_at <= deadline):
+                keys |= linked
+        starts = [s for f_at, s in _between(followups[deal_id], at, deadline) if s is not None]
+        out[event_id] = Communication(
+            communication_id=event_id,
+            occurred_at=at,
+            minutes=minutes,
+            knowledge_links=len(keys),
+            next_followup_at=max(starts) if starts else None,
+        )
+    return out
+
+
+def _between(rows: list, start: dt.datetime, end: dt.datetime) -> list:
+    """Rows (sorted by their first item, a time) with `start <= time <= end`."""
+    times = [row[0] for row in rows]
+    return rows[bisect.bisect_left(times, start) : bisect.bisect_right(times, end)]
+
+
+def _parse_time(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _criteria_json(score: CoreScore) -> list[dict[str, object]]:
+    return [
+        {
+            "key": c.key,
+            "met": c.met,
+            "weight": round(c.weight, 6),
+            "zh": c.message.zh,
+            "en": c.message.en,
+        }
+        for c in score.criteria
+    ]
+
+
+def _sync_scorecard(
+    policy: InsightsPolicy, deal_q: Q, now: dt.datetime, summary: RecomputeSummary
+) -> None:
+    comms = _communications(policy, deal_q, now)
+    if not comms:
+        return
+    evidence = _evidence(policy, comms, now)
+    rows = []
+    newly_final_reps: set[int] = set()
+    for event_id, deal_id, owner_id, at, _payload in comms:
+        score = communication_score(evidence[event_id], now=now, config=policy.scorecard)
+        rows.append(
+            m.CommunicationScore(
+                organization_id=policy.organization_id,
+                event_id=event_id,
+                opportunity_id=deal_id,
+                rep_id=owner_id,
+                occurred_at=at,
+                score=score.score,
+                final=score.final,
+                criteria=_criteria_json(score),
+                computed_at=now,
+            )
+        )
+        if score.final:
+            newly_final_reps.add(owner_id)
+    m.CommunicationScore.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["event"],
+        update_fields=["opportunity", "rep", "score", "final", "criteria", "computed_at"],
+        batch_size=500,
+    )
+    summary.communications_scored += len(rows)
+    if newly_final_reps:
+        _push_handbooks(policy, newly_final_reps, now, summary)
+
+
+def _push_handbooks(
+    policy: InsightsPolicy, rep_ids: set[int], now: dt.datetime, summary: RecomputeSummary
+) -> None:
+    if not policy.handbook_key:
+        return
+    org_id = policy.organization_id
+    finals: defaultdict[int, list[CoreScore]] = defaultdict(list)
+    pk_of: dict[int, int] = {}
+    for pk, rep_id, event_id, at, score in (
+        m.CommunicationScore.objects.filter(
+            organization_id=org_id,
+            rep_id__in=rep_ids,
+            final=True,
+            occurred_at__gte=now - SCORECARD_HORIZON,
+        )
+        .order_by()
+        .values_list("pk", "rep_id", "event_id", "occurred_at", "score")
+    ):
+        finals[rep_id].append(CoreScore(event_id, at, score, True, ()))
+        pk_of[event_id] = pk
+    pushed: defaultdict[int, set[int]] = defaultdict(set)
+    for rep_id, ids in m.HandbookPush.objects.filter(
+        organization_id=org_id, rep_id__in=rep_ids
+    ).values_list("rep_id", "communication_ids"):
+        pushed[rep_id].update(ids)
+    handbook = KnowledgeEntry.objects.filter(
+        organization_id=org_id, key=policy.handbook_key
+    ).first()
+    users = _users(rep_ids)
+    for rep_id in sorted(rep_ids):
+        for streak in low_score_streaks(finals.get(rep_id, []), config=policy.scorecard):
+            run = {int(i) for i in streak.communication_ids}
+            if run & pushed[rep_id]:  # this run was already pushed
+                continue
+            pushed[rep_id] |= run
+            announce = streak.fired_at_time >= now - ANNOUNCE_WITHIN
+            push = m.HandbookPush.objects.create(
+                organization_id=org_id,
+                rep_id=rep_id,
+                fired_by_id=pk_of[int(streak.fired_at)],
+                handbook=handbook,
+                handbook_key=policy.handbook_key,
+                communication_ids=sorted(run),
+                scores=list(streak.scores),
+                pushed_at=now,
+                notified=announce,
+            )
+            summary.handbooks_pushed += 1
+            if announce and rep_id in users:
+                title = handbook.title if handbook is not None else policy.handbook_key
+                scores = "、".join(f"{s:.0f}" for s in streak.scores)
+                notify(
+                    organization=policy.organization,
+                    recipient=users[rep_id],
+                    title=f"请阅读《{title}》:最近 {len(streak.scores)} 次客户沟通评分 "
+                    f"{scores},低于 {policy.scorecard.threshold:g} 分",
+                    body=f"Please read “{title}”: your last {len(streak.scores)} customer "
+                    f"communications scored {', '.join(f'{s:.0f}' for s in streak.scores)}, "
+                    f"under {policy.scorecard.threshold:g}.",
+                    link=f"/knowledge/{handbook.pk}/" if handbook is not None else "",
+                    cause_key=f"handbook:{push.pk}",
+                    now=now,
+                )
+
+
+# --- the two roads -------------------------------------------------------------------------------
+
+
+def _reps_of(organization_id: int) -> set[int]:
+    return set(
+        Membership.objects.filter(organization_id=organization_id, role=Role.REP).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def insights_refresh(
+    *, organization_id: int, deal_ids: Iterable[int], now: dt.datetime | None = None
+) -> RecomputeSummary:
+    """Re-check the given deals (risks, communication scores) and their owners' health."""
+    now = now or timezone.now()
+    summary = RecomputeSummary()
+    ids = set(deal_ids)
+    if not ids:
+        return summary
+    organization = Organization.objects.get(pk=organization_id)
+    policy = insights_policy(organization=organization)
+    deal_q = Q(pk__in=ids)
+    facts = deal_facts(policy=policy, deal_q=deal_q, now=now)
+    summary.deals = len(facts)
+    _sync_risks(policy, facts, _live_risk_alerts(organization_id, ids), now, summary)
+    _sync_scorecard(policy, deal_q, now, summary)
+    owners = set(
+        Opportunity.objects.filter(pk__in=ids).values_list("owner_id", flat=True)
+    ) & _reps_of(organization_id)
+    if owners:
+        _sync_health(policy, rep_health_now(policy=policy, rep_ids=owners, now=now), now, summary)
+    return summary
+
+
+def _recompute_org(
+    organization: Organization, now: dt.datetime, progress: Progress
+) -> RecomputeSummary:
+    summary = RecomputeSummary(organizations=1)
+    policy = insights_policy(organization=organization)
+    org_id = organization.pk
+    window = policy.health.window
+    progress("deals", 0, 3)
+    facts = deal_facts(policy=policy, deal_q=Q(), now=now, window=window)
+    summary.deals = len(facts)
+    # Alerts of deals that closed since the last run resolve here too: `live` covers them all.
+    _sync_risks(policy, facts, _live_risk_alerts(org_id, None), now, summary)
+    progress("health", 1, 3)
+    reps = _reps_of(org_id)
+    tasks = task_records(organization_id=org_id, rep_ids=None, now=now, window=window)
+    _sync_health(policy, _health_of(policy, facts, tasks, reps, now), now, summary)
+    progress("scorecard", 2, 3)
+    _sync_scorecard(policy, Q(), now, summary)
+    progress("done", 3, 3)
+    return summary
+
+
+def insights_recompute(
+    *,
+    organization_id: int | None = None,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> RecomputeSummary:
+    """Recompute everything for one organization (or all of them), each in one transaction.
+
+    `progress(phase, done, total)` is called as each organization advances ("deals",
+    "health", "scorecard", "done"); the CLI's `lodestar insights recompute` prints it.
+    """
+    now = now or timezone.now()
+    report = progress or (lambda phase, done, total: None)
+    organizations = Organization.objects.order_by("pk")
+    if organization_id is not None:
+        organizations = organizations.filter(pk=organization_id)
+    summary = RecomputeSummary()
+    for organization in organizations:
+        with transaction.atomic():
+            summary.add(_recompute_org(organization, now, report))
+    return summary
+
+
+def insights_on_events(*, events: Sequence[Event], now: dt.datetime) -> None:
+    """Ingestion step: re-check the deals the new events touched (same transaction)."""
+    touched: defaultdict[int, set[int]] = defaultdict(set)
+    for event in events:
+        if event.opportunity_id is not None:
+            touched[event.organization_id].add(event.opportunity_id)
+    for organization_id, deal_ids in touched.items():
+        insights_refresh(organization_id=organization_id, deal_ids=deal_ids, now=now)

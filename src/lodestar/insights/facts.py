@@ -1,0 +1,238 @@
+"""Set-based reads that feed the scoring core: a handful of grouped queries per call.
+
+Every loader takes a *deal filter* (a `Q` over `Opportunity`), so the same code serves the
+full recompute (all open deals of the organization, no id lists) and the incremental refresh
+(the deals an event batch touched, or the open deals of a few reps). The figures come out of
+SQL aggregates (`MAX`, `COUNT … GROUP BY`); only the rows the core needs one by one (stage
+regressions, exemptions, interactions inside the health window) are fetched as rows.
+
+What counts as what:
+
+- a **customer interaction** is an event with `with_customer` set (and, when the playbook lists
+  `risks.silence.interaction_events`, of one of those types) — never an internal edit;
+- the **last action** of a deal is its latest event of any kind, stage change or completed
+  task (the stale rule's "无任何新动作"); trigger-made tasks are the system's doing and do not
+  count, nor does `updated_at`, which system writes touch too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Q
+
+from lodestar.automation.models import Task, TaskStatus
+from lodestar.core.scoring import (
+    DealRiskInput,
+    Exemption,
+    OpenDeal,
+    StageMove,
+    TaskRecord,
+)
+from lodestar.crm.models import Direction, Opportunity, OpportunityStatus, StageTransition
+from lodestar.events.models import Event
+from lodestar.insights import models as m
+from lodestar.insights.policy import InsightsPolicy
+
+__all__ = ["DealFacts", "deal_facts", "exemptions_of", "related_q", "task_records"]
+
+
+@dataclass
+class DealFacts:
+    deal_id: int
+    name: str
+    owner_id: int
+    team_id: int | None
+    stage: str
+    stage_entered_at: dt.datetime
+    opened_at: dt.datetime
+    last_customer_at: dt.datetime | None = None
+    last_action_at: dt.datetime | None = None
+    backward: list[StageMove] = field(default_factory=list)
+    exemptions: tuple[Exemption, ...] = ()
+    interactions: list[dt.datetime] = field(default_factory=list)
+
+    def risk_input(self, policy: InsightsPolicy) -> DealRiskInput:
+        return DealRiskInput(
+            deal_id=self.deal_id,
+            opened_at=self.opened_at,
+            stage=self.stage,
+            stage_entered_at=self.stage_entered_at,
+            target_dwell=policy.stage_targets.get(self.stage),
+            stage_moves=tuple(self.backward),
+            last_customer_interaction_at=self.last_customer_at,
+            last_action_at=self.last_action_at,
+            exemptions=self.exemptions,
+            stage_name=policy.stage_names.get(self.stage),
+        )
+
+    def open_deal(self, policy: InsightsPolicy) -> OpenDeal:
+        return OpenDeal(
+            deal_id=self.deal_id,
+            opened_at=self.opened_at,
+            stage=self.stage,
+            stage_entered_at=self.stage_entered_at,
+            target_dwell=policy.stage_targets.get(self.stage),
+            customer_interactions=tuple(self.interactions),
+            exemptions=self.exemptions,
+        )
+
+
+def related_q(deal_q: Q, prefix: str = "opportunity") -> Q:
+    """`deal_q` rewritten for a table that points at the deal through `prefix`."""
+    children: list[Q | tuple[str, object]] = []
+    for child in deal_q.children:
+        if isinstance(child, Q):
+            children.append(related_q(child, prefix))
+        else:
+            lookup, value = child
+            children.append(
+                (f"{prefix}__{lookup}" if lookup != "pk__in" else f"{prefix}_id__in", value)
+            )
+    rewritten = Q(*children, _connector=deal_q.connector, _negated=deal_q.negated)
+    return rewritten
+
+
+def _later(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def exemptions_of(
+    *, organization_id: int, deal_q: Q, since: dt.datetime | None = None
+) -> dict[int, tuple[Exemption, ...]]:
+    """Exemptions of the deals matched by `deal_q`, as core values (ending after `since`)."""
+    rows = m.Exemption.objects.filter(related_q(deal_q), organization_id=organization_id)
+    if since is not None:
+        rows = rows.filter(ends_at__gt=since)
+    found: defaultdict[int, list[Exemption]] = defaultdict(list)
+    for deal_id, start, end, reason in rows.order_by("starts_at").values_list(
+        "opportunity_id", "starts_at", "ends_at", "reason"
+    ):
+        found[deal_id].append(Exemption(start, end, reason))
+    return {deal_id: tuple(items) for deal_id, items in found.items()}
+
+
+def deal_facts(
+    *,
+    policy: InsightsPolicy,
+    deal_q: Q,
+    now: dt.datetime,
+    window: dt.timedelta | None = None,
+) -> dict[int, DealFacts]:
+    """Facts of the open deals matched by `deal_q`, as of `now` (6 queries).
+
+    With `window`, the customer interactions inside `[now - window, now)` are fetched too
+    (the health score's interaction part needs their times).
+    """
+    org_id = policy.organization_id
+    open_q = deal_q & Q(status=OpportunityStatus.OPEN)
+    facts: dict[int, DealFacts] = {
+        row[0]: DealFacts(*row)
+        for row in Opportunity.objects.filter(open_q, organization_id=org_id)
+        .order_by()
+        .values_list(
+            "pk", "name", "owner_id", "team_id", "stage_key", "stage_entered_at", "created_at"
+        )
+    }
+    if not facts:
+        return facts
+    through = related_q(open_q)
+    customer = Q(with_customer=True)
+    if policy.interaction_types:
+        customer &= Q(type__in=sorted(policy.interaction_types))
+    events = Event.objects.filter(through, organization_id=org_id, occurred_at__lte=now)
+    for deal_id, last_any, last_customer in (
+        events.order_by()
+        .values("opportunity_id")
+        .annotate(last_any=Max("occurred_at"), last_customer=Max("occurred_at", filter=customer))
+        .values_list("opportunity_id", "last_any", "last_customer")
+    ):
+        item = facts.get(deal_id)
+        if item is not None:
+            item.last_action_at, item.last_customer_at = last_any, last_customer
+    transitions = StageTransition.objects.filter(
+        through, organization_id=org_id, occurred_at__lte=now
+    )
+    for deal_id, last_move in (
+        transitions.order_by()
+        .values("opportunity_id")
+        .annotate(last=Max("occurred_at"), n=Count("id"))
+        .values_list("opportunity_id", "last")
+    ):
+        if deal_id in facts:
+            facts[deal_id].last_action_at = _later(facts[deal_id].last_action_at, last_move)
+    positions = policy.stage_positions
+    for deal_id, at, from_stage, to_stage in (
+        transitions.filter(direction=Direction.BACKWARD)
+        .order_by("occurred_at", "id")
+        .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
+    ):
+        # Recorded as backward when it happened; positions from the playbook when it knows both.
+        src, dst = positions.get(from_stage), positions.get(to_stage)
+        if src is None or dst is None or dst >= src:
+            src, dst = 1, 0
+        facts[deal_id].backward.append(StageMove(at, from_stage, to_stage, src, dst))
+    for deal_id, done in (
+        Task.objects.filter(
+            through, organization_id=org_id, completed_at__isnull=False, completed_at__lte=now
+        )
+        .order_by()
+        .values("opportunity_id")
+        .annotate(done=Max("completed_at"))
+        .values_list("opportunity_id", "done")
+    ):
+        if deal_id in facts:
+            facts[deal_id].last_action_at = _later(facts[deal_id].last_action_at, done)
+    for deal_id, exemptions in exemptions_of(organization_id=org_id, deal_q=open_q).items():
+        if deal_id in facts:
+            facts[deal_id].exemptions = exemptions
+    if window is not None:
+        for deal_id, at in (
+            events.filter(customer, occurred_at__gte=now - window, occurred_at__lt=now)
+            .order_by()
+            .values_list("opportunity_id", "occurred_at")
+        ):
+            facts[deal_id].interactions.append(at)
+    return facts
+
+
+def task_records(
+    *, organization_id: int, rep_ids: set[int] | None, now: dt.datetime, window: dt.timedelta
+) -> dict[int, list[TaskRecord]]:
+    """Per assignee, the tasks due inside `[now - window, now)` (cancelled ones left out)."""
+    tasks = Task.objects.filter(
+        organization_id=organization_id, due_at__gte=now - window, due_at__lt=now
+    ).exclude(status=TaskStatus.CANCELLED)
+    if rep_ids is not None:
+        tasks = tasks.filter(assignee_id__in=rep_ids)
+    rows = list(
+        tasks.order_by().values_list(
+            "pk", "assignee_id", "opportunity_id", "due_at", "completed_at"
+        )
+    )
+    deal_ids = {row[2] for row in rows if row[2] is not None}
+    exemptions = (
+        exemptions_of(
+            organization_id=organization_id, deal_q=Q(pk__in=deal_ids), since=now - window
+        )
+        if deal_ids
+        else {}
+    )
+    found: defaultdict[int, list[TaskRecord]] = defaultdict(list)
+    for task_id, assignee_id, deal_id, due, completed in rows:
+        found[assignee_id].append(
+            TaskRecord(
+                task_id=task_id,
+                due_at=due,
+                completed_at=completed if completed is not None and completed <= now else None,
+                deal_id=deal_id,
+                exemptions=exemptions.get(deal_id, ()) if deal_id is not None else (),
+            )
+        )
+    return found

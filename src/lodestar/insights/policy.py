@@ -1,0 +1,80 @@
+"""The scoring configuration of one organization, read from its published playbook.
+
+Without a published playbook every rule runs on the seed defaults (70, 72 h, 47 days, 75 …) and
+no stage has a target dwell, so dwell-based parts and risks stay silent until ops publish one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from lodestar.core.playbook.model import Playbook
+from lodestar.core.scoring import (
+    HealthConfig,
+    Message,
+    RiskConfig,
+    ScorecardConfig,
+    health_config_from,
+    risk_config_from,
+    scorecard_config_from,
+)
+from lodestar.org.models import Organization
+from lodestar.playbooks.selectors import published_playbook
+
+__all__ = ["COMMUNICATION_TYPES", "InsightsPolicy", "insights_policy"]
+
+# Customer communications the scorecard judges: conversations after which minutes, a linked
+# knowledge entry and a next follow-up make sense. Chat lines and e-mails are left out (they
+# are their own record), as are one-way actions such as sending a quote.
+COMMUNICATION_TYPES: tuple[str, ...] = ("meeting.held", "call", "demo.held")
+
+
+@dataclass(frozen=True)
+class InsightsPolicy:
+    organization: Organization
+    playbook: Playbook | None
+    health: HealthConfig = field(default_factory=HealthConfig)
+    risks: RiskConfig = field(default_factory=RiskConfig)
+    scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
+    # Empty: every event marked `with_customer` is a customer interaction.
+    interaction_types: frozenset[str] = frozenset()
+    minutes_kind: str = "meeting_minutes"
+    handbook_key: str | None = "objection_handling"
+    exemption_recheck: dt.timedelta = dt.timedelta(days=14)
+    stage_targets: dict[str, dt.timedelta] = field(default_factory=dict)
+    stage_positions: dict[str, int] = field(default_factory=dict)
+    stage_names: dict[str, Message] = field(default_factory=dict)
+
+    @property
+    def organization_id(self) -> int:
+        return self.organization.pk
+
+    def stage_label(self, key: str) -> Message:
+        """How a stage is named in a sentence: "阶段4(产品演示)" / "stage 4 (Product demo)"."""
+        name = self.stage_names.get(key, Message(key, key))
+        position = self.stage_positions.get(key)
+        if position is None:
+            return Message(f"「{name.zh}」阶段", f"stage {name.en}")
+        return Message(f"阶段{position + 1}({name.zh})", f"stage {position + 1} ({name.en})")
+
+
+def insights_policy(*, organization: Organization) -> InsightsPolicy:
+    compiled = published_playbook(organization_id=organization.pk)
+    if compiled is None:
+        return InsightsPolicy(organization=organization, playbook=None)
+    playbook = compiled.playbook
+    return InsightsPolicy(
+        organization=organization,
+        playbook=playbook,
+        health=health_config_from(playbook.health),
+        risks=risk_config_from(playbook.risks),
+        scorecard=scorecard_config_from(playbook.scorecard),
+        interaction_types=frozenset(playbook.risks.silence.interaction_events),
+        minutes_kind=playbook.scorecard.minutes_kind,
+        handbook_key=playbook.scorecard.handbook,
+        exemption_recheck=playbook.risks.exemption_recheck,
+        stage_targets={s.key: s.target_dwell for s in playbook.stages if s.target_dwell},
+        stage_positions=dict(playbook.stage_index),
+        stage_names={s.key: Message(s.name.zh, s.name.en or s.name.zh) for s in playbook.stages},
+    )

@@ -1,0 +1,349 @@
+"""Reads of health, risks, stuck reasons, alerts and exemptions, scoped to who asks.
+
+Who sees what (the `lodestar.org.selectors` rule, applied to people and deals):
+
+- a rep's **health** — the rep, the manager of the rep's team, ops and admins; anyone else gets
+  404 (a rep's score is not a teammate's business);
+- a deal's **risks and stuck reason** — whoever may read the deal (`access_opportunity`);
+- **alerts** — only their recipient;
+- **exemptions** — those of the deals the user may read (a manager: every exemption of the
+  teams they manage).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lodestar.automation.models import Task, TaskStatus
+from lodestar.core.events import CATALOGUE
+from lodestar.core.playbook.model import EventCriterion
+from lodestar.core.scoring import (
+    ExpectedEvent,
+    HealthScore,
+    Message,
+    PendingTask,
+    RiskFinding,
+    StuckInput,
+    StuckReason,
+    UnmetCriterion,
+    deal_risks,
+    stuck_reason,
+)
+from lodestar.crm.models import Opportunity, OpportunityStatus
+from lodestar.crm.selectors import access_opportunity, opportunity_scope
+from lodestar.errors import NotFound
+from lodestar.insights import models as m
+from lodestar.insights.computation import rep_health_now
+from lodestar.insights.facts import deal_facts, exemptions_of
+from lodestar.insights.policy import InsightsPolicy, insights_policy
+from lodestar.org.models import Membership, Organization, Role, User
+from lodestar.org.selectors import Actor, actor_of
+from lodestar.playbooks.services import opportunity_gate
+
+__all__ = [
+    "DealRiskReport",
+    "RepHealthReport",
+    "TrendPoint",
+    "access_rep",
+    "alert_list",
+    "communication_score_list",
+    "deal_risk_report",
+    "deal_stuck_reason",
+    "exemption_list",
+    "rep_health_report",
+    "reps_in_scope",
+    "stuck_deal_list",
+    "team_health",
+]
+
+TREND_WEEKS = 12
+
+
+# --- people in scope -----------------------------------------------------------------------------
+
+
+def reps_in_scope(*, actor: Actor | None) -> QuerySet[Membership]:
+    """The sales reps whose figures this actor may read (memberships, with user and team)."""
+    if actor is None:
+        return Membership.objects.none()
+    reps = Membership.objects.filter(organization_id=actor.organization_id, role=Role.REP)
+    if actor.sees_whole_organization:
+        pass
+    elif actor.is_manager:
+        reps = reps.filter(team_id__in=actor.managed_team_ids)
+    else:
+        reps = reps.filter(user_id=actor.user_id)
+    return reps.select_related("user", "team")
+
+
+def access_rep(*, user: User, rep_id: int) -> Membership:
+    """A rep whose health the user may read: themselves, their manager, ops, admin; else 404."""
+    membership = reps_in_scope(actor=actor_of(user=user)).filter(user_id=rep_id).first()
+    if membership is None:
+        raise NotFound(_("No sales rep %(id)s among the people you can see.") % {"id": rep_id})
+    return membership
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """The health of one week: the last snapshot taken in it (None when none was)."""
+
+    week_start: dt.date
+    date: dt.date | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class RepHealthReport:
+    rep: User
+    team_name: str | None
+    computed_at: dt.datetime
+    health: HealthScore
+    trend: tuple[TrendPoint, ...]
+    snapshots: tuple[m.HealthSnapshot, ...]
+
+
+def _week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def rep_health_report(
+    *, user: User, rep_id: int, now: dt.datetime | None = None
+) -> RepHealthReport:
+    """The rep's health now (computed live, the same function the snapshots use) and the
+    12-week trend from the daily snapshots, oldest week first."""
+    membership = access_rep(user=user, rep_id=rep_id)
+    now = now or timezone.now()
+    policy = insights_policy(organization=membership.organization)
+    health = rep_health_now(policy=policy, rep_ids={rep_id}, now=now)[rep_id]
+    today = now.astimezone(policy.organization.tz).date()
+    first_week = _week_start(today) - dt.timedelta(weeks=TREND_WEEKS - 1)
+    snapshots = tuple(
+        m.HealthSnapshot.objects.filter(
+            organization_id=membership.organization_id, rep_id=rep_id, date__gte=first_week
+        ).order_by("date")
+    )
+    last_of_week: dict[dt.date, m.HealthSnapshot] = {}
+    for snapshot in snapshots:
+        last_of_week[_week_start(snapshot.date)] = snapshot
+    trend = []
+    for index in range(TREND_WEEKS):
+        week = first_week + dt.timedelta(weeks=index)
+        found = last_of_week.get(week)
+        trend.append(
+            TrendPoint(week, found.date if found else None, found.score if found else None)
+        )
+    return RepHealthReport(
+        rep=membership.user,
+        team_name=membership.team.name if membership.team else None,
+        computed_at=now,
+        health=health,
+        trend=tuple(trend),
+        snapshots=snapshots,
+    )
+
+
+def team_health(*, user: User, date: dt.date | None = None) -> list[m.HealthSnapshot]:
+    """The latest snapshot (on or before `date`) of every rep the user may see, lowest first —
+    the manager dashboard's "who needs coaching now"."""
+    actor = actor_of(user=user)
+    rep_ids = list(reps_in_scope(actor=actor).values_list("user_id", flat=True))
+    if not rep_ids or actor is None:
+        return []
+    snapshots = m.HealthSnapshot.objects.filter(
+        organization_id=actor.organization_id, rep_id__in=rep_ids
+    )
+    if date is not None:
+        snapshots = snapshots.filter(date__lte=date)
+    latest: dict[int, m.HealthSnapshot] = {}
+    for snapshot in snapshots.select_related("rep").order_by("rep_id", "-date"):
+        latest.setdefault(snapshot.rep_id, snapshot)
+    return sorted(latest.values(), key=lambda s: (s.score is None, s.score or 0.0, s.rep_id))
+
+
+# --- deal risks and stuck reasons ----------------------------------------------------------------
+
+
+def _department(name: str) -> Message | None:
+    return Message(name, name) if name else None
+
+
+def _stuck_input(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) -> StuckInput:
+    """Unmet gate criteria (unmet "event happened" criteria become expected events), open tasks."""
+    unmet: list[UnmetCriterion] = []
+    expected: list[ExpectedEvent] = []
+    tasks = list(
+        Task.objects.filter(opportunity=deal, status=TaskStatus.OPEN).order_by("due_at", "pk")
+    )
+    if policy.playbook is not None and deal.stage_key in policy.stage_positions:
+        stage = policy.playbook.stage(deal.stage_key)
+        kinds = {c.id: c for c in stage.exit if c.id}
+        event_names = {
+            t.key: Message(t.name.zh, t.name.en or t.name.zh) for t in policy.playbook.event_types
+        }
+        # The department of an open task is who the deal waits on for that stage.
+        waiting_on = next((t.department for t in tasks if t.department), "")
+        for result in opportunity_gate(opportunity=deal, now=now).unmet:
+            criterion = kinds.get(result.id)
+            if isinstance(criterion, EventCriterion):
+                key = criterion.event.type
+                name = event_names.get(key)
+                if name is None and key in CATALOGUE:
+                    spec = CATALOGUE.get(key)
+                    name = Message(spec.name_zh, spec.name_en)
+                expected.append(
+                    ExpectedEvent(name or Message(key, key), _department(waiting_on), key)
+                )
+            else:
+                unmet.append(
+                    UnmetCriterion(
+                        Message(result.explanation.zh, result.explanation.en),
+                        criterion_id=result.id,
+                    )
+                )
+    exemptions = exemptions_of(organization_id=deal.organization_id, deal_q=Q(pk=deal.pk)).get(
+        deal.pk, ()
+    )
+    return StuckInput(
+        deal_id=deal.pk,
+        stage_label=policy.stage_label(deal.stage_key),
+        stage_entered_at=deal.stage_entered_at,
+        target_dwell=policy.stage_targets.get(deal.stage_key),
+        unmet_criteria=tuple(unmet),
+        open_tasks=tuple(
+            PendingTask(t.pk, Message(t.title, t.title), t.due_at, _department(t.department))
+            for t in tasks
+        ),
+        expected_events=tuple(expected),
+        exemptions=exemptions,
+    )
+
+
+def _reason(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) -> StuckReason | None:
+    if deal.status != OpportunityStatus.OPEN:
+        return None
+    target = policy.stage_targets.get(deal.stage_key)
+    if target is None or now - deal.stage_entered_at <= target:
+        return None  # cheap exit: exemptions only shorten dwell, so it cannot be past target
+    return stuck_reason(_stuck_input(policy, deal, now), now=now)
+
+
+def deal_stuck_reason(
+    *, user: User, opportunity_id: int, now: dt.datetime | None = None
+) -> StuckReason | None:
+    """Why the deal is stuck (zh + en), or None while it is within its stage's target dwell."""
+    deal = access_opportunity(user=user, opportunity_id=opportunity_id)
+    now = now or timezone.now()
+    return _reason(insights_policy(organization=deal.organization), deal, now)
+
+
+@dataclass(frozen=True)
+class DealRiskReport:
+    opportunity: Opportunity
+    computed_at: dt.datetime
+    findings: tuple[RiskFinding, ...]
+    stuck: StuckReason | None
+    exemption: m.Exemption | None
+    alerts: tuple[m.Alert, ...]
+
+
+def deal_risk_report(
+    *, user: User, opportunity_id: int, now: dt.datetime | None = None
+) -> DealRiskReport:
+    """The deal's risk findings now (exempted ones flagged), its stuck reason, its current
+    exemption and the live alerts about it."""
+    deal = access_opportunity(user=user, opportunity_id=opportunity_id)
+    now = now or timezone.now()
+    policy = insights_policy(organization=deal.organization)
+    facts = deal_facts(policy=policy, deal_q=Q(pk=deal.pk), now=now).get(deal.pk)
+    findings = (
+        tuple(deal_risks(facts.risk_input(policy), now=now, config=policy.risks)) if facts else ()
+    )
+    exemption = (
+        m.Exemption.objects.filter(opportunity=deal, starts_at__lte=now, ends_at__gt=now)
+        .order_by("-starts_at")
+        .first()
+    )
+    alerts = tuple(
+        m.Alert.objects.filter(
+            opportunity=deal,
+            status__in=(m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED),
+            recipient=user,
+        )
+    )
+    return DealRiskReport(deal, now, findings, _reason(policy, deal, now), exemption, alerts)
+
+
+def stuck_deal_list(
+    *, user: User, now: dt.datetime | None = None, limit: int = 50
+) -> list[tuple[Opportunity, StuckReason]]:
+    """Open deals in the user's scope past their target dwell, most overrun first, each with
+    its reason (the manager dashboard's "stuck deals"; one gate evaluation per deal shown)."""
+    actor = actor_of(user=user)
+    now = now or timezone.now()
+    if actor is None:
+        return []
+    policy = insights_policy(organization=Organization.objects.get(pk=actor.organization_id))
+    candidates = []
+    for deal in (
+        opportunity_scope(actor=actor)
+        .filter(status=OpportunityStatus.OPEN)
+        .select_related("account", "owner", "team")
+    ):
+        target = policy.stage_targets.get(deal.stage_key)
+        if target is not None and now - deal.stage_entered_at > target:
+            candidates.append(((now - deal.stage_entered_at) / target, deal))
+    candidates.sort(key=lambda item: -item[0])
+    out = []
+    for _ratio, deal in candidates:
+        reason = _reason(policy, deal, now)
+        if reason is not None:
+            out.append((deal, reason))
+        if len(out) >= limit:
+            break
+    return out
+
+
+# --- alerts, exemptions, scores ------------------------------------------------------------------
+
+
+def alert_list(*, user: User, status: str | None = None) -> QuerySet[m.Alert]:
+    """The user's own alerts, newest first; `status` "live" means open or acknowledged."""
+    actor = actor_of(user=user)
+    if actor is None:
+        return m.Alert.objects.none()
+    alerts = m.Alert.objects.filter(organization_id=actor.organization_id, recipient=user)
+    if status == "live":
+        alerts = alerts.filter(status__in=(m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED))
+    elif status:
+        alerts = alerts.filter(status=status)
+    return alerts.select_related("opportunity", "subject_user")
+
+
+def exemption_list(
+    *, user: User, active_at: dt.datetime | None = None, opportunity_id: int | None = None
+) -> QuerySet[m.Exemption]:
+    """Exemptions of the deals the user may read, newest first."""
+    actor = actor_of(user=user)
+    found = m.Exemption.objects.filter(opportunity__in=opportunity_scope(actor=actor))
+    if active_at is not None:
+        found = found.filter(starts_at__lte=active_at, ends_at__gt=active_at)
+    if opportunity_id is not None:
+        found = found.filter(opportunity_id=opportunity_id)
+    return found.select_related("opportunity", "declared_by")
+
+
+def communication_score_list(*, user: User, rep_id: int) -> QuerySet[m.CommunicationScore]:
+    """A rep's communication scores (same scope as their health), newest first."""
+    membership = access_rep(user=user, rep_id=rep_id)
+    return m.CommunicationScore.objects.filter(
+        organization_id=membership.organization_id, rep_id=rep_id
+    ).select_related("event", "opportunity")

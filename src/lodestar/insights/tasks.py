@@ -1,0 +1,28 @@
+"""Huey tasks of the insights app: the hourly sweep of what only time changes.
+
+Silence (72 h), staleness (47 days) and dwell overruns appear without any event arriving, and
+communication scores become final once their upload window has passed; the sweep runs the full
+recompute for every organization, which also writes today's health snapshots (the day's last
+computation is the one kept for the trend).
+"""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from lodestar.insights.computation import insights_recompute
+
+__all__ = ["recompute_organization", "sweep_insights"]
+
+
+@db_task()
+def recompute_organization(organization_id: int) -> int:
+    """One organization's full recompute, queued (e.g. after a playbook is published)."""
+    return insights_recompute(organization_id=organization_id).alerts_raised
+
+
+@db_periodic_task(crontab(minute="7"))
+def sweep_insights() -> int:
+    """Hourly, at :07 (off the top of the hour, when the notification sweep is busiest)."""
+    return insights_recompute().alerts_raised
