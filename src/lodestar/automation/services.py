@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.automation.models import Task, TaskStatus
-from lodestar.errors import Conflict
+from lodestar.errors import Conflict, NotFound, PermissionDenied
+from lodestar.insights.services import alert_resolve
 from lodestar.org.models import User
 from lodestar.org.services import audit_record
 
-__all__ = ["task_complete", "tasks_close_by_events"]
+__all__ = ["COACHING_DUE", "coaching_task_create", "task_complete", "tasks_close_by_events"]
 
 
 def _mark_done(task: Task, *, at: dt.datetime, by: User | None) -> None:
@@ -34,6 +35,11 @@ def task_complete(*, user: User, task: Task, now: dt.datetime | None = None) -> 
             _("The task is already %(status)s.") % {"status": locked.get_status_display()}
         )
     _mark_done(locked, at=now, by=user)
+    alert_resolve(
+        organization_id=locked.organization_id,
+        dedupe_keys=[f"task:{locked.pk}:{kind}" for kind in ("overdue", "escalated")],
+        now=now,
+    )
     audit_record(
         organization_id=locked.organization_id,
         actor=user,
@@ -72,3 +78,58 @@ def tasks_close_by_events(
             _mark_done(task, at=occurred_at, by=actor)
             closed += 1
     return closed
+
+
+COACHING_DUE = dt.timedelta(days=2)
+
+
+@transaction.atomic
+def coaching_task_create(
+    *,
+    user: User,
+    rep_id: int,
+    note: str = "",
+    alert_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Task:
+    """Plan a coaching session: a task for the rep, due in two days, made by their manager.
+
+    Only the manager of the rep's team (or an admin) may plan it. With `alert_id`, the alert
+    that prompted it (one of the user's own) is acknowledged in the same transaction.
+    """
+    from lodestar.insights.services import alert_acknowledge  # insights imports automation
+    from lodestar.org.models import Membership, Role
+    from lodestar.org.selectors import actor_of
+
+    actor = actor_of(user=user)
+    rep = (
+        Membership.objects.select_related("user", "team")
+        .filter(organization_id=actor.organization_id if actor else -1, user_id=rep_id)
+        .first()
+    )
+    if actor is None or rep is None:
+        raise NotFound(_("No sales rep %(id)s among the people you can see.") % {"id": rep_id})
+    manages = actor.is_manager and rep.team_id in actor.managed_team_ids
+    if not (manages or actor.is_admin) or rep.role != Role.REP:
+        raise PermissionDenied(_("Only the rep's manager plans their coaching."))
+    now = now or timezone.now()
+    if alert_id is not None:
+        alert_acknowledge(user=user, alert_id=alert_id, now=now)
+    task = Task.objects.create(
+        organization_id=actor.organization_id,
+        assignee=rep.user,
+        title=str(_("Coaching session with %(manager)s") % {"manager": user})[:200],
+        description=note.strip(),
+        created_at=now,
+        due_at=now + COACHING_DUE,
+    )
+    audit_record(
+        organization_id=actor.organization_id,
+        actor=user,
+        action="task.coaching_planned",
+        object_type="task",
+        object_id=task.pk,
+        data={"rep_id": rep_id, "alert_id": alert_id},
+        at=now,
+    )
+    return task

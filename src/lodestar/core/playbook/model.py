@@ -473,9 +473,11 @@ class Trigger(_Strict):
 
 
 class SlaPolicy(_Strict):
-    """What happens to overdue tasks."""
+    """What happens to overdue tasks: the owner is alerted when the deadline passes and
+    reminded every ``repeat_every``; ``escalate_after`` the deadline the manager (or ops) is
+    alerted too; ``remind_before`` the deadline the owner gets a heads-up."""
 
-    escalate_after: Duration = timedelta(0)
+    escalate_after: Duration = timedelta(hours=4)
     escalate_to: Literal["manager", "ops"] = "manager"
     remind_before: Duration | None = timedelta(hours=1)
     repeat_every: Duration | None = timedelta(hours=24)

@@ -1,0 +1,163 @@
+"""The periodic SLA sweep over open tasks (ARCHITECTURE: worker, periodic sweeps).
+
+For each open task, under the playbook its deal follows (`sla:` section):
+- `remind_before` the deadline → a heads-up to the assignee (once);
+- past the deadline → an `task_overdue` alert to the assignee (once while open), repeated as a
+  notification every `repeat_every`;
+- `escalate_after` past the deadline → a `task_escalated` alert to the team manager (or ops),
+  and `escalated_at` is stamped;
+- alerts of tasks that are no longer open resolve themselves.
+Every step is idempotent: running the sweep twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from lodestar.automation.models import Task, TaskStatus
+from lodestar.core.playbook.model import SlaPolicy
+from lodestar.insights.models import Alert, AlertStatus
+from lodestar.insights.services import alert_raise, alert_resolve
+from lodestar.integrations.services import notify
+from lodestar.org.models import Membership, Role, User
+from lodestar.playbooks.selectors import compiled_for_version, published_version
+
+__all__ = ["SweepReport", "sweep_tasks"]
+
+DEFAULT_SLA = SlaPolicy()
+TASK_ALERT_KINDS = ("task_overdue", "task_escalated")
+# Heads-up reminders are sent at most this long before a deadline, whatever `remind_before` says.
+REMINDER_HORIZON = dt.timedelta(days=7)
+
+
+@dataclass
+class SweepReport:
+    reminded: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    resolved: int = 0
+
+
+def _policy_for(task: Task, cache: dict[tuple[int, int | None], SlaPolicy]) -> SlaPolicy:
+    team_id = task.opportunity.team_id if task.opportunity_id else None
+    scope = (task.organization_id, team_id)
+    if scope not in cache:
+        version = published_version(organization_id=scope[0], team_id=team_id)
+        cache[scope] = compiled_for_version(version).playbook.sla if version else DEFAULT_SLA
+    return cache[scope]
+
+
+def _escalation_target(task: Task, policy: SlaPolicy) -> User | None:
+    if policy.escalate_to == "manager":
+        team = task.opportunity.team if task.opportunity_id else None
+        if team is not None and team.manager is not None and team.manager != task.assignee:
+            return team.manager
+    member = (
+        Membership.objects.filter(organization_id=task.organization_id, role=Role.OPS)
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    return member.user if member is not None else None
+
+
+def _local(moment: dt.datetime, task: Task) -> str:
+    return f"{moment.astimezone(task.organization.tz):%m-%d %H:%M}"
+
+
+def sweep_tasks(*, now: dt.datetime) -> SweepReport:
+    report = SweepReport()
+    cache: dict[tuple[int, int | None], SlaPolicy] = {}
+    open_tasks = (
+        Task.objects.filter(status=TaskStatus.OPEN, due_at__lte=now + REMINDER_HORIZON)
+        .select_related("organization", "assignee", "opportunity__team__manager")
+        .order_by("due_at", "id")
+    )
+    for task in open_tasks.iterator(chunk_size=500):
+        with transaction.atomic():
+            _sweep_one(task, _policy_for(task, cache), now, report)
+    report.resolved = _resolve_closed_task_alerts(now)
+    return report
+
+
+def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepReport) -> None:
+    subject = task.opportunity.name if task.opportunity_id else ""
+    link = f"/deals/{task.opportunity_id}/" if task.opportunity_id else "/"
+    if now < task.due_at:
+        if policy.remind_before is not None and now >= task.due_at - policy.remind_before:
+            created = notify(
+                organization=task.organization,
+                recipient=task.assignee,
+                title=_("Due soon: %(title)s") % {"title": task.title},
+                body=_("%(deal)s · due %(due)s")
+                % {"deal": subject, "due": _local(task.due_at, task)},
+                link=link,
+                cause_key=f"task:{task.pk}:due-soon",
+                now=now,
+            )
+            report.reminded += bool(created)
+        return
+    alert = alert_raise(
+        organization=task.organization,
+        kind="task_overdue",
+        recipient=task.assignee,
+        dedupe_key=f"task:{task.pk}:overdue",
+        message_zh=f"任务已超时:{task.title}({subject},截止 {_local(task.due_at, task)})",
+        message_en=f"Task overdue: {task.title} ({subject}, due {_local(task.due_at, task)})",
+        opportunity=task.opportunity,
+        subject_user=task.assignee,
+        link=link,
+        now=now,
+    )
+    report.overdue += alert is not None
+    if policy.repeat_every:
+        rounds = int((now - task.due_at) / policy.repeat_every)
+        if rounds >= 1:
+            notify(
+                organization=task.organization,
+                recipient=task.assignee,
+                title=_("Still not done: %(title)s") % {"title": task.title},
+                body=_("%(deal)s · overdue by %(late)s")
+                % {"deal": subject, "late": rounds * policy.repeat_every},
+                link=link,
+                cause_key=f"task:{task.pk}:overdue:{rounds}",
+                now=now,
+            )
+    if task.escalated_at is None and now >= task.due_at + policy.escalate_after:
+        target = _escalation_target(task, policy)
+        if target is not None:
+            alert_raise(
+                organization=task.organization,
+                kind="task_escalated",
+                recipient=target,
+                dedupe_key=f"task:{task.pk}:escalated",
+                message_zh=f"{task.assignee} 的任务超时未完成:{task.title}({subject})",
+                message_en=f"{task.assignee}'s task is overdue: {task.title} ({subject})",
+                opportunity=task.opportunity,
+                subject_user=task.assignee,
+                link=link,
+                now=now,
+            )
+        Task.objects.filter(pk=task.pk, escalated_at__isnull=True).update(escalated_at=now)
+        report.escalated += 1
+
+
+def _resolve_closed_task_alerts(now: dt.datetime) -> int:
+    live = Alert.objects.filter(
+        kind__in=TASK_ALERT_KINDS, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+    ).values_list("organization_id", "dedupe_key")
+    task_ids = {int(key.split(":")[1]) for _org, key in live}
+    still_open = set(
+        Task.objects.filter(pk__in=task_ids, status=TaskStatus.OPEN).values_list("pk", flat=True)
+    )
+    stale: dict[int, list[str]] = {}
+    for organization_id, key in live:
+        if int(key.split(":")[1]) not in still_open:
+            stale.setdefault(organization_id, []).append(key)
+    return sum(
+        alert_resolve(organization_id=org, dedupe_keys=keys, now=now) for org, keys in stale.items()
+    )
