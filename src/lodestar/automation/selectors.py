@@ -34,7 +34,9 @@ class TaskFilters:
 
 def task_scope(*, actor: Actor | None) -> QuerySet[Task]:
     """Every task this actor may read, unordered beyond the model default."""
-    return Task.objects.filter(work_scope_q(actor=actor, owner="assignee", team="opportunity__team"))
+    return Task.objects.filter(
+        work_scope_q(actor=actor, owner="assignee", team="opportunity__team")
+    )
 
 
 def task_list_for(*, user: User, filters: TaskFilters | None = None) -> QuerySet[Task]:

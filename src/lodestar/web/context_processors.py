@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.org.models import Role
+from lodestar.org.selectors import membership_of
 
 
 @dataclass(frozen=True)
@@ -20,22 +21,36 @@ class NavItem:
 
 
 ALL_ROLES = frozenset(Role.values)
+DEAL_WORKERS = frozenset({Role.REP, Role.MANAGER, Role.ADMIN})
 NAV = (
-    NavItem(_("Home"), "web:home", ALL_ROLES),
-    NavItem(_("API"), "api:openapi-view", ALL_ROLES),
+    NavItem(_("Today"), "web:today", DEAL_WORKERS),
+    NavItem(_("Dashboard"), "web:dashboard", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN})),
+    NavItem(_("Pipeline"), "web:board", ALL_ROLES),
+    NavItem(_("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN})),
+    NavItem(_("API"), "api:openapi-view", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Admin"), "admin:index", frozenset({Role.ADMIN})),
 )
+# The rep's home comes first for reps, the dashboard first for everyone else.
+FIRST_FOR = {Role.REP: "web:today", Role.MANAGER: "web:dashboard", Role.OPS: "web:playbooks"}
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = request.user
     if not user.is_authenticated:
         return {"nav_items": []}
-    membership = getattr(user, "membership", None)
+    membership = membership_of(user=user)  # type: ignore[arg-type]
     role = membership.role if membership is not None else None
     items = []
     for item in NAV:
         if role in item.roles or (user.is_superuser and item.url_name == "admin:index"):
             url = reverse(item.url_name)
-            items.append({"label": item.label, "url": url, "active": request.path == url})
+            items.append(
+                {
+                    "label": item.label,
+                    "url": url,
+                    "active": request.path.startswith(url) and url != "/",
+                    "first": FIRST_FOR.get(role) == item.url_name,  # type: ignore[call-overload]
+                }
+            )
+    items.sort(key=lambda entry: not entry["first"])
     return {"nav_items": items, "current_role": role}

@@ -1,8 +1,501 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The pages. Each view parses its input, calls one selector or service, and renders.
+
+Actions answer htmx with the fragment they change (a task row, a form with its outcome, the
+gate panel, a board card). Refusals come back with 409/422 and the service's message, which
+the page swaps in next to the form (see `htmx-config` in base.html).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from lodestar.automation.selectors import access_task
+from lodestar.automation.services import coaching_task_create, task_complete
+from lodestar.crm.selectors import access_opportunity
+from lodestar.errors import ApplicationError
+from lodestar.events.services import events_ingest
+from lodestar.insights.selectors import reps_in_scope
+from lodestar.insights.services import alert_acknowledge, exemption_declare
+from lodestar.org.models import Role, Team, User
+from lodestar.org.selectors import actor_of
+from lodestar.playbooks.selectors import playbook_version_list
+from lodestar.playbooks.services import GateBlocked, opportunity_advance
+from lodestar.web import dashboard, pages
+from lodestar.web.access import member_of, member_view
+from lodestar.web.forms import (
+    AdvanceForm,
+    DashboardFilterForm,
+    ExemptionForm,
+    LogCallForm,
+    LogMeetingForm,
+    UploadForm,
+    new_delivery_id,
+)
+
+HOME_BY_ROLE = {
+    Role.REP: "web:today",
+    Role.MANAGER: "web:dashboard",
+    Role.OPS: "web:playbooks",
+    Role.ADMIN: "web:dashboard",
+}
 
 
-@login_required
+@member_view
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+    return redirect(HOME_BY_ROLE.get(Role(member_of(request).role), "web:today"))
+
+
+# --- shared rendering of outcomes --------------------------------------------------------------
+
+
+def _error(exc: ApplicationError) -> dict[str, Any]:
+    return {"message": str(exc.message), "details": [str(d.message) for d in exc.details]}
+
+
+def _form_error(form: Any) -> dict[str, Any]:
+    details = [
+        f"{form.fields[name].label}: {message}" if name in form.fields else str(message)
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+    return {"message": _("Please check the form."), "details": details}
+
+
+def _deal_changed(response: HttpResponse, deal_id: int) -> HttpResponse:
+    """Tell the page that a deal's facts changed, so its checklist reloads itself."""
+    return trigger_client_event(response, "deal-changed", {"id": deal_id})
+
+
+# --- the rep's 今日 page -------------------------------------------------------------------------
+
+
+@require_GET
+@member_view
+def today(request: HttpRequest) -> HttpResponse:
+    page = pages.today_page(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+    return render(request, "web/today.html", {"page": page, "delivery_id": new_delivery_id})
+
+
+@require_POST
+@member_view
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = access_task(user=request.user, task_id=task_id, for_write=True)  # type: ignore[arg-type]
+    context: dict[str, Any] = {"task": task, "now": timezone.now()}
+    try:
+        task_complete(user=request.user, task=task)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        context["error"] = _error(exc)
+        return render(request, "web/partials/task_row.html", context, status=exc.status)
+    context["just_done"] = True
+    response = render(request, "web/partials/task_row.html", context)
+    return _deal_changed(response, task.opportunity_id) if task.opportunity_id else response
+
+
+# --- logging what happened ---------------------------------------------------------------------
+
+
+def _ingest_one(request: HttpRequest, deal_id: int, kind: str, form: Any) -> dict[str, Any] | None:
+    """Log one event from a page form; None when accepted, else the error to show."""
+    report = events_ingest(
+        user=request.user,  # type: ignore[arg-type]
+        items=[
+            {
+                "type": kind,
+                "source": "web",
+                "external_id": form.cleaned_data["delivery_id"],
+                "occurred_at": timezone.now(),
+                "opportunity_id": deal_id,
+                "payload": form.payload(),
+            }
+        ],
+    )
+    item = report.items[0]
+    if item.status == "rejected":
+        return {
+            "message": _("Not logged."),
+            "details": [f"{d.field}: {d.message}" for d in item.details],
+        }
+    return None
+
+
+def _log_action(
+    request: HttpRequest,
+    deal_id: int,
+    *,
+    kind: str,
+    template: str,
+    make_form: Any,
+    extra: Any = lambda deal: {},
+) -> HttpResponse:
+    deal = access_opportunity(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        for_write=True,
+    )
+    form = make_form(deal, request.POST)
+    context: dict[str, Any] = {"deal": deal, "delivery_id": new_delivery_id, **extra(deal)}
+    if form.is_valid():
+        try:
+            error = _ingest_one(request, deal.pk, kind, form)
+        except ApplicationError as exc:
+            error = _error(exc)
+    else:
+        error = _form_error(form)
+    if error is not None:
+        context.update(error=error, form=form)
+        return render(request, template, context, status=422)
+    context["logged"] = True
+    return _deal_changed(render(request, template, context), deal.pk)
+
+
+def _contacts_of(deal: Any) -> dict[str, Any]:
+    return {"contacts": list(deal.account.contacts.select_related("decision_role"))}
+
+
+@require_POST
+@member_view
+def log_call(request: HttpRequest, deal_id: int) -> HttpResponse:
+    return _log_action(
+        request,
+        deal_id,
+        kind="call",
+        template="web/partials/log_call.html",
+        make_form=lambda deal, data: LogCallForm(data),
+    )
+
+
+@require_POST
+@member_view
+def log_meeting(request: HttpRequest, deal_id: int) -> HttpResponse:
+    return _log_action(
+        request,
+        deal_id,
+        kind="meeting.held",
+        template="web/partials/log_meeting.html",
+        make_form=lambda deal, data: LogMeetingForm(
+            data, contact_ids=[c.pk for c in _contacts_of(deal)["contacts"]]
+        ),
+        extra=_contacts_of,
+    )
+
+
+@require_POST
+@member_view
+def upload(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Minutes, a quote or a signed scan: the type is sniffed and the text extracted."""
+    from lodestar.crm.attachments import attachment_upload
+
+    deal = access_opportunity(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        for_write=True,
+    )
+    form = UploadForm(request.POST, request.FILES)
+    context: dict[str, Any] = {
+        "deal": deal,
+        "attachment_kinds": pages.attachment_kinds_for(deal),
+        "chosen_kind": request.POST.get("kind", ""),
+    }
+    if not form.is_valid():
+        context["error"] = _form_error(form)
+        return render(request, "web/partials/upload.html", context, status=422)
+    try:
+        context["uploaded"] = attachment_upload(
+            user=request.user,  # type: ignore[arg-type]
+            opportunity=deal,
+            kind=form.cleaned_data["kind"],
+            file=form.cleaned_data["file"],
+        )
+    except ApplicationError as exc:
+        context["error"] = _error(exc)
+        return render(request, "web/partials/upload.html", context, status=exc.status)
+    return _deal_changed(render(request, "web/partials/upload.html", context), deal.pk)
+
+
+@require_POST
+@member_view
+def exemption(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """客户临时失联: no penalty while it lasts, and a re-check memo in two weeks."""
+    deal = access_opportunity(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        for_write=True,
+    )
+    form = ExemptionForm(request.POST)
+    context: dict[str, Any] = {
+        "deal": deal,
+        "exemption_reasons": pages.exemption_reason_choices(),
+    }
+    if not form.is_valid():
+        context.update(error=_form_error(form), form=form)
+        return render(request, "web/partials/exemption.html", context, status=422)
+    try:
+        context["declared"] = exemption_declare(
+            user=request.user,  # type: ignore[arg-type]
+            opportunity=deal,
+            reason_code=form.cleaned_data["reason_code"],
+            reason=form.cleaned_data["reason"],
+            days=form.cleaned_data["days"],
+        )
+    except ApplicationError as exc:
+        context.update(error=_error(exc), form=form)
+        return render(request, "web/partials/exemption.html", context, status=exc.status)
+    return _deal_changed(render(request, "web/partials/exemption.html", context), deal.pk)
+
+
+@require_GET
+@member_view
+def deal_needs(request: HttpRequest, deal_id: int) -> HttpResponse:
+    summary = pages.deal_needs(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        now=timezone.now(),
+    )
+    return render(request, "web/partials/deal_needs.html", {"summary": summary})
+
+
+# --- stages ------------------------------------------------------------------------------------
+
+
+@require_GET
+@member_view
+def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
+    page = pages.deal_page(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        now=timezone.now(),
+    )
+    return render(request, "web/deal.html", {"page": page, "delivery_id": new_delivery_id})
+
+
+@require_GET
+@member_view
+def gate_panel(request: HttpRequest, deal_id: int) -> HttpResponse:
+    page = pages.deal_page(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        now=timezone.now(),
+    )
+    return render(request, "web/partials/gate_panel.html", {"page": page})
+
+
+def _blocked_context(exc: GateBlocked) -> dict[str, Any]:
+    return {
+        "message": str(exc.message),
+        "details": [str(d.message) for d in exc.details],
+    }
+
+
+@require_POST
+@member_view
+def advance(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Move a deal on its deal page; the gate panel comes back with the outcome."""
+    deal = access_opportunity(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        for_write=True,
+    )
+    form = AdvanceForm(request.POST)
+    outcome: dict[str, Any] = {}
+    status = 200
+    if not form.is_valid():
+        outcome["error"], status = _form_error(form), 422
+    else:
+        try:
+            opportunity_advance(
+                user=request.user,  # type: ignore[arg-type]
+                opportunity=deal,
+                to_stage=form.cleaned_data["to_stage"],
+            )
+            outcome["moved"] = True
+        except GateBlocked as exc:
+            outcome["blocked"], status = _blocked_context(exc), exc.status
+        except ApplicationError as exc:
+            outcome["error"], status = _error(exc), exc.status
+    page = pages.deal_page(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        now=timezone.now(),
+    )
+    response = render(
+        request, "web/partials/gate_panel.html", {"page": page, **outcome}, status=status
+    )
+    return _deal_changed(response, deal_id) if status == 200 else response
+
+
+# --- the board ---------------------------------------------------------------------------------
+
+
+@require_GET
+@member_view
+def board(request: HttpRequest) -> HttpResponse:
+    page = pages.board_page(user=request.user)  # type: ignore[arg-type]
+    return render(request, "web/board.html", {"page": page})
+
+
+@require_POST
+@member_view
+def board_move(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Move a card: the card comes back in its (new or unchanged) stage, with any refusal."""
+    deal = access_opportunity(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        for_write=True,
+    )
+    form = AdvanceForm(request.POST)
+    context: dict[str, Any] = {}
+    status = 200
+    if not form.is_valid():
+        context["error"], status = _form_error(form), 422
+    else:
+        try:
+            opportunity_advance(
+                user=request.user,  # type: ignore[arg-type]
+                opportunity=deal,
+                to_stage=form.cleaned_data["to_stage"],
+            )
+        except GateBlocked as exc:
+            context["blocked"], status = _blocked_context(exc), exc.status
+        except ApplicationError as exc:
+            context["error"], status = _error(exc), exc.status
+    card, stages = pages.board_card(user=request.user, opportunity_id=deal_id)  # type: ignore[arg-type]
+    context.update(deal=card, stages=stages, can_write=True)
+    return render(request, "web/partials/board_card.html", context, status=status)
+
+
+# --- the manager dashboard ---------------------------------------------------------------------
+
+
+def _dashboard_filters(
+    request: HttpRequest,
+) -> tuple[DashboardFilterForm, dashboard.DashboardFilters]:
+    actor = actor_of(user=request.user)  # type: ignore[arg-type]
+    page_teams = Team.objects.filter(organization_id=actor.organization_id if actor else -1)
+    if actor is not None and actor.is_manager:
+        page_teams = page_teams.filter(pk__in=actor.managed_team_ids)
+    reps = User.objects.filter(pk__in=reps_in_scope(actor=actor).values("user_id")).order_by(
+        "display_name", "username"
+    )
+    form = DashboardFilterForm(request.GET or None, teams=page_teams.order_by("name"), reps=reps)
+    if form.is_bound and form.is_valid():
+        team, rep = form.cleaned_data.get("team"), form.cleaned_data.get("rep")
+        filters = dashboard.DashboardFilters(
+            team_id=team.pk if team else None,
+            rep_id=rep.pk if rep else None,
+            weeks=form.weeks,
+        )
+    else:
+        filters = dashboard.DashboardFilters()
+    return form, filters
+
+
+@require_GET
+@member_view
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    form, filters = _dashboard_filters(request)
+    page = dashboard.dashboard_page(
+        user=request.user,  # type: ignore[arg-type]
+        filters=filters,
+        now=timezone.now(),
+    )
+    return render(
+        request,
+        "web/dashboard.html",
+        {"page": page, "form": form, "query": request.GET.urlencode()},
+    )
+
+
+@require_GET
+@member_view
+def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
+    """The dashboard's heavier fragments: yardstick tiles, funnel, 12-week trend."""
+    _form, filters = _dashboard_filters(request)
+    user, now = request.user, timezone.now()
+    query = request.GET.urlencode()
+    if part == "tiles":
+        tiles = dashboard.tiles(user=user, filters=filters, now=now)  # type: ignore[arg-type]
+        return render(request, "web/partials/tiles.html", {"tiles": tiles, "query": query})
+    if part == "funnel":
+        rows = dashboard.funnel_rows(user=user, filters=filters, now=now)  # type: ignore[arg-type]
+        chart = [{"name": r.name, "count": r.count, "conversion": r.conversion} for r in rows]
+        return render(
+            request,
+            "web/partials/funnel.html",
+            {"rows": rows, "rows_json": chart, "query": query},
+        )
+    if part == "trend":
+        trend = dashboard.health_trend(user=user, filters=filters, now=now)  # type: ignore[arg-type]
+        return render(request, "web/partials/trend.html", {"trend": trend.chart_data()})
+    raise Http404
+
+
+@require_GET
+@member_view
+def drilldown(request: HttpRequest, metric: str) -> HttpResponse:
+    form, filters = _dashboard_filters(request)
+    report, title, columns = dashboard.metric_page(
+        user=request.user,  # type: ignore[arg-type]
+        name=metric,
+        filters=filters,
+        now=timezone.now(),
+    )
+    return render(
+        request,
+        "web/drilldown.html",
+        {
+            "report": report,
+            "title": title,
+            "columns": columns,
+            "rows": report.rows[:500],
+            "form": form,
+            "metric": metric,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@require_POST
+@member_view
+def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
+    try:
+        alert = alert_acknowledge(user=request.user, alert_id=alert_id)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        return render(
+            request, "web/partials/outcome.html", {"error": _error(exc)}, status=exc.status
+        )
+    return render(request, "web/partials/alert_status.html", {"alert": alert, "acked": True})
+
+
+@require_POST
+@member_view
+def alert_coaching(request: HttpRequest, alert_id: int) -> HttpResponse:
+    rep_id = request.POST.get("rep_id", "")
+    try:
+        task = coaching_task_create(
+            user=request.user,  # type: ignore[arg-type]
+            rep_id=int(rep_id) if rep_id.isdigit() else -1,
+            note=request.POST.get("note", ""),
+            alert_id=alert_id,
+        )
+    except ApplicationError as exc:
+        return render(
+            request, "web/partials/outcome.html", {"error": _error(exc)}, status=exc.status
+        )
+    return render(request, "web/partials/alert_status.html", {"coaching": task, "acked": True})
+
+
+# --- ops: the playbook versions ----------------------------------------------------------------
+
+
+@require_GET
+@member_view
+def playbooks(request: HttpRequest) -> HttpResponse:
+    versions = playbook_version_list(user=request.user)  # type: ignore[arg-type]
+    return render(request, "web/playbooks.html", {"versions": versions[:50]})

@@ -1,0 +1,52 @@
+"""What every page needs before it runs: a signed-in member, in their organization's time zone.
+
+`member_view` wraps a view so that
+
+- anonymous visitors go to the login page;
+- a signed-in user without a membership gets 403 (platform operators use the admin);
+- dates render in the organization's time zone for the whole request;
+- the application's `NotFound` becomes 404 and `PermissionDenied` 403, so views can call
+  `access_*` selectors without catching.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from lodestar.errors import NotFound, PermissionDenied
+from lodestar.org.models import Membership
+from lodestar.org.selectors import membership_of
+
+__all__ = ["member_of", "member_view"]
+
+View = Callable[..., HttpResponse]
+
+
+def member_of(request: HttpRequest) -> Membership:
+    """The membership `member_view` checked (with its organization loaded)."""
+    membership = membership_of(user=request.user)  # type: ignore[arg-type]
+    if membership is None:
+        raise DjangoPermissionDenied
+    return membership
+
+
+def member_view(view: View) -> View:
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        membership = member_of(request)
+        with timezone.override(membership.organization.tz):
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(str(exc.message)) from exc
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(str(exc.message)) from exc
+
+    return login_required(wrapper)

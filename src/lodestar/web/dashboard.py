@@ -1,0 +1,305 @@
+"""Read models of the manager dashboard, composed from the insights app's selectors.
+
+The dashboard page itself is light (health table, alert inbox, stuck and silent deals); the
+yardstick tiles, the funnel and the trend chart are fragments the page loads next, each one
+selector call, so the page is on screen before the heavier figures are computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lodestar.crm.models import Opportunity
+from lodestar.events.models import Event
+from lodestar.i18n import localized, speaks_chinese
+from lodestar.insights import models as im
+from lodestar.insights.metrics import MetricFilters, MetricReport, metric_report
+from lodestar.insights.selectors import alert_list, reps_in_scope, stuck_deal_list, team_health
+from lodestar.org.models import Team, User
+from lodestar.org.selectors import actor_of
+from lodestar.playbooks.selectors import published_playbook
+
+__all__ = [
+    "TILES",
+    "DashboardFilters",
+    "DashboardPage",
+    "dashboard_page",
+    "funnel_rows",
+    "health_trend",
+    "metric_page",
+    "tiles",
+]
+
+ALERTS_SHOWN = 20
+RANKED_SHOWN = 10
+
+# The four yardstick tiles, in order: metric name and its label.
+TILES = (
+    ("action_penetration", _("Action penetration")),
+    ("record_completeness", _("Record completeness")),
+    ("stage_accuracy", _("Stage accuracy")),
+    ("task_on_time", _("Tasks on time")),
+)
+DRILLDOWNS = {
+    **dict(TILES),
+    "stage_conversion": _("Stage conversion"),
+    "stage_dwell": _("Stage dwell"),
+    "daily_report_on_time": _("Daily reports on time"),
+    "cross_department_response": _("Cross-department response"),
+    "win_rate": _("Win rate"),
+    "cycle_time": _("Cycle time"),
+}
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    team_id: int | None = None
+    rep_id: int | None = None
+    weeks: int = 12
+
+    def metric_filters(self, now: dt.datetime) -> MetricFilters:
+        today = timezone.localtime(now).date()
+        return MetricFilters(
+            team_id=self.team_id,
+            rep_id=self.rep_id,
+            date_from=today - dt.timedelta(weeks=self.weeks),
+            date_to=today,
+        )
+
+
+@dataclass
+class AlertRow:
+    alert: im.Alert
+    message: str
+    stuck: list[tuple[Opportunity, str]] = field(default_factory=list)
+
+
+@dataclass
+class DashboardPage:
+    health: list[im.HealthSnapshot]
+    threshold: float
+    alerts: list[AlertRow]
+    stuck: list[tuple[Opportunity, str, float]]
+    silent: list[tuple[Opportunity, float | None]]
+    teams: Any
+    reps: Any
+
+
+def _message(zh: str, en: str) -> str:
+    return zh if speaks_chinese() or not en else en
+
+
+def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -> DashboardPage:
+    actor = actor_of(user=user)
+    reps = reps_in_scope(actor=actor)
+    if filters.team_id is not None:
+        reps = reps.filter(team_id=filters.team_id)
+    if filters.rep_id is not None:
+        reps = reps.filter(user_id=filters.rep_id)
+    rep_ids = set(reps.values_list("user_id", flat=True))
+    health = [s for s in team_health(user=user) if s.rep_id in rep_ids]
+    threshold = health[0].threshold if health else 70.0
+
+    stuck_all = stuck_deal_list(user=user, now=now, limit=200)
+    stuck_all = [(deal, reason) for deal, reason in stuck_all if deal.owner_id in rep_ids]
+    stuck = [
+        (deal, _message(reason.message.zh, reason.message.en), reason.ratio)
+        for deal, reason in stuck_all[:RANKED_SHOWN]
+    ]
+    stuck_by_rep: defaultdict[int, list[tuple[Opportunity, str]]] = defaultdict(list)
+    for deal, reason in stuck_all:
+        stuck_by_rep[deal.owner_id].append((deal, _message(reason.message.zh, reason.message.en)))
+
+    live = alert_list(user=user, status="live")
+    alerts = [
+        AlertRow(
+            alert=alert,
+            message=_message(alert.message_zh, alert.message_en),
+            stuck=stuck_by_rep.get(alert.subject_user_id, [])[:3] if alert.kind == "health" else [],
+        )
+        for alert in live.filter(
+            Q(subject_user_id__in=rep_ids) | Q(subject_user__isnull=True)
+        ).order_by("status", "-raised_at")[:ALERTS_SHOWN]
+    ]
+
+    silent_alerts = list(
+        live.filter(kind="risk.silence", opportunity__owner_id__in=rep_ids)
+        .select_related("opportunity__account", "opportunity__owner")
+        .order_by("raised_at")[:RANKED_SHOWN]
+    )
+    silent_deals = [a.opportunity for a in silent_alerts if a.opportunity is not None]
+    last = dict(
+        Event.objects.filter(opportunity__in=silent_deals, with_customer=True)
+        .values("opportunity_id")
+        .annotate(at=Max("occurred_at"))
+        .values_list("opportunity_id", "at")
+    )
+    silent = []
+    for deal in silent_deals:
+        since = last.get(deal.pk) or deal.created_at
+        silent.append((deal, (now - since).total_seconds() / 3600))
+    silent.sort(key=lambda item: -(item[1] or 0))
+
+    teams = Team.objects.filter(organization_id=actor.organization_id) if actor else Team.objects
+    if actor is not None and actor.is_manager:
+        teams = teams.filter(pk__in=actor.managed_team_ids)
+    return DashboardPage(
+        health=health,
+        threshold=threshold,
+        alerts=alerts,
+        stuck=stuck,
+        silent=silent,
+        teams=teams.order_by("name"),
+        reps=User.objects.filter(pk__in=reps_in_scope(actor=actor).values("user_id")).order_by(
+            "display_name", "username"
+        ),
+    )
+
+
+# --- fragments -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tile:
+    name: str
+    label: str
+    figure: float | None
+    numerator: float | None
+    denominator: float | None
+
+
+def tiles(*, user: User, filters: DashboardFilters, now: dt.datetime) -> list[Tile]:
+    out = []
+    for name, label in TILES:
+        report = metric_report(user=user, name=name, filters=filters.metric_filters(now), now=now)
+        out.append(Tile(name, str(label), report.figure, report.numerator, report.denominator))
+    return out
+
+
+@dataclass
+class FunnelRow:
+    key: str
+    name: str
+    conversion: float | None
+    median_hours: float | None
+    target_hours: float | None
+    count: int
+
+
+def funnel_rows(*, user: User, filters: DashboardFilters, now: dt.datetime) -> list[FunnelRow]:
+    """Per stage: the share that went on to the next stage, and the median dwell."""
+    mf = filters.metric_filters(now)
+    conversion = metric_report(user=user, name="stage_conversion", filters=mf, now=now)
+    dwell = metric_report(user=user, name="stage_dwell", filters=mf, now=now)
+    actor = actor_of(user=user)
+    playbook = (
+        published_playbook(organization_id=actor.organization_id, team_id=filters.team_id)
+        if actor
+        else None
+    )
+    by_from = {row["from_stage"]: row for row in conversion.rows}
+    by_stage = {row["id"]: row for row in dwell.rows}
+    rows = []
+    for stage in playbook.playbook.stages if playbook else ():
+        if stage.terminal is not None:
+            continue
+        step = by_from.get(stage.key, {})
+        stay = by_stage.get(stage.key, {})
+        rows.append(
+            FunnelRow(
+                key=stage.key,
+                name=localized(stage.name),
+                conversion=step.get("rate"),
+                median_hours=stay.get("median_hours"),
+                target_hours=stay.get("target_hours"),
+                count=len(step.get("reached", [])) + len(step.get("stopped", [])),
+            )
+        )
+    return rows
+
+
+@dataclass
+class TrendSeries:
+    label: str
+    points: list[float | None]
+
+
+@dataclass
+class Trend:
+    weeks: list[dt.date]
+    series: list[TrendSeries]
+    threshold: float
+
+    def chart_data(self) -> dict[str, Any]:
+        return {
+            "labels": [week.isoformat() for week in self.weeks],
+            "series": [{"label": s.label, "points": s.points} for s in self.series],
+            "threshold": self.threshold,
+        }
+
+
+def _week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def health_trend(
+    *, user: User, filters: DashboardFilters, now: dt.datetime, weeks: int = 12
+) -> Trend:
+    """Each rep's health over the last `weeks` weeks (the week's last snapshot), oldest first.
+
+    Reads the daily snapshots the insights worker keeps; a week without one stays empty.
+    """
+    actor = actor_of(user=user)
+    reps = reps_in_scope(actor=actor)
+    if filters.team_id is not None:
+        reps = reps.filter(team_id=filters.team_id)
+    if filters.rep_id is not None:
+        reps = reps.filter(user_id=filters.rep_id)
+    members = list(reps)
+    today = timezone.localtime(now).date()
+    first = _week_start(today) - dt.timedelta(weeks=weeks - 1)
+    week_list = [first + dt.timedelta(weeks=i) for i in range(weeks)]
+    latest: dict[tuple[int, dt.date], tuple[dt.date, float | None]] = {}
+    threshold = 70.0
+    for rep_id, day, score, limit in (
+        im.HealthSnapshot.objects.filter(
+            organization_id=actor.organization_id if actor else -1,
+            rep_id__in=[m.user_id for m in members],
+            date__gte=first,
+        )
+        .order_by("date")
+        .values_list("rep_id", "date", "score", "threshold")
+    ):
+        latest[(rep_id, _week_start(day))] = (day, score)
+        threshold = limit
+    series = [
+        TrendSeries(
+            label=str(m.user),
+            points=[
+                round(latest[(m.user_id, w)][1], 1)  # type: ignore[arg-type]
+                if (m.user_id, w) in latest and latest[(m.user_id, w)][1] is not None
+                else None
+                for w in week_list
+            ],
+        )
+        for m in members
+    ]
+    return Trend(weeks=week_list, series=series, threshold=threshold)
+
+
+def metric_page(
+    *, user: User, name: str, filters: DashboardFilters, now: dt.datetime
+) -> tuple[MetricReport, str, list[str]]:
+    """One yardstick with the rows behind it (the tiles' drill-down)."""
+    report = metric_report(user=user, name=name, filters=filters.metric_filters(now), now=now)
+    columns: list[str] = []
+    for row in report.rows[:1]:
+        columns = [key for key, value in row.items() if not isinstance(value, list | dict)]
+    return report, str(DRILLDOWNS.get(name, name)), columns

@@ -1,0 +1,62 @@
+"""Small display filters for the pages: money, percentages, spans and bilingual names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from lodestar.i18n import speaks_chinese
+
+register = template.Library()
+
+_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "¥", "GBP": "£"}
+
+
+@register.filter
+def money(value: Decimal | float | int | None, currency: str = "CNY") -> str:
+    """`12,345` with the currency's sign, grouped by the active locale."""
+    if value is None:
+        return "–"
+    amount = number_format(Decimal(value), 0, use_l10n=True, force_grouping=True)
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+@register.filter
+def percent(value: float | None, digits: int = 0) -> str:
+    """A 0–1 share as a localized percentage; a dash when there is nothing to divide."""
+    if value is None:
+        return "–"
+    return f"{number_format(value * 100, int(digits), use_l10n=True)} %"
+
+
+@register.filter
+def score(value: float | None) -> str:
+    return "–" if value is None else number_format(value, 0, use_l10n=True)
+
+
+@register.filter
+def span(value: dt.timedelta | float | None) -> str:
+    """A duration (or a number of hours) as days and hours: `3 d 4 h`."""
+    if value is None:
+        return "–"
+    hours = value.total_seconds() / 3600 if isinstance(value, dt.timedelta) else float(value)
+    days, rest = divmod(round(hours), 24)
+    if days and rest:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": rest}
+    if days:
+        return _("%(d)d d") % {"d": days}
+    return _("%(h)d h") % {"h": rest}
+
+
+@register.filter
+def bilingual(obj: Any, field: str = "name") -> str:
+    """`obj.name_zh` or `obj.name_en` (falling back to Chinese) for the active language."""
+    zh = getattr(obj, f"{field}_zh", "") or ""
+    en = getattr(obj, f"{field}_en", "") or ""
+    return zh if speaks_chinese() or not en else en
