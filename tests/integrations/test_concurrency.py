@@ -69,6 +69,11 @@ def delivered_count(ids: list[int]) -> int:
 def test_racing_threads_never_send_one_notification_twice(
     cast: Cast, receiver: WebhookReceiver
 ) -> None:
+    if connection.vendor == "sqlite":
+        # pytest-django's SQLite test database is in-memory with a shared cache, where a busy
+        # table fails at once ("table is locked") instead of waiting as the WAL file database
+        # does; the embedded path is raced for real by the SqliteHuey process test below.
+        pytest.skip("threads need a file database; see the SqliteHuey process test")
     ids = make_rows(cast, receiver.url, 40)
     start = threading.Barrier(4)
     errors: list[BaseException] = []
@@ -108,41 +113,80 @@ def _database_url() -> str:
 
 
 class Workers:
-    """Starts `run_huey` consumers and enqueuers as real processes on one Redis queue."""
+    """Starts `run_huey` consumers and enqueuers as real processes on one queue.
 
-    def __init__(self, tmp_path: Path, lease_seconds: int) -> None:
+    With ``database_url`` and ``redis_url`` they share the test's PostgreSQL database and a
+    RedisHuey queue; without, a SQLite file database and a SqliteHuey queue in ``tmp_path``
+    (the embedded default, exactly as `make run` starts it).
+    """
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        lease_seconds: int,
+        *,
+        database_url: str | None = None,
+        redis_url: str | None = None,
+    ) -> None:
         self.queue = f"lodestar-test-{uuid.uuid4().hex[:12]}"
         self.tmp_path = tmp_path
+        self.redis_url = redis_url
+        self.sqlite_path = tmp_path / "var" / "lodestar.sqlite3"
+        env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
         self.env = {
-            **os.environ,
+            **env,
             "DJANGO_SETTINGS_MODULE": "tests.integrations.worker_settings",
             "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": REDIS_URL,
+            "DATABASE_URL": database_url or f"sqlite:///{self.sqlite_path}",
             "HUEY_QUEUE": self.queue,
+            "HUEY_IMMEDIATE": "false",
             "LODESTAR_VAR_DIR": str(tmp_path / "var"),
             "NOTIFICATION_LEASE_SECONDS": str(lease_seconds),
         }
+        if redis_url:
+            self.env["REDIS_URL"] = redis_url
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start_consumer(self, threads: int) -> subprocess.Popen[bytes]:
         log = (self.tmp_path / f"consumer-{len(self.processes)}.log").open("wb")
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "django", "run_huey", "--workers", str(threads), "-n"],
+            # Short polling delays: idle consumers otherwise back off to 10 s between polls.
+            [
+                sys.executable,
+                "-m",
+                "django",
+                "run_huey",
+                "--workers",
+                str(threads),
+                "--no-periodic",
+                "--delay",
+                "0.05",
+                "--max-delay",
+                "0.5",
+            ],
             env=self.env,
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         self.processes.append(process)
+        log_path = Path(log.name)
+        wait_for(lambda: b"consumer started" in log_path.read_bytes(), 120, "the consumer to start")
         return process
 
-    def run(self, code: str) -> None:
-        """Run Python in a process configured like the workers (enqueueing goes to Redis)."""
+    def run(self, code: str) -> str:
+        """Run Python in a process configured like the workers; returns its stdout."""
         script = "import django; django.setup()\n" + code
-        subprocess.run(  # noqa: S603
-            [sys.executable, "-c", script], env=self.env, cwd=ROOT, check=True, timeout=60
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            timeout=120,
+            capture_output=True,
+            text=True,
         )
+        return done.stdout
 
     def enqueue_deliveries(self, ids: list[int], times: int = 1) -> None:
         self.run(
@@ -167,20 +211,79 @@ class Workers:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        import redis
+        if self.redis_url:
+            import redis
 
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(f"*{self.queue}*"):
-            client.delete(key)
+            client = redis.Redis.from_url(self.redis_url)
+            for key in client.scan_iter(f"*{self.queue}*"):
+                client.delete(key)
 
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Workers]:
     if connection.vendor != "postgresql":
         pytest.skip("worker processes need a database other processes can see (PostgreSQL)")
-    pool = Workers(tmp_path, lease_seconds=3)
+    pool = Workers(tmp_path, lease_seconds=3, database_url=_database_url(), redis_url=REDIS_URL)
     yield pool
     pool.stop()
+
+
+SETUP_SCRIPT = """
+import json
+from unittest import mock
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from lodestar.integrations.services import notify
+from lodestar.integrations.models import ChannelConfig
+from tests.factories import OrganizationFactory, UserFactory
+org = OrganizationFactory()
+user = UserFactory(organization=org)
+ChannelConfig.objects.create(organization=org, kind="wecom", webhook_url={url!r})
+ids = []
+with mock.patch("lodestar.integrations.services.enqueue_delivery"):
+    for n in range({count}):
+        ids += [row.pk for row in notify(
+            organization=org, recipient=user, title="通知", cause_key=f"race:{{n}}",
+            channels=["wecom"],
+        )]
+print(json.dumps({{"org": org.pk, "ids": ids}}))
+"""
+
+
+def test_two_sqlitehuey_worker_processes_never_deliver_one_notification_twice(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    """The embedded default for real: a WAL SQLite file, a SqliteHuey queue, two consumers."""
+    import json
+    import sqlite3
+
+    pool = Workers(tmp_path, lease_seconds=300)
+    try:
+        made = json.loads(pool.run(SETUP_SCRIPT.format(url=receiver.url, count=40)))
+        ids: list[int] = made["ids"]
+        pool.start_consumer(threads=4)
+        pool.start_consumer(threads=4)
+        pool.enqueue_deliveries(ids, times=2)
+
+        def delivered() -> int:
+            with sqlite3.connect(pool.sqlite_path, timeout=10) as db:
+                (count,) = db.execute(
+                    "SELECT count(*) FROM integrations_notification WHERE status = 'delivered'"
+                ).fetchone()
+            return int(count)
+
+        wait_for(lambda: delivered() == 40, 120, "all 40 deliveries")
+        time.sleep(0.5)
+        keys = Counter(receiver.keys())
+        assert set(keys) == {f"lodestar-{made['org']}-{i}" for i in ids}
+        assert set(keys.values()) == {1}
+        with sqlite3.connect(pool.sqlite_path, timeout=10) as db:
+            claimers = {
+                row[0] for row in db.execute("SELECT claimed_by FROM integrations_notification")
+            }
+        assert len({name.split(":")[1] for name in claimers}) == 2, "both processes took part"
+    finally:
+        pool.stop()
 
 
 @pytest.mark.redis
@@ -188,12 +291,17 @@ def workers(tmp_path: Path) -> Iterator[Workers]:
 def test_two_worker_processes_on_redis_never_deliver_one_notification_twice(
     cast: Cast, receiver: WebhookReceiver, workers: Workers
 ) -> None:
+    def slow_ok(_: Received) -> Reply:
+        time.sleep(0.05)  # a real robot takes time: long enough for both processes to join
+        return 200, {"errcode": 0, "errmsg": "ok"}, {}
+
+    receiver.reply = slow_ok
     ids = make_rows(cast, receiver.url, 60)
     workers.start_consumer(threads=4)
     workers.start_consumer(threads=4)
     # Every id is queued twice, so both processes (8 threads) compete for every row.
     workers.enqueue_deliveries(ids, times=2)
-    wait_for(lambda: delivered_count(ids) == 60, 60, "all 60 deliveries")
+    wait_for(lambda: delivered_count(ids) == 60, 120, "all 60 deliveries")
     time.sleep(0.5)  # let any late duplicate task run: it must be a no-op
     keys = Counter(receiver.keys())
     assert len(keys) == 60
@@ -221,7 +329,7 @@ def test_a_worker_killed_mid_delivery_loses_and_duplicates_nothing(
     ids = make_rows(cast, receiver.url, 5)
     doomed = workers.start_consumer(threads=1)
     workers.enqueue_deliveries(ids)
-    assert first_request.wait(30), "the worker never reached the receiver"
+    assert first_request.wait(120), "the worker never reached the receiver"
     doomed.send_signal(signal.SIGKILL)  # mid-delivery: claimed, sent, never recorded
     doomed.wait(10)
     release.set()
@@ -232,7 +340,7 @@ def test_a_worker_killed_mid_delivery_loses_and_duplicates_nothing(
     time.sleep(3.5)  # the killed worker's lease (3 s in worker_settings) runs out
     workers.start_consumer(threads=2)
     workers.enqueue_sweep()
-    wait_for(lambda: delivered_count(ids) == 5, 60, "all 5 deliveries after the restart")
+    wait_for(lambda: delivered_count(ids) == 5, 120, "all 5 deliveries after the restart")
 
     keys = Counter(receiver.keys())
     assert set(keys) == {f"lodestar-{cast.org.pk}-{i}" for i in ids}  # nothing lost

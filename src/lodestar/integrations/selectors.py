@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from lodestar.core.engine import BusinessCalendar
 from lodestar.integrations.models import (
@@ -18,6 +19,7 @@ from lodestar.org.selectors import membership_of
 
 __all__ = [
     "ResolvedChannel",
+    "calendar_feed_path",
     "channels_for",
     "inbox_list",
     "inbox_unread_count",
@@ -112,3 +114,8 @@ def organization_calendar(*, organization: Organization) -> BusinessCalendar:
         closes=organization.workday_ends,
         holidays=organization.holidays.values_list("date", flat=True),
     )
+
+
+def calendar_feed_path(*, token: str) -> str:
+    """The feed's path for a raw token; prefix the site's origin to get the subscription URL."""
+    return reverse("integrations:calendar-feed", kwargs={"token": token})

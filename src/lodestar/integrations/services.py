@@ -28,6 +28,7 @@ from lodestar.org.selectors import membership_of
 from lodestar.org.services import audit_record
 
 __all__ = [
+    "calendar_feed_revoke",
     "calendar_feed_rotate",
     "enqueue_delivery",
     "notification_mark_read",
@@ -238,3 +239,9 @@ def calendar_feed_rotate(*, user: User, now: dt.datetime | None = None) -> str:
         at=now,
     )
     return token
+
+
+def calendar_feed_revoke(*, user: User) -> bool:
+    """Switch the user's calendar feed off; returns whether there was one."""
+    deleted, _details = CalendarFeed.objects.filter(user=user).delete()
+    return deleted > 0
