@@ -211,7 +211,7 @@ def upload(request: HttpRequest, deal_id: int) -> HttpResponse:
             user=request.user,  # type: ignore[arg-type]
             opportunity=deal,
             kind=form.cleaned_data["kind"],
-            file=form.cleaned_data["file"],
+            uploaded_file=form.cleaned_data["file"],
         )
     except ApplicationError as exc:
         context["error"] = _error(exc)

@@ -1,0 +1,67 @@
+"""Page test setup: a deal in the seed playbook's demo stage, with people and tasks around it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tests.conftest import Cast
+
+
+@dataclass
+class DemoDeal:
+    deal: Any
+    bosses: list[Any]
+    task: Any
+
+
+@pytest.fixture
+def demo_deal(cast: Cast, published: Any) -> DemoDeal:
+    """The owner's deal in "demo" with two decision-makers on the account and a task due soon.
+
+    Of the demo stage's exit criteria only the budget is met: nobody attended yet and no
+    minutes are uploaded.
+    """
+    from lodestar.automation.models import Task
+    from tests.factories import ContactFactory, OpportunityFactory
+
+    deal = OpportunityFactory(
+        owner=cast.owner, stage_key="demo", custom_fields={"budget_confirmed": True}
+    )
+    bosses = [
+        ContactFactory(account=deal.account, name="王总", is_decision_maker=True),
+        ContactFactory(account=deal.account, name="李厂长", is_decision_maker=True),
+    ]
+    now = timezone.now()
+    task = Task.objects.create(
+        organization=cast.org,
+        opportunity=deal,
+        assignee=cast.owner,
+        title="准备行业案例包",
+        created_at=now - dt.timedelta(hours=1),
+        due_at=now + dt.timedelta(hours=2),
+    )
+    return DemoDeal(deal=deal, bosses=bosses, task=task)
+
+
+@pytest.fixture
+def client_as() -> Callable[[Any], Client]:
+    """`client_as(user)`: a test client signed in as `user`, asking for English pages."""
+
+    def make(user: Any) -> Client:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        return client
+
+    return make
+
+
+def htmx(client: Client, path: str, data: dict[str, Any] | None = None) -> Any:
+    """POST as htmx does (the partial comes back, not a page)."""
+    return client.post(path, data or {}, HTTP_HX_REQUEST="true")
