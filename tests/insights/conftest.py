@@ -61,3 +61,10 @@ def live_keys(user: Any) -> set[str]:
             recipient=user, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
         ).values_list("dedupe_key", flat=True)
     )
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Any) -> Any:
+    """Uploaded files go to a temporary folder, not the project's media root."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path

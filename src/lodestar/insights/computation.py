@@ -30,6 +30,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -80,6 +81,12 @@ ANNOUNCE_WITHIN = dt.timedelta(days=7)
 _LIVE = (m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED)
 
 Progress = Callable[[str, int, int], None]
+_LiveAlert = tuple[int, str, int, str, str]  # id, key, recipient id, message zh, message en
+_LIVE_FIELDS = ("pk", "dedupe_key", "recipient_id", "message_zh", "message_en")
+
+
+def _live_rows(alerts: Any) -> Any:
+    return alerts.order_by().values_list(*_LIVE_FIELDS)
 
 
 def health_alert_key(rep_id: int) -> str:
@@ -125,17 +132,23 @@ def _sync_alerts(
     *,
     organization: Organization,
     wanted: dict[tuple[str, int], tuple[str, str, str, int | None, int | None]],
-    live: Sequence[tuple[int, str, int]],
+    live: Sequence[_LiveAlert],
     now: dt.datetime,
     summary: RecomputeSummary,
 ) -> None:
     """Raise the wanted `(key, recipient)` alerts that are not live; resolve live ones not wanted.
 
     `wanted` maps `(key, recipient id)` to `(kind, zh, en, deal id, subject user id)`; `live`
-    lists `(alert id, key, recipient id)` of the live alerts in the scope being synced.
+    lists `(alert id, key, recipient id, zh, en)` of the live alerts in the scope being synced.
+    A live alert whose wording changed (80 → 95 hours, health 62 → 55) is reworded in place,
+    without a new notification, so it always reads as the condition stands now.
     """
-    live_pairs = {(key, recipient) for _, key, recipient in live}
-    stale_ids = [pk for pk, key, recipient in live if (key, recipient) not in wanted]
+    live_pairs = {(key, recipient) for _, key, recipient, _, _ in live}
+    stale_ids = [pk for pk, key, recipient, _, _ in live if (key, recipient) not in wanted]
+    for pk, key, recipient, zh, en in live:
+        want = wanted.get((key, recipient))
+        if want is not None and (want[1], want[2]) != (zh, en):
+            m.Alert.objects.filter(pk=pk).update(message_zh=want[1], message_en=want[2])
     if stale_ids:
         summary.alerts_resolved += m.Alert.objects.filter(pk__in=stale_ids).update(
             status=m.AlertStatus.RESOLVED, resolved_at=now
@@ -191,7 +204,7 @@ def deal_findings(
 def _sync_risks(
     policy: InsightsPolicy,
     facts: dict[int, DealFacts],
-    live: Sequence[tuple[int, str, int]],
+    live: Sequence[_LiveAlert],
     now: dt.datetime,
     summary: RecomputeSummary,
 ) -> None:
@@ -218,15 +231,13 @@ def _sync_risks(
     )
 
 
-def _live_risk_alerts(
-    organization_id: int, deal_ids: set[int] | None
-) -> list[tuple[int, str, int]]:
+def _live_risk_alerts(organization_id: int, deal_ids: set[int] | None) -> list[_LiveAlert]:
     alerts = m.Alert.objects.filter(
         organization_id=organization_id, kind__in=RISK_ALERT_KINDS, status__in=_LIVE
     )
     if deal_ids is not None:
         alerts = alerts.filter(opportunity_id__in=deal_ids)
-    return list(alerts.order_by().values_list("pk", "dedupe_key", "recipient_id"))
+    return list(_live_rows(alerts))
 
 
 # --- health --------------------------------------------------------------------------------------
@@ -358,7 +369,7 @@ def _sync_health(
             dedupe_key__in=[health_alert_key(rep_id) for rep_id in scores],
         )
         .order_by()
-        .values_list("pk", "dedupe_key", "recipient_id")
+        .values_list(*_LIVE_FIELDS)
         if row[1] not in keep_live
     ]
     _sync_alerts(
