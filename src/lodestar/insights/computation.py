@@ -54,7 +54,7 @@ from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity
 from lodestar.events.models import Event
 from lodestar.insights import models as m
 from lodestar.insights.facts import DealFacts, deal_facts, task_records
-from lodestar.insights.policy import COMMUNICATION_TYPES, InsightsPolicy, insights_policy
+from lodestar.insights.policy import COMMUNICATION_TYPES, InsightsPolicy, Policies
 from lodestar.insights.services import alert_raise
 from lodestar.integrations.services import notify
 from lodestar.org.models import Membership, Organization, Role, Team, User
@@ -193,16 +193,18 @@ def _risk_recipients(deal: DealFacts, managers: dict[int, int]) -> set[int]:
 
 
 def deal_findings(
-    facts: dict[int, DealFacts], policy: InsightsPolicy, now: dt.datetime
+    facts: dict[int, DealFacts], policies: Policies, now: dt.datetime
 ) -> dict[int, list[RiskFinding]]:
-    return {
-        deal_id: deal_risks(item.risk_input(policy), now=now, config=policy.risks)
-        for deal_id, item in facts.items()
-    }
+    """Each deal judged by its team's policy."""
+    found = {}
+    for deal_id, item in facts.items():
+        policy = policies.of(item.team_id)
+        found[deal_id] = deal_risks(item.risk_input(policy), now=now, config=policy.risks)
+    return found
 
 
 def _sync_risks(
-    policy: InsightsPolicy,
+    policy: Policies,
     facts: dict[int, DealFacts],
     live: Sequence[_LiveAlert],
     now: dt.datetime,
@@ -243,38 +245,54 @@ def _live_risk_alerts(organization_id: int, deal_ids: set[int] | None) -> list[_
 # --- health --------------------------------------------------------------------------------------
 
 
+def _teams_of(organization_id: int, rep_ids: Iterable[int]) -> dict[int, int | None]:
+    return dict(
+        Membership.objects.filter(
+            organization_id=organization_id, user_id__in=list(rep_ids)
+        ).values_list("user_id", "team_id")
+    )
+
+
 def _health_of(
-    policy: InsightsPolicy,
+    policies: Policies,
     facts: dict[int, DealFacts],
     tasks: dict[int, list],
     rep_ids: Iterable[int],
     now: dt.datetime,
 ) -> dict[int, HealthScore]:
+    """Each rep scored by their team's health policy; each deal's target by its team's."""
     by_rep: defaultdict[int, list] = defaultdict(list)
     for item in facts.values():
-        by_rep[item.owner_id].append(item.open_deal(policy))
+        by_rep[item.owner_id].append(item.open_deal(policies.of(item.team_id)))
+    reps = list(rep_ids)
+    team_of = _teams_of(policies.organization_id, reps)
     return {
         rep_id: rep_health(
-            deals=by_rep.get(rep_id, []), tasks=tasks.get(rep_id, []), now=now, config=policy.health
+            deals=by_rep.get(rep_id, []),
+            tasks=tasks.get(rep_id, []),
+            now=now,
+            config=policies.of(team_of.get(rep_id)).health,
         )
-        for rep_id in rep_ids
+        for rep_id in reps
     }
 
 
 def rep_health_now(
-    *, policy: InsightsPolicy, rep_ids: set[int], now: dt.datetime
+    *, policies: Policies, rep_ids: set[int], now: dt.datetime
 ) -> dict[int, HealthScore]:
     """The health of these reps at `now`, computed from the data (nothing is written)."""
-    window = policy.health.window
-    facts = deal_facts(policy=policy, deal_q=Q(owner_id__in=rep_ids), now=now, window=window)
-    tasks = task_records(
-        organization_id=policy.organization_id, rep_ids=rep_ids, now=now, window=window
+    window = policies.default.health.window
+    facts = deal_facts(
+        policy=policies.default, deal_q=Q(owner_id__in=rep_ids), now=now, window=window
     )
-    return _health_of(policy, facts, tasks, rep_ids, now)
+    tasks = task_records(
+        organization_id=policies.organization_id, rep_ids=rep_ids, now=now, window=window
+    )
+    return _health_of(policies, facts, tasks, rep_ids, now)
 
 
 def _snapshot_rows(
-    policy: InsightsPolicy, scores: dict[int, HealthScore], now: dt.datetime
+    policy: Policies, scores: dict[int, HealthScore], now: dt.datetime
 ) -> list[m.HealthSnapshot]:
     today = now.astimezone(policy.organization.tz).date()
     rows = []
@@ -311,7 +329,7 @@ def _snapshot_rows(
 
 
 def _sync_health(
-    policy: InsightsPolicy,
+    policy: Policies,
     scores: dict[int, HealthScore],
     now: dt.datetime,
     summary: RecomputeSummary,
@@ -335,11 +353,7 @@ def _sync_health(
     )
     summary.reps += len(scores)
     org_id = policy.organization_id
-    team_of = dict(
-        Membership.objects.filter(organization_id=org_id, user_id__in=list(scores)).values_list(
-            "user_id", "team_id"
-        )
-    )
+    team_of = _teams_of(org_id, scores)
     managers = _team_managers(org_id)
     names = dict(User.objects.filter(pk__in=list(scores)).values_list("pk", "display_name")) or {}
     wanted: dict[tuple[str, int], tuple[str, str, str, int | None, int | None]] = {}
@@ -381,9 +395,9 @@ def _sync_health(
 
 
 def _communications(
-    policy: InsightsPolicy, deal_q: Q, now: dt.datetime
-) -> list[tuple[int, int, int, dt.datetime, dict]]:
-    """Not-yet-final customer communications: (event id, deal id, owner id, at, payload)."""
+    policy: Policies, deal_q: Q, now: dt.datetime
+) -> list[tuple[int, int, int, dt.datetime, dict, int | None]]:
+    """Not-yet-final customer communications: (event id, deal id, owner id, at, payload, team)."""
     from lodestar.insights.facts import related_q
 
     return list(
@@ -397,13 +411,20 @@ def _communications(
         )
         .exclude(communication_score__final=True)
         .order_by()
-        .values_list("pk", "opportunity_id", "opportunity__owner_id", "occurred_at", "payload")
+        .values_list(
+            "pk",
+            "opportunity_id",
+            "opportunity__owner_id",
+            "occurred_at",
+            "payload",
+            "opportunity__team_id",
+        )
     )
 
 
 def _evidence(
     policy: InsightsPolicy,
-    comms: list[tuple[int, int, int, dt.datetime, dict]],
+    comms: list[tuple[int, int, int, dt.datetime, dict, int | None]],
     now: dt.datetime,
 ) -> dict[int, Communication]:
     """Minutes, knowledge links and follow-ups around each communication (3 queries)."""
@@ -448,7 +469,7 @@ def _evidence(
         else:
             followups[deal_id].append((at, _parse_time(payload.get("starts_at"))))
     out: dict[int, Communication] = {}
-    for event_id, deal_id, _owner, at, payload in comms:
+    for event_id, deal_id, _owner, at, payload, _team in comms:
         deadline = at + window
         minutes = tuple(
             MinutesUpload(uploaded_at=u_at, text_chars=chars, attachment_id=pk)
@@ -500,19 +521,25 @@ def _criteria_json(score: CoreScore) -> list[dict[str, object]]:
 
 
 def _sync_scorecard(
-    policy: InsightsPolicy, deal_q: Q, now: dt.datetime, summary: RecomputeSummary
+    policies: Policies, deal_q: Q, now: dt.datetime, summary: RecomputeSummary
 ) -> None:
-    comms = _communications(policy, deal_q, now)
+    comms = _communications(policies, deal_q, now)
     if not comms:
         return
-    evidence = _evidence(policy, comms, now)
+    by_team: defaultdict[int | None, list] = defaultdict(list)
+    for comm in comms:
+        by_team[comm[5]].append(comm)
+    evidence: dict[int, Communication] = {}
+    for team_id, team_comms in by_team.items():
+        evidence.update(_evidence(policies.of(team_id), team_comms, now))
     rows = []
     newly_final_reps: set[int] = set()
-    for event_id, deal_id, owner_id, at, _payload in comms:
-        score = communication_score(evidence[event_id], now=now, config=policy.scorecard)
+    for event_id, deal_id, owner_id, at, _payload, team_id in comms:
+        config = policies.of(team_id).scorecard
+        score = communication_score(evidence[event_id], now=now, config=config)
         rows.append(
             m.CommunicationScore(
-                organization_id=policy.organization_id,
+                organization_id=policies.organization_id,
                 event_id=event_id,
                 opportunity_id=deal_id,
                 rep_id=owner_id,
@@ -534,7 +561,12 @@ def _sync_scorecard(
     )
     summary.communications_scored += len(rows)
     if newly_final_reps:
-        _push_handbooks(policy, newly_final_reps, now, summary)
+        team_of = _teams_of(policies.organization_id, newly_final_reps)
+        by_policy: defaultdict[int | None, set[int]] = defaultdict(set)
+        for rep_id in newly_final_reps:
+            by_policy[team_of.get(rep_id)].add(rep_id)
+        for team_id, reps in by_policy.items():
+            _push_handbooks(policies.of(team_id), reps, now, summary)
 
 
 def _push_handbooks(
@@ -624,17 +656,18 @@ def insights_refresh(
     if not ids:
         return summary
     organization = Organization.objects.get(pk=organization_id)
-    policy = insights_policy(organization=organization)
+    policies = Policies(organization)
     deal_q = Q(pk__in=ids)
-    facts = deal_facts(policy=policy, deal_q=deal_q, now=now)
+    facts = deal_facts(policy=policies.default, deal_q=deal_q, now=now)
     summary.deals = len(facts)
-    _sync_risks(policy, facts, _live_risk_alerts(organization_id, ids), now, summary)
-    _sync_scorecard(policy, deal_q, now, summary)
+    _sync_risks(policies, facts, _live_risk_alerts(organization_id, ids), now, summary)
+    _sync_scorecard(policies, deal_q, now, summary)
     owners = set(
         Opportunity.objects.filter(pk__in=ids).values_list("owner_id", flat=True)
     ) & _reps_of(organization_id)
     if owners:
-        _sync_health(policy, rep_health_now(policy=policy, rep_ids=owners, now=now), now, summary)
+        scores = rep_health_now(policies=policies, rep_ids=owners, now=now)
+        _sync_health(policies, scores, now, summary)
     return summary
 
 
@@ -642,20 +675,20 @@ def _recompute_org(
     organization: Organization, now: dt.datetime, progress: Progress
 ) -> RecomputeSummary:
     summary = RecomputeSummary(organizations=1)
-    policy = insights_policy(organization=organization)
+    policies = Policies(organization)
     org_id = organization.pk
-    window = policy.health.window
+    window = policies.default.health.window
     progress("deals", 0, 3)
-    facts = deal_facts(policy=policy, deal_q=Q(), now=now, window=window)
+    facts = deal_facts(policy=policies.default, deal_q=Q(), now=now, window=window)
     summary.deals = len(facts)
     # Alerts of deals that closed since the last run resolve here too: `live` covers them all.
-    _sync_risks(policy, facts, _live_risk_alerts(org_id, None), now, summary)
+    _sync_risks(policies, facts, _live_risk_alerts(org_id, None), now, summary)
     progress("health", 1, 3)
     reps = _reps_of(org_id)
     tasks = task_records(organization_id=org_id, rep_ids=None, now=now, window=window)
-    _sync_health(policy, _health_of(policy, facts, tasks, reps, now), now, summary)
+    _sync_health(policies, _health_of(policies, facts, tasks, reps, now), now, summary)
     progress("scorecard", 2, 3)
-    _sync_scorecard(policy, Q(), now, summary)
+    _sync_scorecard(policies, Q(), now, summary)
     progress("done", 3, 3)
     return summary
 

@@ -167,17 +167,14 @@ def deal_facts(
     ):
         if deal_id in facts:
             facts[deal_id].last_action_at = _later(facts[deal_id].last_action_at, last_move)
-    positions = policy.stage_positions
     for deal_id, at, from_stage, to_stage in (
         transitions.filter(direction=Direction.BACKWARD)
         .order_by("occurred_at", "id")
         .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
     ):
-        # Recorded as backward when it happened; positions from the playbook when it knows both.
-        src, dst = positions.get(from_stage), positions.get(to_stage)
-        if src is None or dst is None or dst >= src:
-            src, dst = 1, 0
-        facts[deal_id].backward.append(StageMove(at, from_stage, to_stage, src, dst))
+        # The direction recorded when the move was made is the truth (a later playbook may
+        # order its stages differently); the positions only need to say "backward".
+        facts[deal_id].backward.append(StageMove(at, from_stage, to_stage, 1, 0))
     for deal_id, done in (
         Task.objects.filter(
             through, organization_id=org_id, completed_at__isnull=False, completed_at__lte=now

@@ -690,4 +690,8 @@ def metric_report(
         )
     now = now or timezone.now()
     scope = _scope(user, filters or MetricFilters(), now)
-    return compute(scope, insights_policy(organization=scope.organization))
+    # A team filter reads that team's playbook (stages, required actions); else the org's.
+    policy = insights_policy(
+        organization=scope.organization, team_id=filters.team_id if filters else None
+    )
+    return compute(scope, policy)

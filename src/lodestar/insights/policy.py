@@ -22,7 +22,7 @@ from lodestar.core.scoring import (
 from lodestar.org.models import Organization
 from lodestar.playbooks.selectors import published_playbook
 
-__all__ = ["COMMUNICATION_TYPES", "InsightsPolicy", "insights_policy"]
+__all__ = ["COMMUNICATION_TYPES", "InsightsPolicy", "Policies", "insights_policy"]
 
 # Customer communications the scorecard judges: conversations after which minutes, a linked
 # knowledge entry and a next follow-up make sense. Chat lines and e-mails are left out (they
@@ -59,8 +59,9 @@ class InsightsPolicy:
         return Message(f"阶段{position + 1}({name.zh})", f"stage {position + 1} ({name.en})")
 
 
-def insights_policy(*, organization: Organization) -> InsightsPolicy:
-    compiled = published_playbook(organization_id=organization.pk)
+def insights_policy(*, organization: Organization, team_id: int | None = None) -> InsightsPolicy:
+    """The policy a team follows: its own published playbook, else the organization's."""
+    compiled = published_playbook(organization_id=organization.pk, team_id=team_id)
     if compiled is None:
         return InsightsPolicy(organization=organization, playbook=None)
     playbook = compiled.playbook
@@ -78,3 +79,27 @@ def insights_policy(*, organization: Organization) -> InsightsPolicy:
         stage_positions=dict(playbook.stage_index),
         stage_names={s.key: Message(s.name.zh, s.name.en or s.name.zh) for s in playbook.stages},
     )
+
+
+class Policies:
+    """The policies of one organization's teams, each read once per computation.
+
+    A team may follow its own playbook (an industrial team and a SaaS team sell differently),
+    so every deal is judged by its team's policy and every rep by their team's.
+    """
+
+    def __init__(self, organization: Organization) -> None:
+        self.organization = organization
+        self._by_team: dict[int | None, InsightsPolicy] = {}
+        self.default = self.of(None)
+
+    @property
+    def organization_id(self) -> int:
+        return self.organization.pk
+
+    def of(self, team_id: int | None) -> InsightsPolicy:
+        policy = self._by_team.get(team_id)
+        if policy is None:
+            policy = insights_policy(organization=self.organization, team_id=team_id)
+            self._by_team[team_id] = policy
+        return policy

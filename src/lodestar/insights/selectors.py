@@ -40,7 +40,7 @@ from lodestar.errors import NotFound
 from lodestar.insights import models as m
 from lodestar.insights.computation import rep_health_now
 from lodestar.insights.facts import deal_facts, exemptions_of
-from lodestar.insights.policy import InsightsPolicy, insights_policy
+from lodestar.insights.policy import InsightsPolicy, Policies, insights_policy
 from lodestar.org.models import Membership, Organization, Role, User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.services import opportunity_gate
@@ -122,8 +122,9 @@ def rep_health_report(
     12-week trend from the daily snapshots, oldest week first."""
     membership = access_rep(user=user, rep_id=rep_id)
     now = now or timezone.now()
-    policy = insights_policy(organization=membership.organization)
-    health = rep_health_now(policy=policy, rep_ids={rep_id}, now=now)[rep_id]
+    policies = Policies(membership.organization)
+    health = rep_health_now(policies=policies, rep_ids={rep_id}, now=now)[rep_id]
+    policy = policies.default
     today = now.astimezone(policy.organization.tz).date()
     first_week = _week_start(today) - dt.timedelta(weeks=TREND_WEEKS - 1)
     snapshots = tuple(
@@ -242,7 +243,7 @@ def deal_stuck_reason(
     """Why the deal is stuck (zh + en), or None while it is within its stage's target dwell."""
     deal = access_opportunity(user=user, opportunity_id=opportunity_id)
     now = now or timezone.now()
-    return _reason(insights_policy(organization=deal.organization), deal, now)
+    return _reason(insights_policy(organization=deal.organization, team_id=deal.team_id), deal, now)
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ def deal_risk_report(
     exemption and the live alerts about it."""
     deal = access_opportunity(user=user, opportunity_id=opportunity_id)
     now = now or timezone.now()
-    policy = insights_policy(organization=deal.organization)
+    policy = insights_policy(organization=deal.organization, team_id=deal.team_id)
     facts = deal_facts(policy=policy, deal_q=Q(pk=deal.pk), now=now).get(deal.pk)
     findings = (
         tuple(deal_risks(facts.risk_input(policy), now=now, config=policy.risks)) if facts else ()
@@ -291,20 +292,20 @@ def stuck_deal_list(
     now = now or timezone.now()
     if actor is None:
         return []
-    policy = insights_policy(organization=Organization.objects.get(pk=actor.organization_id))
+    policies = Policies(Organization.objects.get(pk=actor.organization_id))
     candidates = []
     for deal in (
         opportunity_scope(actor=actor)
         .filter(status=OpportunityStatus.OPEN)
         .select_related("account", "owner", "team")
     ):
-        target = policy.stage_targets.get(deal.stage_key)
+        target = policies.of(deal.team_id).stage_targets.get(deal.stage_key)
         if target is not None and now - deal.stage_entered_at > target:
             candidates.append(((now - deal.stage_entered_at) / target, deal))
     candidates.sort(key=lambda item: -item[0])
     out = []
     for _ratio, deal in candidates:
-        reason = _reason(policy, deal, now)
+        reason = _reason(policies.of(deal.team_id), deal, now)
         if reason is not None:
             out.append((deal, reason))
         if len(out) >= limit:

@@ -179,7 +179,7 @@ def exemption_declare(
     )
     if Exemption.objects.filter(opportunity=deal, starts_at__lte=now, ends_at__gt=now).exists():
         raise Conflict(_("This deal is already exempted; the current exemption must end first."))
-    policy = insights_policy(organization=deal.organization)
+    policy = insights_policy(organization=deal.organization, team_id=deal.team_id)
     exemption = Exemption.objects.create(
         organization_id=deal.organization_id,
         opportunity=deal,
