@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import Case, Max, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +20,7 @@ from lodestar.crm.models import Opportunity
 from lodestar.events.models import Event
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights import models as im
+from lodestar.insights.computation import HEALTH_KIND
 from lodestar.insights.metrics import MetricFilters, MetricReport, metric_report
 from lodestar.insights.selectors import alert_list, reps_in_scope, stuck_deal_list, team_health
 from lodestar.org.models import Team, User
@@ -124,9 +125,9 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
             message=_message(alert.message_zh, alert.message_en),
             stuck=stuck_by_rep.get(alert.subject_user_id, [])[:3] if alert.kind == "health" else [],
         )
-        for alert in live.filter(
-            Q(subject_user_id__in=rep_ids) | Q(subject_user__isnull=True)
-        ).order_by("status", "-raised_at")[:ALERTS_SHOWN]
+        for alert in live.filter(Q(subject_user_id__in=rep_ids) | Q(subject_user__isnull=True))
+        .annotate(about_health=Case(When(kind=HEALTH_KIND, then=0), default=1))
+        .order_by("status", "about_health", "-raised_at")[:ALERTS_SHOWN]
     ]
 
     silent_alerts = list(

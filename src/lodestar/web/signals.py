@@ -18,7 +18,7 @@ from lodestar.crm.models import Opportunity
 from lodestar.i18n import localized
 from lodestar.insights.computation import deal_findings
 from lodestar.insights.facts import deal_facts
-from lodestar.insights.policy import insights_policy
+from lodestar.insights.policy import Policies
 from lodestar.insights.selectors import deal_stuck_reason
 from lodestar.org.models import User
 
@@ -55,9 +55,9 @@ def deal_signals(
     out = {deal.pk: DealSignals() for deal in deals}
     if not deals:
         return out
-    policy = insights_policy(organization=deals[0].organization)
-    facts = deal_facts(policy=policy, deal_q=Q(pk__in=list(out)), now=now)
-    for deal_id, findings in deal_findings(facts, policy, now).items():
+    policies = Policies(deals[0].organization)
+    facts = deal_facts(policy=policies.default, deal_q=Q(pk__in=list(out)), now=now)
+    for deal_id, findings in deal_findings(facts, policies, now).items():
         signals = out[deal_id]
         for finding in findings:
             if finding.exempted:
