@@ -276,3 +276,16 @@ def test_it_has_tasks_minutes_and_reports_good_and_bad(
     reports = list(DailyReport.objects.filter(organization=org))
     late = [r for r in reports if r.submitted_at.astimezone(SHANGHAI).date() > r.date]
     assert late and len(late) < len(reports)
+
+
+def test_it_rebuilds_the_indexes_it_defers_for_big_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lodestar.demo import generator
+
+    monkeypatch.setattr(generator, "_DEFER_INDEXES_FROM", 1)
+    generate(slug="big", **{**SMALL, "deals": 20, "events_per_deal": 10})
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Event._meta.db_table)
+    names = {name for name, info in constraints.items() if info["index"]}
+    assert {index.name for index in Event._meta.indexes} <= names
+    assert Event.objects.filter(organization__slug="big").exists()

@@ -21,7 +21,8 @@ current time); history spans `months` before it. Roughly `deals * events_per_dea
 written (default 100 per deal: 50,000 deals give about 5,000,000 events).
 
 `progress(phase, done, total)` is called as work advances; phases are "setup", "deals",
-"activity" (deals whose events are written) and "reports".
+"activity" (deals whose events are written), "indexes" (large loads only: time-keyed indexes
+are built once at the end instead of row by row) and "reports".
 
 `DemoSummary` holds `counts` (rows per table), `event_types`, a `digest` (same arguments give the
 same digest), `logins` (`DemoLogin(role, username, password, display_name, team)` for rep,
@@ -35,7 +36,9 @@ other slug the user names are prefixed with "<slug>-".
 
 The organization has industrial-equipment distributor teams (绍兴, seed case 001) and B2B SaaS
 teams (杭州, seed case 000), alternating, about eight reps each, a manager per team, one ops
-and one admin user. Stage lists and triggers live in `lodestar.demo.processes`.
+and one admin user. Stages, custom fields and triggers follow the `industrial_equipment` and
+`saas_b2b` industry templates (read through `lodestar.demo.processes`, the generator's only
+knowledge of stages); the 8 decision-chain roles use the industrial template's role keys.
 
 Run `python -m lodestar.demo --help` for a measured load from the command line.
 """

@@ -41,6 +41,7 @@ from lodestar.demo.bulk import (
     bulk_load_session,
     deferred_indexes,
     row_estimate,
+    scattered_indexes,
     tune_transaction,
 )
 
@@ -1235,8 +1236,12 @@ class _Builder:
         # at the end instead of updating them row by row.
         planned = self.n_deals * self.events_per_deal
         big = planned >= _DEFER_INDEXES_FROM and planned >= row_estimate(connection, Event)
-        models_ = [model for model, _ in self.tables.values()] if big else []
-        with deferred_indexes(connection, models_):
+        deferred = [
+            (model, index)
+            for model, _ in self.tables.values()
+            for index in (scattered_indexes(model) if big else [])
+        ]
+        with deferred_indexes(connection, deferred):
             total = len(self.plans)
             for start in range(0, total, _CHUNK_DEALS):
                 for plan in self.plans[start : start + _CHUNK_DEALS]:
