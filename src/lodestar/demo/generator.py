@@ -295,11 +295,13 @@ def _count_rows(org_id: int) -> dict[str, int]:
     from lodestar.events.models import Event
     from lodestar.insights.models import Alert, Exemption
     from lodestar.org.models import AuditEntry, Holiday, Membership, Team
+    from lodestar.playbooks.models import PlaybookVersion
 
     tables: dict[str, Any] = {
         "holidays": Holiday,
         "users": Membership,
         "teams": Team,
+        "playbook_versions": PlaybookVersion,
         "decision_roles": DecisionRole,
         "products": Product,
         "knowledge_entries": KnowledgeEntry,
@@ -538,6 +540,7 @@ class _Builder:
             self.progress("setup", 0, 1)
             self._organization()
             self._people()
+            self._playbooks()
             self._catalogue()
             self._customers()
             self.progress("setup", 1, 1)
@@ -705,6 +708,38 @@ class _Builder:
         self.counts["teams"] = len(teams)
         for rep in reps:
             self.digest.update(f"rep:{rep.index}:{rep.team_index}:{rep.skill}\n".encode())
+
+    def _playbooks(self) -> None:
+        """Publish the teams' processes: the industrial template for the organization, the
+        SaaS template for each SaaS team — through the playbook service, so it is audited."""
+        from lodestar.industry_templates import TEMPLATES, template_source
+        from lodestar.org.models import User
+        from lodestar.playbooks.services import playbook_publish_source
+
+        ops = User.objects.get(pk=self.ops_id)
+        published_at = dt.datetime.fromtimestamp(self.start_ts, tz=dt.UTC)
+        industrial = processes.KINDS["industrial"]
+        playbook_publish_source(
+            user=ops,
+            source=template_source(industrial),
+            source_name=TEMPLATES[industrial].name,
+            note="demo",
+            now=published_at,
+        )
+        for team in self.teams:
+            if team.kind != "industrial":
+                template = processes.KINDS[team.kind]
+                playbook_publish_source(
+                    user=ops,
+                    source=template_source(template),
+                    source_name=TEMPLATES[template].name,
+                    note="demo",
+                    team_id=team.team_id,
+                    now=published_at,
+                )
+        published = 1 + sum(t.kind != "industrial" for t in self.teams)
+        self.counts["playbook_versions"] = published
+        self.counts["audit_entries"] += published  # one release entry each
 
     def _catalogue(self) -> None:
         from lodestar.crm.models import KnowledgeEntry, KnowledgeKind, Product
