@@ -296,3 +296,11 @@ class TestRetryDeadLetters:
         assert response.status_code == 200
         assert status_of(row).status == NotificationStatus.DELIVERED
         assert timezone.now() - status_of(row).delivered_at < dt.timedelta(minutes=1)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("model", ["channelconfig", "notification", "calendarfeed"])
+def test_the_admin_lists_each_model(cast: Cast, client, model: str) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    url = reverse(f"admin:integrations_{model}_changelist")
+    assert client.get(url).status_code == 200
+    assert client.get(url, {"q": "x"}).status_code == 200

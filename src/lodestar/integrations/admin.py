@@ -9,7 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lodestar.errors import ApplicationError
-from lodestar.integrations.models import ChannelConfig, Notification, NotificationStatus
+from lodestar.integrations.models import (
+    CalendarFeed,
+    ChannelConfig,
+    Notification,
+    NotificationStatus,
+)
 from lodestar.integrations.services import notification_retry
 
 
@@ -72,3 +77,16 @@ class NotificationAdmin(admin.ModelAdmin):
         )
         for refusal in refusals:
             self.message_user(request, refusal, messages.WARNING)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Who subscribes to a calendar; tokens are created and rotated by their owner only."""
+
+    list_display = ["user", "created_at", "last_fetched_at"]
+    search_fields = ["user__username", "user__display_name"]
+    readonly_fields = ["user", "created_at", "last_fetched_at"]
+    exclude = ["digest"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
