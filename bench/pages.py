@@ -1,0 +1,320 @@
+"""Page latency under load: the rep's Today page and the manager dashboard, served by gunicorn.
+
+Builds a demo organization with the demo generator (full: 200 reps, 50,000 deals; small: 20
+reps, 2,000 deals) in a fresh database, publishes each team's industry playbook, runs the
+insights recompute (health snapshots, alerts), then starts gunicorn on loopback and sends
+20 concurrent clients at
+
+- a trivial Django view (`HttpResponse("ok")` through the same middleware) — the baseline;
+- `/today/` as the demo rep; `/dashboard/` as the demo manager;
+- the dashboard's fragments (tiles, funnel, 12-week trend), which the page loads after it.
+
+    python bench/pages.py [--scale small|full] [--db sqlite|postgres] [--keep]
+
+PostgreSQL: `DATABASE_URL` of the server (default postgres://postgres@127.0.0.1:5432/postgres);
+a database `bench_pages_<pid>` is created and dropped (kept with `--keep`). Every request goes
+to 127.0.0.1 only; the run is bounded (a fixed number of requests per client).
+Target: p95 of each page <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+SCALES = {
+    "small": {"reps": 20, "deals": 2_000, "events_per_deal": 30, "months": 6, "requests": 10},
+    "full": {"reps": 200, "deals": 50_000, "events_per_deal": 30, "months": 12, "requests": 20},
+}
+CLIENTS = 20
+WORKERS = 4
+TARGET_MS = 100.0
+
+SETTINGS = """
+from lodestar.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench_pages_urls"
+STORAGES = {**STORAGES, "staticfiles": {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+LOGGING = {"version": 1, "disable_existing_loggers": False,
+           "root": {"handlers": [], "level": "WARNING"}}
+"""
+URLS = """
+from django.http import HttpResponse
+from django.urls import include, path
+
+
+def ping(request):
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("bench/ping/", ping), path("", include("lodestar.urls"))]
+"""
+
+
+def _setup(db: str, workdir: Path, keep: bool) -> tuple[str, Any]:
+    """Point Django at a fresh database; returns its URL and a clean-up function."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_pages_settings"
+    os.environ["LODESTAR_VAR_DIR"] = str(workdir)
+    os.environ["HUEY_IMMEDIATE"] = "false"
+    for key in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        os.environ[key] = "false"
+    os.environ["SECURE_HSTS_SECONDS"] = "0"
+    os.environ["DEBUG"] = "false"
+    (workdir / "bench_pages_settings.py").write_text(SETTINGS)
+    (workdir / "bench_pages_urls.py").write_text(URLS)
+    sys.path.insert(0, str(workdir))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(workdir), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    if db == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        os.environ["DATABASE_URL"] = url
+        return url, lambda: None
+    import psycopg
+
+    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    base = server.rsplit("/", 1)[0]
+    name = f"bench_pages_{os.getpid()}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{base}/{name}"
+    os.environ["DATABASE_URL"] = url
+
+    def drop() -> None:
+        if keep:
+            print(f"kept database {name}", file=sys.stderr)
+            return
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url, drop
+
+
+def _progress(phase: str, done: int, total: int) -> None:
+    if done == total:
+        print(f"  {phase}: {done:,}", file=sys.stderr)
+
+
+def _publish_team_playbooks(org_id: int) -> None:
+    from lodestar.industry_templates import template_source
+    from lodestar.org.models import Membership, Role, Team
+    from lodestar.playbooks.services import playbook_publish_source
+
+    ops = Membership.objects.filter(organization_id=org_id, role=Role.OPS).first()
+    assert ops is not None, "the demo organization has an ops user"
+    for team in Team.objects.filter(organization_id=org_id):
+        key = "industrial_equipment" if "工业" in team.name else "saas_b2b"
+        playbook_publish_source(
+            user=ops.user, source=template_source(key), source_name=f"{key}.yaml", team_id=team.pk
+        )
+
+
+def _session_for(username: str) -> str:
+    """A signed-in session for `username`, made the way `login()` makes one."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from lodestar.org.models import User
+
+    user = User.objects.get(username=username)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    assert session.session_key is not None
+    return session.session_key
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_gunicorn(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "lodestar.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        "--log-level",
+        "warning",
+    ]
+    log = (workdir / "gunicorn.log").open("wb")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - our own argv
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not start; see " + str(workdir / "gunicorn.log"))
+
+
+def _get(port: int, path: str, session: str | None) -> tuple[int, float]:
+    headers = {"Accept-Language": "zh-hans", "Host": "127.0.0.1"}
+    if session:
+        headers["Cookie"] = f"sessionid={session}"
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        status = response.status
+    finally:
+        conn.close()
+    return status, (time.perf_counter() - started) * 1000
+
+
+def _load(port: int, path: str, session: str | None, per_client: int) -> list[float]:
+    """`CLIENTS` threads, each sending `per_client` requests one after another."""
+    timings: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        for _ in range(per_client):
+            status, ms = _get(port, path, session)
+            with lock:
+                if status != 200:
+                    errors.append(f"{path}: HTTP {status}")
+                timings.append(ms)
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    return timings
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        workdir = Path(tmp)
+        _url, cleanup = _setup(args.db, workdir, args.keep)
+        try:
+            run(args, SCALES[args.scale], workdir)
+        finally:
+            cleanup()
+
+
+def run(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+    from lodestar.demo import generate
+    from lodestar.insights.computation import insights_recompute
+
+    started = time.perf_counter()
+    summary = generate(
+        seed=11,
+        now=timezone.now(),
+        slug="bench",
+        progress=_progress,
+        reps=scale["reps"],
+        deals=scale["deals"],
+        events_per_deal=scale["events_per_deal"],
+        months=scale["months"],
+    )
+    _publish_team_playbooks(summary.organization_id)
+    insights_recompute(organization_id=summary.organization_id)
+    print(
+        f"data: {scale['reps']} reps, {scale['deals']:,} deals, "
+        f"{summary.counts.get('events', 0):,} events ({time.perf_counter() - started:.1f} s, "
+        f"{args.db})",
+        file=sys.stderr,
+    )
+    logins = {login.role: login.username for login in summary.logins}
+    rep, manager = _session_for(logins["rep"]), _session_for(logins["manager"])
+    connections.close_all()
+
+    port = _free_port()
+    server = _start_gunicorn(port, workdir)
+    try:
+        targets = [
+            ("trivial Django view (baseline)", "/bench/ping/", rep),
+            ("rep: /today/", "/today/", rep),
+            ("manager: /dashboard/", "/dashboard/", manager),
+            ("  fragment: tiles", "/dashboard/parts/tiles/", manager),
+            ("  fragment: funnel", "/dashboard/parts/funnel/", manager),
+            ("  fragment: 12-week trend", "/dashboard/parts/trend/", manager),
+        ]
+        results = {}
+        for label, path, session in targets:
+            for _ in range(WORKERS * 2):  # warm every worker (compiled playbooks, templates)
+                status, _ms = _get(port, path, session)
+                if status != 200:
+                    raise SystemExit(f"{path}: HTTP {status} while warming up")
+            results[label] = _load(port, path, session, scale["requests"])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    print(
+        f"{CLIENTS} concurrent clients, {scale['requests']} requests each, gunicorn with "
+        f"{WORKERS} workers on 127.0.0.1"
+    )
+    print(f"{'page':<34}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'× base p95':>12}")
+    base = _p(results["trivial Django view (baseline)"], 0.95)
+    for label, timings in results.items():
+        p95 = _p(timings, 0.95)
+        print(
+            f"{label:<34}{_p(timings, 0.5):>9.1f}{p95:>9.1f}"
+            f"{statistics.fmean(timings):>9.1f}{p95 / base:>12.1f}"
+        )
+    worst = max(_p(results["rep: /today/"], 0.95), _p(results["manager: /dashboard/"], 0.95))
+    print(
+        json.dumps(
+            {
+                "bench": "pages",
+                "db": args.db,
+                "figure": round(worst, 1),
+                "unit": "ms p95 (slower of /today/ and /dashboard/, 20 clients)",
+                "baseline": round(base, 1),
+                "ratio": round(worst / base, 2),
+                "target": f"<= {TARGET_MS:.0f} ms",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
