@@ -15,13 +15,13 @@ from django.db import IntegrityError, transaction
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.automation.services import tasks_close_by_events
-from lodestar.automation.sla import business_calendar_of
 from lodestar.core.engine import Clock, due_at
 from lodestar.core.playbook.model import Trigger
 from lodestar.core.rules import CompiledPlaybook, DealContext
 from lodestar.crm.models import Opportunity, StageTransition
 from lodestar.events.models import Event
 from lodestar.i18n import localized
+from lodestar.integrations.selectors import organization_calendar
 from lodestar.integrations.services import notify
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.context import deal_context
@@ -139,7 +139,7 @@ def _create_matching_tasks(
                 if not condition.test(contexts[deal.pk]):
                     continue
             if calendar is None:
-                calendar = business_calendar_of(deal.organization)
+                calendar = organization_calendar(organization=deal.organization)
             due = due_at(
                 event.occurred_at, trigger.task.due, calendar, clock=Clock(trigger.task.clock)
             )
