@@ -8,22 +8,28 @@ selector call, so the page is on screen before the heavier figures are computed.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Max, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lodestar.crm.models import Opportunity
+from lodestar.crm.models import Opportunity, OpportunityStatus
+from lodestar.crm.selectors import opportunity_scope
 from lodestar.events.models import Event
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights import models as im
 from lodestar.insights.computation import HEALTH_KIND
 from lodestar.insights.metrics import MetricFilters, MetricReport, metric_report
-from lodestar.insights.selectors import alert_list, reps_in_scope, stuck_deal_list, team_health
-from lodestar.org.models import Team, User
+from lodestar.insights.policy import Policies
+from lodestar.insights.selectors import (
+    alert_list,
+    deal_stuck_reason,
+    reps_in_scope,
+    team_health,
+)
+from lodestar.org.models import Organization, Team, User
 from lodestar.org.selectors import actor_of
 from lodestar.playbooks.selectors import published_playbook
 
@@ -79,7 +85,7 @@ class DashboardFilters:
 class AlertRow:
     alert: im.Alert
     message: str
-    stuck: list[tuple[Opportunity, str]] = field(default_factory=list)
+    about_rep: bool = False  # a rep's health: their stuck deals load next to it
 
 
 @dataclass
@@ -87,7 +93,6 @@ class DashboardPage:
     health: list[im.HealthSnapshot]
     threshold: float
     alerts: list[AlertRow]
-    stuck: list[tuple[Opportunity, str, float]]
     silent: list[tuple[Opportunity, float | None]]
     teams: Any
     reps: Any
@@ -108,22 +113,12 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
     health = [s for s in team_health(user=user) if s.rep_id in rep_ids]
     threshold = health[0].threshold if health else 70.0
 
-    stuck_all = stuck_deal_list(user=user, now=now, limit=200)
-    stuck_all = [(deal, reason) for deal, reason in stuck_all if deal.owner_id in rep_ids]
-    stuck = [
-        (deal, _message(reason.message.zh, reason.message.en), reason.ratio)
-        for deal, reason in stuck_all[:RANKED_SHOWN]
-    ]
-    stuck_by_rep: defaultdict[int, list[tuple[Opportunity, str]]] = defaultdict(list)
-    for deal, reason in stuck_all:
-        stuck_by_rep[deal.owner_id].append((deal, _message(reason.message.zh, reason.message.en)))
-
     live = alert_list(user=user, status="live")
     alerts = [
         AlertRow(
             alert=alert,
             message=_message(alert.message_zh, alert.message_en),
-            stuck=stuck_by_rep.get(alert.subject_user_id, [])[:3] if alert.kind == "health" else [],
+            about_rep=alert.kind == HEALTH_KIND and alert.subject_user_id is not None,
         )
         for alert in live.filter(Q(subject_user_id__in=rep_ids) | Q(subject_user__isnull=True))
         .annotate(about_health=Case(When(kind=HEALTH_KIND, then=0), default=1))
@@ -155,7 +150,6 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
         health=health,
         threshold=threshold,
         alerts=alerts,
-        stuck=stuck,
         silent=silent,
         teams=teams.order_by("name"),
         reps=User.objects.filter(pk__in=reps_in_scope(actor=actor).values("user_id")).order_by(
@@ -304,3 +298,57 @@ def metric_page(
     for row in report.rows[:1]:
         columns = [key for key, value in row.items() if not isinstance(value, list | dict)]
     return report, str(DRILLDOWNS.get(name, name)), columns
+
+
+# --- stuck deals -------------------------------------------------------------------------------
+
+# Deals looked at to rank the most overrun: the longest in their stage among those past target.
+STUCK_CANDIDATES = 60
+
+
+def stuck_ranked(
+    *,
+    user: User,
+    filters: DashboardFilters,
+    now: dt.datetime,
+    owner_id: int | None = None,
+    limit: int = RANKED_SHOWN,
+) -> list[tuple[Opportunity, str, float]]:
+    """Open deals past their stage's target dwell, most overrun first, with their reasons.
+
+    The database picks the candidates (each stage's own target, one query); only the deals
+    shown get a stuck reason (one gate evaluation each, `deal_stuck_reason`).
+    """
+    actor = actor_of(user=user)
+    if actor is None:
+        return []
+    policies = Policies(Organization.objects.get(pk=actor.organization_id))
+    deals = opportunity_scope(actor=actor).filter(status=OpportunityStatus.OPEN)
+    if filters.team_id is not None:
+        deals = deals.filter(team_id=filters.team_id)
+    rep = owner_id if owner_id is not None else filters.rep_id
+    if rep is not None:
+        deals = deals.filter(owner_id=rep)
+    team_ids = list(deals.order_by().values_list("team_id", flat=True).distinct())
+    past = Q(pk__in=[])
+    for team_id in team_ids:
+        for stage, target in policies.of(team_id).stage_targets.items():
+            past |= Q(team_id=team_id, stage_key=stage, stage_entered_at__lt=now - target)
+    candidates = list(
+        deals.filter(past)
+        .select_related("account", "owner")
+        .order_by("stage_entered_at")[:STUCK_CANDIDATES]
+    )
+    ratios = []
+    for deal in candidates:
+        target = policies.of(deal.team_id).stage_targets[deal.stage_key]
+        ratios.append(((now - deal.stage_entered_at) / target, deal))
+    ratios.sort(key=lambda item: -item[0])
+    out = []
+    for _ratio, deal in ratios:
+        reason = deal_stuck_reason(user=user, opportunity_id=deal.pk, now=now)
+        if reason is not None:
+            out.append((deal, _message(reason.message.zh, reason.message.en), reason.ratio))
+        if len(out) >= limit:
+            break
+    return out

@@ -17,6 +17,7 @@ from django.utils import timezone
 from lodestar.automation.models import Task
 from lodestar.automation.selectors import TaskFilters, task_list_for
 from lodestar.core.rules import CompiledPlaybook, GateResult
+from lodestar.core.rules.compiler import UnknownStage
 from lodestar.core.rules.scope import event_type_names
 from lodestar.crm.models import (
     Attachment,
@@ -33,6 +34,7 @@ from lodestar.i18n import localized
 from lodestar.insights.models import ExemptionReason
 from lodestar.org.models import User
 from lodestar.org.selectors import actor_of
+from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.selectors import compiled_for_version, playbook_for_deal, published_playbook
 from lodestar.playbooks.services import opportunity_gate
 from lodestar.web.signals import DealSignals, add_stuck_reasons, deal_signals
@@ -48,7 +50,8 @@ __all__ = [
 ]
 
 # How many deals the rep's page explains in full (gate checklist, risks) before "more …".
-ATTENTION_LIMIT = 8
+ATTENTION_LIMIT = 6
+STUCK_REASONS = 3
 # Candidates looked at to find them: the deals longest in their stage.
 ATTENTION_CANDIDATES = 40
 TASKS_SHOWN = 30
@@ -118,7 +121,17 @@ def checklist_of(gate: GateResult | None) -> list[CheckItem]:
     ]
 
 
-def _gate_or_none(deal: Opportunity, now: dt.datetime) -> GateResult | None:
+def _gate_or_none(
+    deal: Opportunity, now: dt.datetime, playbook: CompiledPlaybook | None = None
+) -> GateResult | None:
+    """The deal's exit checklist; with `playbook` (the one its team follows, looked up once
+    per page) the published version is not looked up again for every deal."""
+    if playbook is not None:
+        context = deal_context(opportunity=deal, now=now, playbook=playbook.playbook)
+        try:
+            return playbook.evaluate_gate(context)
+        except UnknownStage:
+            return None
     try:
         return opportunity_gate(opportunity=deal, now=now)
     except ApplicationError:  # no published playbook, or a stage the playbook lost
@@ -241,7 +254,10 @@ def today_page(*, user: User, now: dt.datetime) -> TodayPage:
             d.stage_entered_at,
         ),
     )[:ATTENTION_LIMIT]
-    add_stuck_reasons(user=user, signals=signals, deal_ids=[d.pk for d in ranked], now=now)
+    # A stuck reason costs a gate evaluation of its own: the first few deals get one.
+    past_target = [d.pk for d in ranked if _past_target(by_deal.get(d.pk), d, now)]
+    past_target = past_target[:STUCK_REASONS]
+    add_stuck_reasons(user=user, signals=signals, deal_ids=past_target, now=now)
     contacts = _contacts_by_account({d.account_id for d in ranked})
     summaries = []
     for deal in ranked:
@@ -249,7 +265,7 @@ def today_page(*, user: User, now: dt.datetime) -> TodayPage:
         summary = DealSummary(
             deal=deal,
             stage_name=_stage_name(playbook, deal.stage_key),
-            checklist=checklist_of(_gate_or_none(deal, now)),
+            checklist=checklist_of(_gate_or_none(deal, now, playbook)),
             signals=signals[deal.pk],
             contacts=contacts.get(deal.account_id, []),
             next_stage=_next_stage(playbook, deal.stage_key),
@@ -269,6 +285,18 @@ def today_page(*, user: User, now: dt.datetime) -> TodayPage:
         attachment_kinds=attachment_kind_choices(team_playbook),
         exemption_reasons=exemption_reason_choices(),
     )
+
+
+def _past_target(playbook: CompiledPlaybook | None, deal: Opportunity, now: dt.datetime) -> bool:
+    """Whether the deal has been in its stage longer than the stage's target dwell (only such
+    deals have a stuck reason)."""
+    if playbook is None:
+        return False
+    try:
+        target = playbook.playbook.stage(deal.stage_key).target_dwell
+    except KeyError:
+        return False
+    return target is not None and now - deal.stage_entered_at > target
 
 
 def _contacts_by_account(account_ids: set[int]) -> dict[int, list[Contact]]:

@@ -430,6 +430,19 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
             "web/partials/funnel.html",
             {"rows": rows, "rows_json": chart, "query": query},
         )
+    if part == "stuck":
+        stuck = dashboard.stuck_ranked(user=user, filters=filters, now=now)  # type: ignore[arg-type]
+        return render(request, "web/partials/stuck.html", {"stuck": stuck})
+    if part == "rep-stuck":
+        rep = request.GET.get("owner", "")
+        stuck = dashboard.stuck_ranked(
+            user=user,  # type: ignore[arg-type]
+            filters=filters,
+            now=now,
+            owner_id=int(rep) if rep.isdigit() else -1,
+            limit=3,
+        )
+        return render(request, "web/partials/stuck.html", {"stuck": stuck, "compact": True})
     if part == "trend":
         trend = dashboard.health_trend(user=user, filters=filters, now=now)  # type: ignore[arg-type]
         return render(request, "web/partials/trend.html", {"trend": trend.chart_data()})
