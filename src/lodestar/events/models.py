@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.crm.models import Account, Contact, Opportunity
@@ -25,23 +26,49 @@ class EventQuerySet(models.QuerySet["Event"]):
 
 
 class Event(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # The log grows by millions of rows, so it carries only the indexes its reads need: the
+    # composite ones below lead with the organization, the deal or the account, which makes
+    # separate foreign-key indexes on those columns redundant. The actor is never searched by;
+    # deleting a user (rare: people are deactivated) scans instead.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     type = models.CharField(_("type"), max_length=64)
     source = models.CharField(_("source"), max_length=64)
     external_id = models.CharField(_("external id"), max_length=200)
     occurred_at = models.DateTimeField(_("occurred at"))
     recorded_at = models.DateTimeField(_("recorded at"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Opportunity,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Account,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
     # True when the customer took part (call, meeting, chat from them); silence rules count these.
     with_customer = models.BooleanField(_("with customer"), default=False)
@@ -59,9 +86,13 @@ class Event(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["organization", "opportunity", "occurred_at"]),
-            models.Index(fields=["organization", "type", "occurred_at"]),
-            models.Index(fields=["organization", "occurred_at"]),
+            models.Index(fields=["opportunity", "occurred_at"], name="event_deal_time"),
+            models.Index(fields=["account", "occurred_at"], name="event_account_time"),
+            models.Index(fields=["organization", "type", "occurred_at"], name="event_type_time"),
+            models.Index(fields=["organization", "occurred_at"], name="event_org_time"),
+            models.Index(
+                fields=["contact"], condition=Q(contact__isnull=False), name="event_contact"
+            ),
         ]
 
     def __str__(self) -> str:
