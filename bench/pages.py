@@ -256,6 +256,10 @@ def run(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> None:
     )
     _publish_team_playbooks(summary.organization_id)
     insights_recompute(organization_id=summary.organization_id)
+    with connections["default"].cursor() as cursor:
+        # Planner statistics after a bulk load, as a deployment has them (SQLite would
+        # otherwise read a deal's events through the organization-wide time index).
+        cursor.execute("ANALYZE")
     print(
         f"data: {scale['reps']} reps, {scale['deals']:,} deals, "
         f"{summary.counts.get('events', 0):,} events ({time.perf_counter() - started:.1f} s, "

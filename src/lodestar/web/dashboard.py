@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Case, Max, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -170,12 +171,25 @@ class Tile:
     denominator: float | None
 
 
+# The yardsticks cover weeks of history; a figure a few minutes old is as good as a fresh one,
+# and stage accuracy evaluates hundreds of gates. Each user's tiles are kept this long.
+TILES_TTL = 300
+
+
 def tiles(*, user: User, filters: DashboardFilters, now: dt.datetime) -> list[Tile]:
-    out = []
-    for name, label in TILES:
-        report = metric_report(user=user, name=name, filters=filters.metric_filters(now), now=now)
-        out.append(Tile(name, str(label), report.figure, report.numerator, report.denominator))
-    return out
+    mf = filters.metric_filters(now)
+    key = f"web:tiles:{user.pk}:{mf.team_id}:{mf.rep_id}:{mf.date_from}:{mf.date_to}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = []
+        for name, _label in TILES:
+            report = metric_report(user=user, name=name, filters=mf, now=now)
+            figures.append((report.figure, report.numerator, report.denominator))
+        cache.set(key, figures, TILES_TTL)
+    return [
+        Tile(name, str(label), *figure)
+        for (name, label), figure in zip(TILES, figures, strict=True)
+    ]
 
 
 @dataclass

@@ -53,7 +53,7 @@ __all__ = [
 ATTENTION_LIMIT = 6
 STUCK_REASONS = 3
 # Candidates looked at to find them: the deals longest in their stage.
-ATTENTION_CANDIDATES = 40
+ATTENTION_CANDIDATES = 12
 TASKS_SHOWN = 30
 BOARD_CARDS_PER_STAGE = 40
 TIMELINE_LIMIT = 60
@@ -230,8 +230,9 @@ def today_page(*, user: User, now: dt.datetime) -> TodayPage:
     end_of_day = _end_of_local_day(now)
     mine = TaskFilters(mine_only=True)
     tasks = task_list_for(user=user, filters=mine)
-    overdue_total = tasks.filter(due_at__lt=now).count()
-    overdue = list(tasks.filter(due_at__lt=now)[:TASKS_SHOWN])
+    overdue = list(tasks.filter(due_at__lt=now)[: TASKS_SHOWN + 1])
+    overdue_total = len(overdue)  # TASKS_SHOWN + 1 reads "more than TASKS_SHOWN"
+    overdue = overdue[:TASKS_SHOWN]
     due_today = list(tasks.filter(due_at__gte=now, due_at__lt=end_of_day)[:TASKS_SHOWN])
     upcoming = list(
         tasks.filter(due_at__gte=end_of_day, due_at__lt=end_of_day + dt.timedelta(days=2))[:10]
@@ -349,6 +350,10 @@ class DealPage:
     can_write: bool
     has_playbook: bool
     now: dt.datetime
+
+    @property
+    def kind_names(self) -> dict[str, str]:
+        return dict(self.attachment_kinds)
 
 
 def _event_detail(payload: dict[str, Any], contact_names: dict[int, str]) -> str:

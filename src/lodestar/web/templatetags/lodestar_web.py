@@ -60,3 +60,12 @@ def bilingual(obj: Any, field: str = "name") -> str:
     zh = getattr(obj, f"{field}_zh", "") or ""
     en = getattr(obj, f"{field}_en", "") or ""
     return zh if speaks_chinese() or not en else en
+
+
+@register.filter
+def lookup(mapping: Any, key: Any) -> Any:
+    """`mapping[key]`, or the key itself when the mapping has no such entry."""
+    try:
+        return mapping[key]
+    except (KeyError, TypeError, IndexError):
+        return key
