@@ -1,10 +1,16 @@
-"""Admin for risk and health alerts and the exemptions reps declare."""
+"""Admin for alerts, exemptions, and the computed health and scorecard rows (read-only)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from lodestar.insights.models import Alert, Exemption
+from lodestar.insights.models import (
+    Alert,
+    CommunicationScore,
+    Exemption,
+    HandbookPush,
+    HealthSnapshot,
+)
 
 
 @admin.register(Alert)
@@ -32,3 +38,39 @@ class ExemptionAdmin(admin.ModelAdmin):
     search_fields = ["reason", "opportunity__name", "declared_by__username"]
     raw_id_fields = ["opportunity", "declared_by"]
     date_hierarchy = "starts_at"
+
+
+class _Computed(admin.ModelAdmin):
+    """Rows the insights computation writes: look, never edit (a recompute would undo it)."""
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(HealthSnapshot)
+class HealthSnapshotAdmin(_Computed):
+    list_display = ["rep", "date", "score", "dwell_score", "task_score", "interaction_score"]
+    list_filter = ["organization", "date"]
+    list_select_related = ["rep"]
+    raw_id_fields = ["rep"]
+    date_hierarchy = "date"
+
+
+@admin.register(CommunicationScore)
+class CommunicationScoreAdmin(_Computed):
+    list_display = ["event", "rep", "opportunity", "occurred_at", "score", "final"]
+    list_filter = ["organization", "final"]
+    list_select_related = ["rep", "opportunity", "event"]
+    raw_id_fields = ["event", "rep", "opportunity"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(HandbookPush)
+class HandbookPushAdmin(_Computed):
+    list_display = ["rep", "handbook_key", "pushed_at", "notified"]
+    list_filter = ["organization", "notified"]
+    list_select_related = ["rep"]
+    raw_id_fields = ["rep", "fired_by", "handbook"]
