@@ -178,7 +178,8 @@ TILES_TTL = 300
 
 def tiles(*, user: User, filters: DashboardFilters, now: dt.datetime) -> list[Tile]:
     mf = filters.metric_filters(now)
-    key = f"web:tiles:{user.pk}:{mf.team_id}:{mf.rep_id}:{mf.date_from}:{mf.date_to}"
+    parts = (user.pk, user.membership.organization_id, mf.team_id, mf.rep_id)
+    key = "web:tiles:" + ":".join(map(str, (*parts, mf.date_from, mf.date_to)))
     figures = cache.get(key)
     if figures is None:
         figures = []
