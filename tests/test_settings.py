@@ -19,7 +19,16 @@ def run_check(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[s
     )
     environment.update(overrides)
     return subprocess.run(
-        [sys.executable, "-m", "lodestar.cli", "manage", "check", "--deploy", "--fail-level", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "lodestar.cli",
+            "manage",
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+        ],
         env=environment,
         capture_output=True,
         text=True,
@@ -44,11 +53,19 @@ def test_it_generates_and_keeps_a_secret_key_in_the_var_folder(tmp_path: Path) -
 
 def test_it_reads_the_time_zone_and_language_from_the_environment(tmp_path: Path) -> None:
     code = "from django.conf import settings; print(settings.TIME_ZONE, settings.LANGUAGE_CODE)"
-    environment = {**os.environ, "LODESTAR_VAR_DIR": str(tmp_path), "TIME_ZONE": "Europe/Berlin",
-                   "LANGUAGE_CODE": "en", "DJANGO_SETTINGS_MODULE": "lodestar.settings"}
+    environment = {
+        **os.environ,
+        "LODESTAR_VAR_DIR": str(tmp_path),
+        "TIME_ZONE": "Europe/Berlin",
+        "LANGUAGE_CODE": "en",
+        "DJANGO_SETTINGS_MODULE": "lodestar.settings",
+    }
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        env=environment, capture_output=True, text=True, check=True,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout.split() == ["Europe/Berlin", "en"]
 

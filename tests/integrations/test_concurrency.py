@@ -149,7 +149,7 @@ class Workers:
 
     def start_consumer(self, threads: int) -> subprocess.Popen[bytes]:
         log = (self.tmp_path / f"consumer-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        process = subprocess.Popen(
             # Short polling delays: idle consumers otherwise back off to 10 s between polls.
             [
                 sys.executable,
@@ -177,7 +177,7 @@ class Workers:
     def run(self, code: str) -> str:
         """Run Python in a process configured like the workers; returns its stdout."""
         script = "import django; django.setup()\n" + code
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             [sys.executable, "-c", script],
             env=self.env,
             cwd=ROOT,

@@ -15,7 +15,7 @@ def test_it_counts_calls_as_customer_interaction_but_not_minutes_uploads() -> No
 
 
 def test_it_names_the_known_types_when_a_type_is_unknown() -> None:
-    with pytest.raises(UnknownEventType, match="unknown event type 'demo.boked'.*demo.booked"):
+    with pytest.raises(UnknownEventType, match=r"unknown event type 'demo\.boked'.*demo\.booked"):
         CATALOGUE.get("demo.boked")
 
 
