@@ -6,8 +6,9 @@ insights recompute (health snapshots, alerts), then starts gunicorn on loopback 
 20 concurrent clients at
 
 - a trivial Django view (`HttpResponse("ok")` through the same middleware) — the baseline;
-- `/today/` as the demo rep; `/dashboard/` as the demo manager;
-- the dashboard's fragments (tiles, funnel, 12-week trend), which the page loads after it.
+- `/today/` as the demo rep, and its "deals that need you" fragment the page loads next;
+- `/dashboard/` as the demo manager, and its fragments (tiles, funnel, 12-week trend, stuck
+  deals), which the page loads after it (tiles and funnel are kept five minutes per user).
 
     python bench/pages.py [--scale small|full] [--db sqlite|postgres] [--keep]
 
@@ -276,10 +277,12 @@ def run(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> None:
         targets = [
             ("trivial Django view (baseline)", "/bench/ping/", rep),
             ("rep: /today/", "/today/", rep),
+            ("  fragment: deals that need you", "/today/deals/", rep),
             ("manager: /dashboard/", "/dashboard/", manager),
             ("  fragment: tiles", "/dashboard/parts/tiles/", manager),
             ("  fragment: funnel", "/dashboard/parts/funnel/", manager),
             ("  fragment: 12-week trend", "/dashboard/parts/trend/", manager),
+            ("  fragment: stuck deals", "/dashboard/parts/stuck/", manager),
         ]
         results = {}
         for label, path, session in targets:

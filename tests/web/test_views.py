@@ -86,17 +86,21 @@ def test_it_shows_deals_with_their_unmet_criteria_and_the_action_forms(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
     page = client_as(cast.owner).get(reverse("web:today")).content.decode()
+    assert reverse("web:today-deals") in page  # the deals load right after the tasks
+    page = client_as(cast.owner).get(reverse("web:today-deals")).content.decode()
+    assert "<html" not in page
     assert demo_deal.deal.name in page
     assert "Decision-makers attended" in page  # unmet, with its explanation
     assert 'capture="environment"' in page  # the phone camera
     assert "王总" in page and 'name="attendees"' in page
 
 
-def test_it_does_not_show_a_rep_their_teammates_tasks(
+def test_it_does_not_show_a_rep_their_teammates_tasks_or_deals(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
-    page = client_as(cast.teammate).get(reverse("web:today")).content.decode()
-    assert "准备行业案例包" not in page
+    client = client_as(cast.teammate)
+    assert "准备行业案例包" not in client.get(reverse("web:today")).content.decode()
+    assert demo_deal.deal.name not in client.get(reverse("web:today-deals")).content.decode()
 
 
 def test_it_completes_a_task_and_answers_with_the_row(

@@ -172,14 +172,18 @@ class Tile:
 
 
 # The yardsticks cover weeks of history; a figure a few minutes old is as good as a fresh one,
-# and stage accuracy evaluates hundreds of gates. Each user's tiles are kept this long.
+# and stage accuracy evaluates hundreds of gates. Each user's tiles and funnel are kept this long.
 TILES_TTL = 300
+
+
+def _cache_key(part: str, user: User, mf: MetricFilters) -> str:
+    scope = (user.pk, user.membership.organization_id, mf.team_id, mf.rep_id)
+    return f"web:{part}:" + ":".join(map(str, (*scope, mf.date_from, mf.date_to)))
 
 
 def tiles(*, user: User, filters: DashboardFilters, now: dt.datetime) -> list[Tile]:
     mf = filters.metric_filters(now)
-    parts = (user.pk, user.membership.organization_id, mf.team_id, mf.rep_id)
-    key = "web:tiles:" + ":".join(map(str, (*parts, mf.date_from, mf.date_to)))
+    key = _cache_key("tiles", user, mf)
     figures = cache.get(key)
     if figures is None:
         figures = []
@@ -206,16 +210,23 @@ class FunnelRow:
 def funnel_rows(*, user: User, filters: DashboardFilters, now: dt.datetime) -> list[FunnelRow]:
     """Per stage: the share that went on to the next stage, and the median dwell."""
     mf = filters.metric_filters(now)
-    conversion = metric_report(user=user, name="stage_conversion", filters=mf, now=now)
-    dwell = metric_report(user=user, name="stage_dwell", filters=mf, now=now)
+    key = _cache_key("funnel", user, mf)
+    cached = cache.get(key)
+    if cached is None:
+        cached = tuple(
+            metric_report(user=user, name=name, filters=mf, now=now).rows
+            for name in ("stage_conversion", "stage_dwell")
+        )
+        cache.set(key, cached, TILES_TTL)
+    conversion_rows, dwell_rows = cached
     actor = actor_of(user=user)
     playbook = (
         published_playbook(organization_id=actor.organization_id, team_id=filters.team_id)
         if actor
         else None
     )
-    by_from = {row["from_stage"]: row for row in conversion.rows}
-    by_stage = {row["id"]: row for row in dwell.rows}
+    by_from = {row["from_stage"]: row for row in conversion_rows}
+    by_stage = {row["id"]: row for row in dwell_rows}
     rows = []
     for stage in playbook.playbook.stages if playbook else ():
         if stage.terminal is not None:

@@ -43,9 +43,11 @@ __all__ = [
     "BoardPage",
     "DealPage",
     "StageView",
+    "TodayDeals",
     "TodayPage",
     "board_page",
     "deal_page",
+    "today_deals",
     "today_page",
 ]
 
@@ -202,14 +204,21 @@ def exemption_reason_choices() -> list[tuple[str, str]]:
 
 @dataclass
 class TodayPage:
+    """The rep's tasks; the deals that need action come next as their own fragment."""
+
     now: dt.datetime
     overdue: list[Task]
     due_today: list[Task]
     upcoming: list[Task]
     overdue_total: int
-    deals: list[DealSummary]
     open_deals: int
     has_playbook: bool
+
+
+@dataclass
+class TodayDeals:
+    now: dt.datetime
+    deals: list[DealSummary]
     attachment_kinds: list[tuple[str, str]]
     exemption_reasons: list[tuple[str, str]]
 
@@ -220,16 +229,20 @@ def _end_of_local_day(now: dt.datetime) -> dt.datetime:
     return midnight + dt.timedelta(days=1)
 
 
+def _my_open_deals(user: User) -> Any:
+    return opportunity_list(
+        user=user, filters=OpportunityFilters(status=OpportunityStatus.OPEN, owner_id=user.pk)
+    )
+
+
 def today_page(*, user: User, now: dt.datetime) -> TodayPage:
-    """The rep's day: tasks due today or overdue, and the deals that need an action.
+    """The rep's day: tasks overdue, due today and in the next two days.
 
     Dates are judged in the active time zone (the organization's, set by the page).
     """
     actor = actor_of(user=user)
-    organization_id = actor.organization_id if actor else 0
     end_of_day = _end_of_local_day(now)
-    mine = TaskFilters(mine_only=True)
-    tasks = task_list_for(user=user, filters=mine)
+    tasks = task_list_for(user=user, filters=TaskFilters(mine_only=True))
     overdue = list(tasks.filter(due_at__lt=now)[: TASKS_SHOWN + 1])
     overdue_total = len(overdue)  # TASKS_SHOWN + 1 reads "more than TASKS_SHOWN"
     overdue = overdue[:TASKS_SHOWN]
@@ -237,16 +250,36 @@ def today_page(*, user: User, now: dt.datetime) -> TodayPage:
     upcoming = list(
         tasks.filter(due_at__gte=end_of_day, due_at__lt=end_of_day + dt.timedelta(days=2))[:10]
     )
-
-    open_mine = opportunity_list(
-        user=user, filters=OpportunityFilters(status=OpportunityStatus.OPEN, owner_id=user.pk)
+    has_playbook = actor is not None and (
+        published_playbook(organization_id=actor.organization_id, team_id=actor.team_id) is not None
     )
-    open_count = open_mine.count()
-    candidates = list(open_mine.order_by("stage_entered_at", "id")[:ATTENTION_CANDIDATES])
-    playbooks = PlaybookCache(organization_id)
+    return TodayPage(
+        now=now,
+        overdue=overdue,
+        due_today=due_today,
+        upcoming=upcoming,
+        overdue_total=overdue_total,
+        open_deals=_my_open_deals(user).count(),
+        has_playbook=has_playbook,
+    )
+
+
+def today_deals(*, user: User, now: dt.datetime) -> TodayDeals:
+    """The rep's deals that need an action: risks first, then those with a task due today,
+    then the longest in their stage; each with what its gate still needs."""
+    actor = actor_of(user=user)
+    end_of_day = _end_of_local_day(now)
+    candidates = list(
+        _my_open_deals(user).order_by("stage_entered_at", "id")[:ATTENTION_CANDIDATES]
+    )
+    playbooks = PlaybookCache(actor.organization_id if actor else 0)
     by_deal = playbooks.for_deals(candidates)
     signals = deal_signals(user=user, deals=candidates, now=now)
-    with_task_today = {t.opportunity_id for t in overdue + due_today if t.opportunity_id}
+    with_task_today = set(
+        task_list_for(user=user, filters=TaskFilters(mine_only=True, due_before=end_of_day))
+        .filter(opportunity_id__in=[d.pk for d in candidates])
+        .values_list("opportunity_id", flat=True)
+    )
     ranked = sorted(
         candidates,
         key=lambda d: (
@@ -274,15 +307,9 @@ def today_page(*, user: User, now: dt.datetime) -> TodayPage:
         if summary.unmet or summary.signals.needs_attention or deal.pk in with_task_today:
             summaries.append(summary)
     team_playbook = playbooks.for_team(actor.team_id if actor else None)
-    return TodayPage(
+    return TodayDeals(
         now=now,
-        overdue=overdue,
-        due_today=due_today,
-        upcoming=upcoming,
-        overdue_total=overdue_total,
         deals=summaries,
-        open_deals=open_count,
-        has_playbook=team_playbook is not None,
         attachment_kinds=attachment_kind_choices(team_playbook),
         exemption_reasons=exemption_reason_choices(),
     )

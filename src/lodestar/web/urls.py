@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("today/", views.today, name="today"),
+    path("today/deals/", views.today_deals, name="today-deals"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task-done"),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal"),
     path("deals/<int:deal_id>/gate/", views.gate_panel, name="gate-panel"),

@@ -83,6 +83,16 @@ def today(request: HttpRequest) -> HttpResponse:
     return render(request, "web/today.html", {"page": page, "delivery_id": new_delivery_id})
 
 
+@require_GET
+@member_view
+def today_deals(request: HttpRequest) -> HttpResponse:
+    """The Today page's second half, loaded right after the tasks are on screen."""
+    page = pages.today_deals(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+    return render(
+        request, "web/partials/today_deals.html", {"page": page, "delivery_id": new_delivery_id}
+    )
+
+
 @require_POST
 @member_view
 def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
