@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from lodestar.crm.models import Attachment, Direction, StageTransition
+from lodestar.events.models import Event
 from lodestar.org.models import AuditEntry
 from lodestar.playbooks.models import PlaybookVersion
 from tests.conftest import ApiClient, Cast
@@ -95,6 +96,8 @@ def test_it_advances_through_the_demo_gate_once_every_criterion_is_met(
     assert transition.direction == Direction.FORWARD
     assert transition.gate_snapshot[0]["passed"] is True
     assert AuditEntry.objects.filter(action="opportunity.stage_change").count() == 1
+    logged = Event.objects.get(opportunity=demo_deal, type="stage.changed")
+    assert logged.payload["to"] == "tech_confirmed"
 
 
 def test_it_shows_the_gate_checklist_with_explanations_in_both_languages(

@@ -15,6 +15,7 @@ depend on chunk sizes or on the other deals, and the same seed gives the same da
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -218,7 +219,7 @@ def load_demo_organization(
 
     org = Organization.objects.filter(slug=slug).first()
     if org is None:
-        return generate(
+        summary = generate(
             reps=reps,
             deals=deals,
             months=months,
@@ -229,6 +230,17 @@ def load_demo_organization(
             password=password,
             progress=progress,
         )
+        # Health scores, alerts and scorecards come from the engine, as they would in use.
+        from lodestar.insights.computation import insights_recompute
+
+        insights_recompute(
+            organization_id=summary.organization_id,
+            now=now,
+            progress=(lambda phase, done, total: progress(f"insights {phase}", done, total))
+            if progress is not None
+            else None,
+        )
+        return dataclasses.replace(summary, counts=_count_rows(summary.organization_id))
     return DemoSummary(
         seed=seed,
         reps=reps,
@@ -1283,8 +1295,6 @@ class _Builder:
                     self._deal_activity(plan)
                 self._flush()
                 self.progress("activity", min(start + _CHUNK_DEALS, total), total)
-            self._rep_alerts()
-            self._flush()
             if big:
                 self.progress("indexes", 0, 1)
         if big:
@@ -1779,7 +1789,8 @@ class _Builder:
         order: dict[str, int],
         stage_by_key: dict[str, processes.Stage],
     ) -> None:
-        """Transition rows with their events and audit entries; alerts and exemptions."""
+        """Transition rows with their events and audit entries; exemptions. (Alerts are not
+        written here: the insights engine raises them from this history after the load.)"""
         ts = self.sink.ts
         dumps = json.dumps
         now = self.now_ts
@@ -1787,15 +1798,9 @@ class _Builder:
         opp = plan.opportunity_id
         transitions = self.buffers["stage_transitions"]
         audits = self.buffers["audit_entries"]
-        backward = 0
-        second_regression = 0
         for from_stage, to_stage, at in plan.moves:
             terminal = to_stage in (processes.WON, processes.LOST)
             direction = "forward" if terminal or order[to_stage] > order[from_stage] else "backward"
-            if direction == "backward":
-                backward += 1
-                if backward == 2:
-                    second_regression = at
             snapshot = (
                 [{"id": key, "met": True} for key in stage_by_key[from_stage].exit_criteria]
                 if direction == "forward" and to_stage != processes.LOST
@@ -1808,32 +1813,11 @@ class _Builder:
             emit("stage.changed", at, data)
             audits.append((org, actor, "stage.changed", "opportunity", str(opp), ts(at), data))
 
-        alerts = self.buffers["alerts"]
-        if backward >= 2:
-            closed = plan.closed
-            alerts.append(
-                (
-                    org,
-                    "stage_regression",
-                    opp,
-                    actor,
-                    manager,
-                    f"stage_regression:{opp}",
-                    f"{plan.name}:阶段倒退 {backward} 次",
-                    f"{plan.name}: moved back {backward} times",
-                    "resolved" if closed else "open",
-                    ts(second_regression),
-                    None,
-                    ts(closed) if closed else None,
-                )
-            )
         if not plan.silence:
             return
-        exempt_until = 0
         if rng.random() < (0.35 if plan.silence == "47d" else 0.25):
             starts = min(now - _HOUR, plan.last_activity + int(rng.uniform(3, 10) * _DAY))
             ends = starts + 14 * _DAY
-            exempt_until = ends
             contact = rng.choice(contacts)
             honorific = self.titles[contact[2]].honorific
             reason = rng.choice(vocab.EXEMPTION_REASONS).format(who=contact[1][0] + honorific)
@@ -1864,59 +1848,6 @@ class _Builder:
                     str(opp),
                     ts(starts),
                     dumps({"reason_code": code, "reason": reason}, ensure_ascii=False),
-                )
-            )
-        if exempt_until >= now:
-            return
-        if plan.silence == "47d":
-            kind, hours = "silent_47_days", 47 * 24
-            zh, en = "进行中但已沉默 47 天以上", "in progress but silent for 47+ days"
-        else:
-            kind, hours = "no_customer_interaction_72h", 72
-            zh, en = "连续 72 小时无客户互动", "no customer interaction for 72 h"
-        raised = min(now, max(plan.last_activity + hours * _HOUR, exempt_until))
-        acknowledged = rng.random() < 0.4
-        alerts.append(
-            (
-                org,
-                kind,
-                opp,
-                actor,
-                manager,
-                f"{kind}:{opp}",
-                f"{plan.name}:{zh}",
-                f"{plan.name}: {en}",
-                "acknowledged" if acknowledged else "open",
-                ts(raised),
-                ts(min(now, raised + 6 * _HOUR)) if acknowledged else None,
-                None,
-            )
-        )
-
-    def _rep_alerts(self) -> None:
-        alerts = self.buffers["alerts"]
-        ts = self.sink.ts
-        for rep in self.reps:
-            if rep.skill >= 0.4:
-                continue
-            team = self.teams[rep.team_index]
-            name = self.user_names[rep.user_id]
-            raised = self.now_ts - (rep.index % 7) * _DAY - 8 * _HOUR
-            score = int(50 + rep.skill * 45)
-            alerts.append(
-                (
-                    self.org_id,
-                    "health_below_70",
-                    None,
-                    rep.user_id,
-                    team.manager_id,
-                    f"health_below_70:user:{rep.user_id}",
-                    f"{name} 的漏斗健康度 {score} 分,低于 70 分,建议主管介入辅导",
-                    f"{name}'s funnel health is {score}, below 70: time for coaching",
-                    "open",
-                    ts(raised),
-                    None,
-                    None,
                 )
             )
 

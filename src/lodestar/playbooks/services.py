@@ -30,6 +30,8 @@ from lodestar.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from lodestar.events.models import Event
+from lodestar.events.processing import process_recorded_events
 from lodestar.i18n import localized
 from lodestar.org.models import Team, User
 from lodestar.org.selectors import actor_of
@@ -317,7 +319,7 @@ def opportunity_advance(
     snapshot = [gate.as_dict() for gate in decision.gates] or [
         compiled.evaluate_gate(context).as_dict()
     ]
-    StageTransition.objects.create(
+    transition = StageTransition.objects.create(
         organization_id=deal.organization_id,
         opportunity=deal,
         from_stage=deal.stage_key,
@@ -332,6 +334,26 @@ def opportunity_advance(
     deal.status = _STATUS_AFTER.get(decision.kind, OpportunityStatus.OPEN)
     deal.closed_at = now if deal.status != OpportunityStatus.OPEN else None
     deal.save(update_fields=["stage_key", "stage_entered_at", "status", "closed_at", "updated_at"])
+    # The move joins the event log (the history replays read) and runs its processing steps,
+    # so regressions and the like are judged at once, not at the next sweep.
+    moved = Event.objects.create(
+        organization_id=deal.organization_id,
+        type="stage.changed",
+        source="lodestar",
+        external_id=f"transition:{transition.pk}",
+        occurred_at=now,
+        recorded_at=now,
+        actor=user,
+        opportunity=deal,
+        account_id=deal.account_id,
+        payload={
+            "from": decision.from_stage,
+            "to": to_stage,
+            "direction": transition.direction,
+            "kind": decision.kind.value,
+        },
+    )
+    process_recorded_events(events=[moved], now=now)
     audit_record(
         organization_id=deal.organization_id,
         actor=user,
