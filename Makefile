@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint typecheck test-sqlite test-postgres bench messages clean
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run test install lint typecheck test-sqlite test-postgres bench messages clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +21,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Browser tests drive Debian's Chromium; it is installed from the distribution, never downloaded.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium
+
+browser: $(CHROMIUM)
 
 run: install
 	$(BIN)/lodestar migrate
@@ -30,17 +40,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test-sqlite: install
+test-sqlite: install browser
 	$(BIN)/python -m pytest --cov=lodestar --cov-report=term:skip-covered --cov-report= \
 		-p no:cacheprovider
 	@$(BIN)/python -m coverage report --format=total | sed 's/^/coverage (SQLite run): /;s/$$/ %/'
 
-test-postgres: install
+test-postgres: install browser
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -p no:cacheprovider
 
 test: lint typecheck test-sqlite test-postgres
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b --scale small || exit 1; done
 
 messages: install
