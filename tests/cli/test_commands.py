@@ -117,3 +117,18 @@ def test_it_names_the_known_organizations_when_the_slug_is_wrong(cast: Cast) -> 
     assert result.exit_code == 2
     assert "no organization 'nope'" in result.output
     assert cast.org.slug in result.output
+
+
+def test_it_recomputes_insights_for_one_organization(cast: Cast, published: object) -> None:
+    from tests.factories import OpportunityFactory
+
+    OpportunityFactory(owner=cast.owner, stage_key="demo")
+    result = runner.invoke(app, ["insights", "recompute", "--org", cast.org.slug])
+    assert result.exit_code == 0, result.output
+    assert "1 organization(s): 1 deals" in result.output
+
+
+def test_it_names_the_organizations_when_recompute_gets_a_wrong_slug(cast: Cast) -> None:
+    result = runner.invoke(app, ["insights", "recompute", "--org", "nope"])
+    assert result.exit_code == 2
+    assert "known:" in result.output and cast.org.slug in result.output

@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lodestar.cli.common import console, fail, setup_django
+from lodestar.cli.common import (
+    console,
+    fail,
+    organization_by_slug,
+    progress_bar,
+    setup_django,
+)
 from lodestar.cli.playbook import app as playbook_app
 
 if TYPE_CHECKING:
-    from rich.progress import TaskID
-
     from lodestar.demo import DemoSummary
 
 app = typer.Typer(
@@ -29,6 +33,10 @@ token_app = typer.Typer(help="Create, list and revoke personal API tokens.", no_
 app.add_typer(token_app, name="token")
 
 app.add_typer(playbook_app, name="playbook")
+insights_app = typer.Typer(
+    help="Health scores, risks, scorecards and yardsticks.", no_args_is_help=True
+)
+app.add_typer(insights_app, name="insights")
 
 
 @app.command()
@@ -59,25 +67,9 @@ def worker(
 def load_demo_with_progress(**options: object) -> DemoSummary:
     """Load (or find) a demo organization, drawing a progress bar while it is written."""
     setup_django()
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from lodestar.demo import load_demo_organization
 
-    with Progress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        TextColumn("{task.completed:>9,}/{task.total:,}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        phases: dict[str, TaskID] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in phases:
-                phases[phase] = bar.add_task(phase, total=total)
-            bar.update(phases[phase], completed=done, total=total)
-
+    with progress_bar() as progress:
         return load_demo_organization(progress=progress, **options)  # type: ignore[arg-type]
 
 
@@ -204,6 +196,27 @@ def token_revoke(
         fail(f"no token with id {token_id}; `lodestar token list USER` shows the ids")
     api_token_revoke(token=token)
     console.print(f"token #{token_id} revoked")
+
+
+@insights_app.command("recompute")
+def insights_recompute(
+    org: Annotated[
+        str | None, typer.Option(help="Organization slug; every organization when omitted.")
+    ] = None,
+) -> None:
+    """Recompute health, risks, alerts and scorecards in full (the hourly sweep does it too)."""
+    setup_django()
+    from lodestar.insights.computation import insights_recompute as recompute
+
+    organization_id = organization_by_slug(org).pk if org is not None else None
+    with progress_bar() as progress:
+        summary = recompute(organization_id=organization_id, progress=progress)
+    console.print(
+        f"{summary.organizations} organization(s): {summary.deals:,} deals, {summary.reps:,} reps, "
+        f"{summary.findings:,} risk findings; alerts +{summary.alerts_raised:,} "
+        f"−{summary.alerts_resolved:,}; {summary.communications_scored:,} communications "
+        f"scored; {summary.handbooks_pushed:,} handbooks pushed"
+    )
 
 
 @app.command(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lodestar.cli.common import console, err_console, fail, setup_django
+from lodestar.cli.common import console, err_console, fail, organization_by_slug, setup_django
 
 app = typer.Typer(help="Validate, compare, publish and export playbooks.", no_args_is_help=True)
 
@@ -73,12 +73,9 @@ def diff(
 
 
 def _organization_and_actor(org: str, username: str | None) -> tuple[object, object]:
-    from lodestar.org.models import Membership, Organization, Role
+    from lodestar.org.models import Membership, Role
 
-    organization = Organization.objects.filter(slug=org).first()
-    if organization is None:
-        slugs = ", ".join(Organization.objects.values_list("slug", flat=True)[:20])
-        fail(f"no organization '{org}'; known: {slugs or 'none'}")
+    organization = organization_by_slug(org)
     members = Membership.objects.filter(organization=organization).select_related("user")
     if username:
         member = members.filter(user__username=username).first()
