@@ -29,6 +29,9 @@ runner = CliRunner()
         ["playbook", "diff"],
         ["playbook", "publish"],
         ["playbook", "export"],
+        ["insights", "recompute"],
+        ["token", "list"],
+        ["manage"],
     ],
 )
 def test_it_explains_every_command_with_help(command: list[str]) -> None:
