@@ -54,9 +54,12 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b --scale small || exit 1; done
 
+# English is the source language; zh-Hans is the translation (compiled .mo files are committed).
 messages: install
-	cd src/lodestar && PYTHONPATH=$(CURDIR) ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --settings tests.settings \
-		--ignore 'core/*' && ../../$(BIN)/django-admin compilemessages --settings tests.settings
+	cd src/lodestar && PYTHONPATH=$(CURDIR) ../../$(BIN)/django-admin makemessages -l zh_Hans \
+		--settings tests.settings --ignore 'core/*' --ignore 'demo/*' --no-obsolete
+	cd src/lodestar && PYTHONPATH=$(CURDIR) ../../$(BIN)/django-admin compilemessages \
+		--settings tests.settings
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
