@@ -200,3 +200,13 @@ def test_it_refuses_ops_who_read_but_do_not_record_activity(
 ) -> None:
     response = api_as(cast.ops).post("/events", event(deal, "call", "ops", timezone.now()))
     assert response.status_code == 403
+
+
+def test_it_accepts_event_types_the_published_playbook_declares(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    api = api_as(cast.owner)
+    accepted = api.post("/events", event(deal, "integration.requested", "i1", timezone.now()))
+    assert accepted.json()["results"][0]["status"] == "accepted"
+    unknown = api.post("/events", event(deal, "integration.requestd", "i2", timezone.now()))
+    assert unknown.json()["results"][0]["status"] == "rejected"

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from lodestar.core.events import CATALOGUE, EventCatalogue
+from lodestar.core.events import EventCatalogue
 from lodestar.crm.models import Contact, Opportunity
 from lodestar.crm.selectors import account_scope, opportunity_scope
 from lodestar.errors import FieldError, PermissionDenied, ValidationFailed
@@ -26,6 +26,7 @@ from lodestar.events.models import Event
 from lodestar.events.processing import process_recorded_events
 from lodestar.org.models import User
 from lodestar.org.selectors import Actor, actor_of
+from lodestar.playbooks.selectors import organization_catalogue
 
 __all__ = [
     "MAX_BATCH",
@@ -103,7 +104,7 @@ def events_ingest(
     user: User,
     items: Sequence[Mapping[str, Any]],
     now: dt.datetime | None = None,
-    catalogue: EventCatalogue = CATALOGUE,
+    catalogue: EventCatalogue | None = None,
 ) -> IngestReport:
     """Validate, de-duplicate, append and process a batch of events delivered by `user`.
 
@@ -122,6 +123,8 @@ def events_ingest(
         )
     now = now or timezone.now()
     report = IngestReport(items=[IngestItem(index=i, status="accepted") for i in range(len(items))])
+    if catalogue is None:
+        catalogue = organization_catalogue(organization_id=actor.organization_id)
     candidates = _validate(items, report, catalogue)
     _resolve_references(actor, candidates, report)
     candidates = [c for c in candidates if report.items[c.index].status == "accepted"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from lodestar.core.playbook import load_playbook
+from lodestar.core.events import EventCatalogue
+from lodestar.core.playbook import event_catalogue, load_playbook
 from lodestar.core.rules import CompiledPlaybook, compile_playbook
 from lodestar.crm.models import Opportunity
 from lodestar.errors import NotFound, PermissionDenied
@@ -19,6 +20,7 @@ from lodestar.playbooks.models import PlaybookStatus, PlaybookVersion
 __all__ = [
     "access_playbook_version",
     "compiled_for_version",
+    "organization_catalogue",
     "playbook_for_deal",
     "playbook_version_list",
     "published_playbook",
@@ -76,6 +78,15 @@ def playbook_for_deal(opportunity: Opportunity) -> PlaybookVersion | None:
     return published_version(
         organization_id=opportunity.organization_id, team_id=opportunity.team_id
     )
+
+
+def organization_catalogue(*, organization_id: int) -> EventCatalogue:
+    """The event types an organization accepts: built-in ones plus those its published
+    playbooks (organization-wide and per team) declare."""
+    versions = PlaybookVersion.objects.filter(
+        organization_id=organization_id, status=PlaybookStatus.PUBLISHED
+    ).order_by(F("team_id").asc(nulls_first=True), "pk")  # the organization's own one first
+    return event_catalogue(compiled_for_version(version).playbook for version in versions)
 
 
 def playbook_version_list(*, user: User) -> QuerySet[PlaybookVersion]:

@@ -47,6 +47,7 @@ __all__ = [
     "Criterion",
     "Duration",
     "EventCriterion",
+    "EventPayloadField",
     "EventSpec",
     "EventType",
     "EventTypeKey",
@@ -216,6 +217,16 @@ class Kind(_Strict):
         return data
 
 
+class EventPayloadField(_Strict):
+    """One key an event's payload carries; ingestion refuses events missing a required one."""
+
+    name: Key
+    type: Literal["text", "number", "boolean", "id_list", "text_list", "datetime", "object"] = (
+        "text"
+    )
+    required: bool = False
+
+
 class EventType(_Strict):
     """An event type of this playbook, beyond the built-in catalogue
     (:data:`lodestar.core.events.catalogue.CATALOGUE`)."""
@@ -225,6 +236,7 @@ class EventType(_Strict):
     key: EventTypeKey
     name: Text
     with_customer: bool = True
+    payload: tuple[EventPayloadField, ...] = ()
 
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
