@@ -76,3 +76,12 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """The dashboard keeps figures a few minutes per user; ids repeat between tests (the live
+    server runs in this process, so it shares this cache)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -65,3 +65,11 @@ def client_as() -> Callable[[Any], Client]:
 def htmx(client: Client, path: str, data: dict[str, Any] | None = None) -> Any:
     """POST as htmx does (the partial comes back, not a page)."""
     return client.post(path, data or {}, HTTP_HX_REQUEST="true")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """The dashboard keeps figures a few minutes per user; ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()

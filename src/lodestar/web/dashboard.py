@@ -31,7 +31,7 @@ from lodestar.insights.selectors import (
     team_health,
 )
 from lodestar.org.models import Organization, Team, User
-from lodestar.org.selectors import actor_of
+from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import published_playbook
 
 __all__ = [
@@ -330,6 +330,8 @@ def metric_page(
 
 # Deals looked at to rank the most overrun: the longest in their stage among those past target.
 STUCK_CANDIDATES = 60
+# Each stuck reason is a gate evaluation: the ranked list is kept a minute per user and filter.
+STUCK_TTL = 60
 
 
 def stuck_ranked(
@@ -348,6 +350,32 @@ def stuck_ranked(
     actor = actor_of(user=user)
     if actor is None:
         return []
+    key = _cache_key(f"stuck:{owner_id}:{limit}", user, filters.metric_filters(now))
+    cached = cache.get(key)
+    if cached is None:
+        cached = _stuck_ranked(actor, user, filters, now, owner_id, limit)
+        cache.set(key, cached, STUCK_TTL)
+    deals = (
+        opportunity_scope(actor=actor)
+        .select_related("account", "owner")
+        .in_bulk([row[0] for row in cached])
+    )
+    return [
+        (deals[deal_id], _message(zh, en), ratio)
+        for deal_id, zh, en, ratio in cached
+        if deal_id in deals
+    ]
+
+
+def _stuck_ranked(
+    actor: Actor,
+    user: User,
+    filters: DashboardFilters,
+    now: dt.datetime,
+    owner_id: int | None,
+    limit: int,
+) -> list[tuple[int, str, str, float]]:
+    """(deal id, reason in Chinese, in English, dwell / target), most overrun first."""
     policies = Policies(Organization.objects.get(pk=actor.organization_id))
     deals = opportunity_scope(actor=actor).filter(status=OpportunityStatus.OPEN)
     if filters.team_id is not None:
@@ -374,7 +402,7 @@ def stuck_ranked(
     for _ratio, deal in ratios:
         reason = deal_stuck_reason(user=user, opportunity_id=deal.pk, now=now)
         if reason is not None:
-            out.append((deal, _message(reason.message.zh, reason.message.en), reason.ratio))
+            out.append((deal.pk, reason.message.zh, reason.message.en, reason.ratio))
         if len(out) >= limit:
             break
     return out
