@@ -87,6 +87,8 @@ def test_a_rep_on_a_phone_works_a_deal_through_its_gate(
     form.get_by_role("button", name="Upload").click()
     card.get_by_text("Uploaded 纪要.txt").wait_for()
     assert Attachment.objects.get(opportunity=deal).text_length >= 300
+    # The card's checklist reloads itself: minutes are no longer missing.
+    card.get_by_text("1 criterion is still unmet").wait_for()
     screenshot(page, "02-rep-today-after-actions-375")
 
     # The deal page: advancing is refused with the unmet criteria.
