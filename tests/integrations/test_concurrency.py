@@ -34,6 +34,12 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("LODESTAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def slow_ok(_: Received) -> Reply:
+    """A real robot takes time: long enough for both worker processes to take part."""
+    time.sleep(0.05)
+    return 200, {"errcode": 0, "errmsg": "ok"}, {}
+
+
 def make_rows(cast: Cast, url: str, count: int) -> list[int]:
     """Committed pending rows whose on-commit enqueue is suppressed, so the workers under test
     (not the test process's immediate-mode Huey) are the ones that deliver them."""
@@ -257,6 +263,7 @@ def test_two_sqlitehuey_worker_processes_never_deliver_one_notification_twice(
     import json
     import sqlite3
 
+    receiver.reply = slow_ok
     pool = Workers(tmp_path, lease_seconds=300)
     try:
         made = json.loads(pool.run(SETUP_SCRIPT.format(url=receiver.url, count=40)))
@@ -291,10 +298,6 @@ def test_two_sqlitehuey_worker_processes_never_deliver_one_notification_twice(
 def test_two_worker_processes_on_redis_never_deliver_one_notification_twice(
     cast: Cast, receiver: WebhookReceiver, workers: Workers
 ) -> None:
-    def slow_ok(_: Received) -> Reply:
-        time.sleep(0.05)  # a real robot takes time: long enough for both processes to join
-        return 200, {"errcode": 0, "errmsg": "ok"}, {}
-
     receiver.reply = slow_ok
     ids = make_rows(cast, receiver.url, 60)
     workers.start_consumer(threads=4)
