@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from lodestar.core.playbook import diff_playbooks, load_playbook
 from lodestar.core.playbook.errors import PlaybookInvalid
@@ -68,15 +69,19 @@ class GateBlocked(Conflict):
 
     code = "gate_blocked"
 
-    def __init__(self, decision: AdvanceDecision) -> None:
+    def __init__(self, decision: AdvanceDecision, *, stage_name: str) -> None:
         self.decision = decision
         unmet = [
             FieldError(field=f"{stage}.{result.id}", message=localized(result.explanation))
             for stage, result in decision.unmet
         ]
         super().__init__(
-            _("The deal cannot move to “%(stage)s” yet: %(count)d exit criteria are unmet.")
-            % {"stage": decision.to_stage, "count": len(unmet)},
+            ngettext(
+                "The deal cannot move to “%(stage)s” yet: %(count)d exit criterion is unmet.",
+                "The deal cannot move to “%(stage)s” yet: %(count)d exit criteria are unmet.",
+                len(unmet),
+            )
+            % {"stage": stage_name, "count": len(unmet)},
             details=unmet,
         )
 
@@ -315,7 +320,7 @@ def opportunity_advance(
             details=[FieldError("to_stage", str(_("Choose a different stage.")))],
         )
     if not decision.allowed:
-        raise GateBlocked(decision)
+        raise GateBlocked(decision, stage_name=localized(compiled.playbook.stage(to_stage).name))
     snapshot = [gate.as_dict() for gate in decision.gates] or [
         compiled.evaluate_gate(context).as_dict()
     ]
