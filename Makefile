@@ -25,7 +25,7 @@ install: $(STAMP)
 # Browser tests drive Debian's Chromium; it is installed from the distribution, never downloaded.
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
-	$(SUDO) apt-get install -y -qq chromium
+	$(SUDO) apt-get install -y -qq chromium fonts-noto-cjk
 
 browser: $(CHROMIUM)
 
