@@ -31,7 +31,14 @@ View = Callable[..., HttpResponse]
 
 def member_of(request: HttpRequest) -> Membership:
     """The membership `member_view` checked (with its organization loaded)."""
-    membership = membership_of(user=request.user)  # type: ignore[arg-type]
+    user = request.user
+    if user.is_authenticated and "membership" not in user._state.fields_cache:  # type: ignore[union-attr]
+        # Membership and organization in one query; the user keeps it for every later
+        # `membership_of` of this request (navigation, selectors).
+        found = Membership.objects.select_related("organization").filter(user_id=user.pk).first()
+        if found is not None:
+            user.membership = found  # type: ignore[union-attr]
+    membership = membership_of(user=user)  # type: ignore[arg-type]
     if membership is None:
         raise DjangoPermissionDenied
     return membership

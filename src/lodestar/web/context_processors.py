@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from lodestar.integrations.selectors import inbox_unread_count
 from lodestar.org.models import Role
 from lodestar.org.selectors import membership_of
 
@@ -27,6 +28,7 @@ NAV = (
     NavItem(_("Dashboard"), "web:dashboard", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN})),
     NavItem(_("Pipeline"), "web:board", ALL_ROLES),
     NavItem(_("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN})),
+    NavItem(_("Inbox"), "web:inbox", ALL_ROLES),
     NavItem(_("API"), "api:openapi-view", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Admin"), "admin:index", frozenset({Role.ADMIN})),
 )
@@ -40,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         return {"nav_items": []}
     membership = membership_of(user=user)  # type: ignore[arg-type]
     role = membership.role if membership is not None else None
+    # One COUNT on the inbox index per page: the unread badge next to "Inbox".
+    unread = inbox_unread_count(user=user) if membership is not None else 0  # type: ignore[arg-type]
     items = []
     for item in NAV:
         if role in item.roles or (user.is_superuser and item.url_name == "admin:index"):
@@ -50,6 +54,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
                     "url": url,
                     "active": request.path.startswith(url) and url != "/",
                     "first": FIRST_FOR.get(role) == item.url_name,  # type: ignore[call-overload]
+                    "badge": unread if item.url_name == "web:inbox" else None,
                 }
             )
     items.sort(key=lambda entry: not entry["first"])

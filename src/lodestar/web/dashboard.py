@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, Max, Q, When
+from django.db.models import Case, F, FloatField, Func, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +30,7 @@ from lodestar.insights.selectors import (
     reps_in_scope,
     team_health,
 )
-from lodestar.org.models import Organization, Team, User
+from lodestar.org.models import Organization, User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import published_playbook
 
@@ -95,8 +95,6 @@ class DashboardPage:
     threshold: float
     alerts: list[AlertRow]
     silent: list[tuple[Opportunity, float | None]]
-    teams: Any
-    reps: Any
 
 
 def _message(zh: str, en: str) -> str:
@@ -144,19 +142,7 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
         silent.append((deal, (now - since).total_seconds() / 3600))
     silent.sort(key=lambda item: -(item[1] or 0))
 
-    teams = Team.objects.filter(organization_id=actor.organization_id) if actor else Team.objects
-    if actor is not None and actor.is_manager:
-        teams = teams.filter(pk__in=actor.managed_team_ids)
-    return DashboardPage(
-        health=health,
-        threshold=threshold,
-        alerts=alerts,
-        silent=silent,
-        teams=teams.order_by("name"),
-        reps=User.objects.filter(pk__in=reps_in_scope(actor=actor).values("user_id")).order_by(
-            "display_name", "username"
-        ),
-    )
+    return DashboardPage(health=health, threshold=threshold, alerts=alerts, silent=silent)
 
 
 # --- fragments -----------------------------------------------------------------------------------
@@ -328,7 +314,7 @@ def metric_page(
 
 # --- stuck deals -------------------------------------------------------------------------------
 
-# Deals looked at to rank the most overrun: the longest in their stage among those past target.
+# Most overrun deals looked at for a stuck reason (one gate evaluation each) until enough have one.
 STUCK_CANDIDATES = 60
 # Each stuck reason is a gate evaluation: the ranked list is kept a minute per user and filter.
 STUCK_TTL = 60
@@ -367,6 +353,20 @@ def stuck_ranked(
     ]
 
 
+class _EpochSeconds(Func):
+    """A timestamp as seconds since 1970, so the database can divide a dwell by its target."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "EXTRACT(EPOCH FROM %(expressions)s)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 def _stuck_ranked(
     actor: Actor,
     user: User,
@@ -375,7 +375,11 @@ def _stuck_ranked(
     owner_id: int | None,
     limit: int,
 ) -> list[tuple[int, str, str, float]]:
-    """(deal id, reason in Chinese, in English, dwell / target), most overrun first."""
+    """(deal id, reason in Chinese, in English, dwell / target), most overrun first.
+
+    The database ranks every open deal past its stage's target by dwell / target (each team's
+    and stage's own target); reasons are computed for the top rows only, until `limit` have one.
+    """
     policies = Policies(Organization.objects.get(pk=actor.organization_id))
     deals = opportunity_scope(actor=actor).filter(status=OpportunityStatus.OPEN)
     if filters.team_id is not None:
@@ -385,24 +389,28 @@ def _stuck_ranked(
         deals = deals.filter(owner_id=rep)
     team_ids = list(deals.order_by().values_list("team_id", flat=True).distinct())
     past = Q(pk__in=[])
+    targets = []
     for team_id in team_ids:
         for stage, target in policies.of(team_id).stage_targets.items():
-            past |= Q(team_id=team_id, stage_key=stage, stage_entered_at__lt=now - target)
-    candidates = list(
-        deals.filter(past)
-        .select_related("account", "owner")
-        .order_by("stage_entered_at")[:STUCK_CANDIDATES]
+            same = Q(team_id=team_id, stage_key=stage)
+            past |= same & Q(stage_entered_at__lt=now - target)
+            targets.append(When(same, then=Value(target.total_seconds())))
+    if not targets:
+        return []
+    overrun = (Value(now.timestamp()) - _EpochSeconds(F("stage_entered_at"))) / Case(
+        *targets, output_field=FloatField()
     )
-    ratios = []
-    for deal in candidates:
-        target = policies.of(deal.team_id).stage_targets[deal.stage_key]
-        ratios.append(((now - deal.stage_entered_at) / target, deal))
-    ratios.sort(key=lambda item: -item[0])
+    ranked = (
+        deals.filter(past)
+        .annotate(overrun=overrun)
+        .order_by("-overrun", "pk")
+        .values_list("pk", flat=True)[:STUCK_CANDIDATES]
+    )
     out = []
-    for _ratio, deal in ratios:
-        reason = deal_stuck_reason(user=user, opportunity_id=deal.pk, now=now)
+    for deal_id in ranked:
+        reason = deal_stuck_reason(user=user, opportunity_id=deal_id, now=now)
         if reason is not None:
-            out.append((deal.pk, reason.message.zh, reason.message.en, reason.ratio))
+            out.append((deal_id, reason.message.zh, reason.message.en, reason.ratio))
         if len(out) >= limit:
             break
     return out

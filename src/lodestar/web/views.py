@@ -7,6 +7,7 @@ the page swaps in next to the form (see `htmx-config` in base.html).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,12 +24,15 @@ from lodestar.errors import ApplicationError
 from lodestar.events.services import events_ingest
 from lodestar.insights.selectors import reps_in_scope
 from lodestar.insights.services import alert_acknowledge, exemption_declare
+from lodestar.integrations.selectors import calendar_feed_path
+from lodestar.integrations.services import calendar_feed_rotate, notification_mark_read
 from lodestar.org.models import Role, Team, User
 from lodestar.org.selectors import actor_of
 from lodestar.playbooks.selectors import playbook_version_list
 from lodestar.playbooks.services import GateBlocked, opportunity_advance
-from lodestar.web import dashboard, pages
+from lodestar.web import dashboard, inbox, pages
 from lodestar.web.access import member_of, member_view
+from lodestar.web.caching import cached_for, note_write
 from lodestar.web.forms import (
     AdvanceForm,
     DashboardFilterForm,
@@ -38,6 +42,15 @@ from lodestar.web.forms import (
     UploadForm,
     new_delivery_id,
 )
+
+# How long a user's page data is kept (see `lodestar.web.caching`: their own writes show at once).
+# The deals that need the rep and the dashboard's alerts: others' changes show within a minute.
+TODAY_DEALS_TTL = 60
+# The rep's task lists: tasks the automation creates for them show within half a minute.
+TODAY_TTL = 30
+DASHBOARD_TTL = 60
+# Health snapshots are written once a day by the insights worker.
+TREND_TTL = 300
 
 HOME_BY_ROLE = {
     Role.REP: "web:today",
@@ -68,8 +81,10 @@ def _form_error(form: Any) -> dict[str, Any]:
     return {"message": _("Please check the form."), "details": details}
 
 
-def _deal_changed(response: HttpResponse, deal_id: int) -> HttpResponse:
-    """Tell the page that a deal's facts changed, so its checklist reloads itself."""
+def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) -> HttpResponse:
+    """Tell the page that a deal's facts changed, so its checklist reloads itself; the user's
+    cached pages are stale from now on."""
+    note_write(request)
     return trigger_client_event(response, "deal-changed", {"id": deal_id})
 
 
@@ -79,15 +94,32 @@ def _deal_changed(response: HttpResponse, deal_id: int) -> HttpResponse:
 @require_GET
 @member_view
 def today(request: HttpRequest) -> HttpResponse:
-    page = pages.today_page(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+    """The rep's tasks, read at most `TODAY_TTL` ago (or since their last write); the countdowns
+    are counted from now."""
+    page = cached_for(
+        request,
+        "today",
+        TODAY_TTL,
+        lambda: pages.today_page(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+    )
+    page = dataclasses.replace(page, now=timezone.now())
     return render(request, "web/today.html", {"page": page, "delivery_id": new_delivery_id})
 
 
 @require_GET
 @member_view
 def today_deals(request: HttpRequest) -> HttpResponse:
-    """The Today page's second half, loaded right after the tasks are on screen."""
-    page = pages.today_deals(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+    """The Today page's second half, loaded right after the tasks are on screen.
+
+    Kept `TODAY_DEALS_TTL` per user (see `lodestar.web.caching`): the rep's own actions show at
+    once, other people's within the minute.
+    """
+    page = cached_for(
+        request,
+        "today-deals",
+        TODAY_DEALS_TTL,
+        lambda: pages.today_deals(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+    )
     return render(
         request, "web/partials/today_deals.html", {"page": page, "delivery_id": new_delivery_id}
     )
@@ -105,7 +137,10 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
         return render(request, "web/partials/task_row.html", context, status=exc.status)
     context["just_done"] = True
     response = render(request, "web/partials/task_row.html", context)
-    return _deal_changed(response, task.opportunity_id) if task.opportunity_id else response
+    if task.opportunity_id:
+        return _deal_changed(request, response, task.opportunity_id)
+    note_write(request)
+    return response
 
 
 # --- logging what happened ---------------------------------------------------------------------
@@ -162,7 +197,7 @@ def _log_action(
         context.update(error=error, form=form)
         return render(request, template, context, status=422)
     context["logged"] = True
-    return _deal_changed(render(request, template, context), deal.pk)
+    return _deal_changed(request, render(request, template, context), deal.pk)
 
 
 def _contacts_of(deal: Any) -> dict[str, Any]:
@@ -226,7 +261,7 @@ def upload(request: HttpRequest, deal_id: int) -> HttpResponse:
     except ApplicationError as exc:
         context["error"] = _error(exc)
         return render(request, "web/partials/upload.html", context, status=exc.status)
-    return _deal_changed(render(request, "web/partials/upload.html", context), deal.pk)
+    return _deal_changed(request, render(request, "web/partials/upload.html", context), deal.pk)
 
 
 @require_POST
@@ -257,7 +292,7 @@ def exemption(request: HttpRequest, deal_id: int) -> HttpResponse:
     except ApplicationError as exc:
         context.update(error=_error(exc), form=form)
         return render(request, "web/partials/exemption.html", context, status=exc.status)
-    return _deal_changed(render(request, "web/partials/exemption.html", context), deal.pk)
+    return _deal_changed(request, render(request, "web/partials/exemption.html", context), deal.pk)
 
 
 @require_GET
@@ -337,7 +372,7 @@ def advance(request: HttpRequest, deal_id: int) -> HttpResponse:
     response = render(
         request, "web/partials/gate_panel.html", {"page": page, **outcome}, status=status
     )
-    return _deal_changed(response, deal_id) if status == 200 else response
+    return _deal_changed(request, response, deal_id) if status == 200 else response
 
 
 # --- the board ---------------------------------------------------------------------------------
@@ -371,6 +406,7 @@ def board_move(request: HttpRequest, deal_id: int) -> HttpResponse:
                 opportunity=deal,
                 to_stage=form.cleaned_data["to_stage"],
             )
+            note_write(request)
         except GateBlocked as exc:
             context["blocked"], status = _blocked_context(exc), exc.status
         except ApplicationError as exc:
@@ -410,10 +446,16 @@ def _dashboard_filters(
 @member_view
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     form, filters = _dashboard_filters(request)
-    page = dashboard.dashboard_page(
-        user=request.user,  # type: ignore[arg-type]
-        filters=filters,
-        now=timezone.now(),
+    page = cached_for(
+        request,
+        "dashboard",
+        DASHBOARD_TTL,
+        lambda: dashboard.dashboard_page(
+            user=request.user,  # type: ignore[arg-type]
+            filters=filters,
+            now=timezone.now(),
+        ),
+        filters,
     )
     return render(
         request,
@@ -454,8 +496,14 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
         )
         return render(request, "web/partials/stuck.html", {"stuck": stuck, "compact": True})
     if part == "trend":
-        trend = dashboard.health_trend(user=user, filters=filters, now=now)  # type: ignore[arg-type]
-        return render(request, "web/partials/trend.html", {"trend": trend.chart_data()})
+        trend = cached_for(
+            request,
+            "trend",
+            TREND_TTL,
+            lambda: dashboard.health_trend(user=user, filters=filters, now=now).chart_data(),  # type: ignore[arg-type]
+            filters,
+        )
+        return render(request, "web/partials/trend.html", {"trend": trend})
     raise Http404
 
 
@@ -493,6 +541,7 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
         return render(
             request, "web/partials/outcome.html", {"error": _error(exc)}, status=exc.status
         )
+    note_write(request)
     return render(request, "web/partials/alert_status.html", {"alert": alert, "acked": True})
 
 
@@ -511,6 +560,7 @@ def alert_coaching(request: HttpRequest, alert_id: int) -> HttpResponse:
         return render(
             request, "web/partials/outcome.html", {"error": _error(exc)}, status=exc.status
         )
+    note_write(request)
     return render(request, "web/partials/alert_status.html", {"coaching": task, "acked": True})
 
 
@@ -522,3 +572,64 @@ def alert_coaching(request: HttpRequest, alert_id: int) -> HttpResponse:
 def playbooks(request: HttpRequest) -> HttpResponse:
     versions = playbook_version_list(user=request.user)  # type: ignore[arg-type]
     return render(request, "web/playbooks.html", {"versions": versions[:50]})
+
+
+# --- the in-app inbox --------------------------------------------------------------------------
+
+
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and int(value) > 0 else 1
+
+
+@require_GET
+@member_view
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    page = inbox.inbox_page(
+        user=request.user,  # type: ignore[arg-type]
+        page=_page_number(request.GET.get("page")),
+    )
+    return render(request, "web/inbox.html", {"page": page})
+
+
+@require_POST
+@member_view
+def inbox_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (`id`) or all unread ones read; the list and the badge come back."""
+    raw = request.POST.getlist("id")
+    ids = [int(value) for value in raw if value.isdigit()]
+    if raw and not ids:
+        return render(
+            request,
+            "web/partials/outcome.html",
+            {"error": {"message": _("Please check the form."), "details": []}},
+            status=422,
+        )
+    notification_mark_read(
+        user=request.user,  # type: ignore[arg-type]
+        notification_ids=ids or None,
+    )
+    page = inbox.inbox_page(
+        user=request.user,  # type: ignore[arg-type]
+        page=_page_number(request.POST.get("page")),
+    )
+    return render(request, "web/partials/inbox_list.html", {"page": page, "oob": True})
+
+
+@require_POST
+@member_view
+def calendar_feed(request: HttpRequest) -> HttpResponse:
+    """Make (or replace) the private calendar address; the raw token is shown this once."""
+    try:
+        token = calendar_feed_rotate(user=request.user)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        return render(
+            request,
+            "web/partials/calendar_feed.html",
+            {"error": _error(exc), "feed_since": inbox.calendar_feed_since(user=request.user)},  # type: ignore[arg-type]
+            status=exc.status,
+        )
+    url = request.build_absolute_uri(calendar_feed_path(token=token))
+    response = render(request, "web/partials/calendar_feed.html", {"feed_url": url})
+    # The address is a credential: no cache anywhere may keep a copy of this answer.
+    response["Cache-Control"] = "no-store"
+    return response
