@@ -216,3 +216,39 @@ def test_the_pages_switch_to_chinese(seeded: Cast, live_server: Any, open_page: 
         page.locator("#language-select").select_option("en")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", name="Today", exact=True).count() == 1
+
+
+def test_a_rep_reads_the_inbox_and_subscribes_to_the_calendar(
+    seeded: Cast, live_server: Any, open_page: Any
+) -> None:
+    from tests.web.test_inbox import _notify
+
+    cast = seeded
+    first = _notify(cast.owner, "商机“华东项目”已静默 7 天", minutes_ago=10)
+    _notify(cast.owner, "任务“发送定制化方案”已超时", minutes_ago=2)
+
+    page = open_page(PHONE)
+    log_in(page, live_server.url, "owner")
+    badge = page.locator("#inbox-badge")
+    assert badge.inner_text().startswith("2")
+    page.get_by_role("link", name="Inbox").click()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "11-rep-inbox-375")
+
+    page.locator(f"#notification-{first.pk} button").click()
+    page.get_by_text("1 unread notification", exact=True).wait_for()
+    assert badge.inner_text().startswith("1")
+    page.get_by_role("button", name="Mark all read").click()
+    page.get_by_text("0 unread notifications").wait_for()
+    assert badge.is_hidden()
+
+    page.get_by_role("button", name="Make my calendar address").click()
+    page.get_by_text("it is shown only once").wait_for()
+    url = page.locator("#feed-url").input_value()
+    assert url.startswith(live_server.url) and url.endswith(".ics")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "12-rep-calendar-feed-375")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Make a new address").click()
+    page.wait_for_function("old => document.querySelector('#feed-url').value !== old", arg=url)

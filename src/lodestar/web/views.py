@@ -511,24 +511,22 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
 @member_view
 def drilldown(request: HttpRequest, metric: str) -> HttpResponse:
     form, filters = _dashboard_filters(request)
-    report, title, columns = dashboard.metric_page(
-        user=request.user,  # type: ignore[arg-type]
-        name=metric,
-        filters=filters,
-        now=timezone.now(),
+    page = cached_for(
+        request,
+        f"drilldown:{metric}",
+        dashboard.TILES_TTL,
+        lambda: dashboard.metric_page(
+            user=request.user,  # type: ignore[arg-type]
+            name=metric,
+            filters=filters,
+            now=timezone.now(),
+        ),
+        filters,
     )
     return render(
         request,
         "web/drilldown.html",
-        {
-            "report": report,
-            "title": title,
-            "columns": columns,
-            "rows": report.rows[:500],
-            "form": form,
-            "metric": metric,
-            "query": request.GET.urlencode(),
-        },
+        {"page": page, "form": form, "metric": metric, "query": request.GET.urlencode()},
     )
 
 
