@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -64,20 +65,33 @@ def tasks_close_by_events(
     type to the trigger ids whose tasks it closes. A task is closed only by an event that
     happened after the task was created, at the event's time, so late deliveries count right.
     """
-    closed = 0
+    by_deal: defaultdict[int, list[tuple[dt.datetime, set[str], User | None]]] = defaultdict(list)
     for deal_id, event_type, occurred_at, actor in sorted(closers, key=lambda c: c[2]):
         trigger_ids = closing_triggers.get(event_type)
-        if not trigger_ids:
-            continue
+        if trigger_ids:
+            by_deal[deal_id].append((occurred_at, trigger_ids, actor))
+    if not by_deal:
+        return 0
+    trigger_keys = set().union(*(ids for rows in by_deal.values() for _, ids, _ in rows))
+    done: list[Task] = []
+    deal_ids = sorted(by_deal)
+    for start in range(0, len(deal_ids), 900):
         for task in Task.objects.select_for_update().filter(
-            opportunity_id=deal_id,
-            trigger_key__in=trigger_ids,
+            opportunity_id__in=deal_ids[start : start + 900],
+            trigger_key__in=trigger_keys,
             status=TaskStatus.OPEN,
-            created_at__lte=occurred_at,
         ):
-            _mark_done(task, at=occurred_at, by=actor)
-            closed += 1
-    return closed
+            # The earliest event after the task was made that closes its trigger closes it.
+            for occurred_at, trigger_ids, actor in by_deal[task.opportunity_id]:  # type: ignore[index]
+                if task.trigger_key in trigger_ids and task.created_at <= occurred_at:
+                    task.status = TaskStatus.DONE
+                    task.completed_at = occurred_at
+                    task.completed_by = actor
+                    done.append(task)
+                    break
+    if done:
+        Task.objects.bulk_update(done, ["status", "completed_at", "completed_by"], batch_size=500)
+    return len(done)
 
 
 COACHING_DUE = dt.timedelta(days=2)

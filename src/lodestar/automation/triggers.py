@@ -11,8 +11,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db import IntegrityError, transaction
-
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.automation.services import tasks_close_by_events
 from lodestar.core.engine import Clock, due_at
@@ -22,7 +20,7 @@ from lodestar.crm.models import Opportunity, StageTransition
 from lodestar.events.models import Event
 from lodestar.i18n import localized
 from lodestar.integrations.selectors import organization_calendar
-from lodestar.integrations.services import notify
+from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.models import PlaybookVersion
@@ -41,20 +39,29 @@ def stage_at(deal: Opportunity, moment: dt.datetime, transitions: Sequence[Stage
     return stage
 
 
-def _assignee(trigger: Trigger, deal: Opportunity) -> User:
-    owner_kind = trigger.task.owner
-    if owner_kind == "manager" and deal.team is not None and deal.team.manager is not None:
-        return deal.team.manager
-    if owner_kind == "ops":
-        membership = (
-            Membership.objects.filter(organization_id=deal.organization_id, role=Role.OPS)
-            .select_related("user")
-            .order_by("id")
-            .first()
-        )
-        if membership is not None:
-            return membership.user
-    return deal.owner
+class _Assignees:
+    """Who gets a trigger's task; the organization's ops person is looked up once per run."""
+
+    def __init__(self) -> None:
+        self._ops: dict[int, User | None] = {}
+
+    def of(self, trigger: Trigger, deal: Opportunity) -> User:
+        owner_kind = trigger.task.owner
+        if owner_kind == "manager" and deal.team is not None and deal.team.manager is not None:
+            return deal.team.manager
+        if owner_kind == "ops":
+            if deal.organization_id not in self._ops:
+                membership = (
+                    Membership.objects.filter(organization_id=deal.organization_id, role=Role.OPS)
+                    .select_related("user")
+                    .order_by("id")
+                    .first()
+                )
+                self._ops[deal.organization_id] = membership.user if membership else None
+            ops = self._ops[deal.organization_id]
+            if ops is not None:
+                return ops
+        return deal.owner
 
 
 def run_triggers(*, events: Sequence[Event], now: dt.datetime) -> None:
@@ -122,6 +129,8 @@ def _create_matching_tasks(
     )
     contexts: dict[int, DealContext] = {}
     calendar = None
+    assignees = _Assignees()
+    planned: list[Task] = []
     for event in sorted(relevant, key=lambda e: (e.occurred_at, e.pk)):
         deal = deals[event.opportunity_id]  # type: ignore[index]
         for trigger in by_type[event.type]:
@@ -143,20 +152,19 @@ def _create_matching_tasks(
             due = due_at(
                 event.occurred_at, trigger.task.due, calendar, clock=Clock(trigger.task.clock)
             )
-            task = _create_task(deal, trigger, event, due)
+            planned.append(_task_for(deal, trigger, event, due, assignees))
             existing.add((deal.pk, trigger.id))
-            if task is not None:
-                _announce(task, deal)
+    _create_tasks(planned, deals)
 
 
-def _create_task(
-    deal: Opportunity, trigger: Trigger, event: Event, due: dt.datetime
-) -> Task | None:
+def _task_for(
+    deal: Opportunity, trigger: Trigger, event: Event, due: dt.datetime, assignees: _Assignees
+) -> Task:
     template = trigger.task
-    task = Task(
+    return Task(
         organization_id=deal.organization_id,
         opportunity=deal,
-        assignee=_assignee(trigger, deal),
+        assignee=assignees.of(trigger, deal),
         title=localized(template.title)[:200],
         description=localized(template.description) if template.description else "",
         department=template.department or "",
@@ -165,21 +173,43 @@ def _create_task(
         due_at=due,
         status=TaskStatus.OPEN,
     )
-    try:
-        # The unique (deal, trigger) constraint settles a race between two deliveries.
-        with transaction.atomic():
-            task.save()
-    except IntegrityError:
-        return None
-    return task
 
 
-def _announce(task: Task, deal: Opportunity) -> None:
-    notify(
-        organization=deal.organization,
-        recipient=task.assignee,
-        title=task.title,
-        body=f"{deal.name} · {task.due_at.astimezone(deal.organization.tz):%Y-%m-%d %H:%M}",
-        link=f"/deals/{deal.pk}/",
-        cause_key=f"task:{task.pk}:created",
-    )
+def _create_tasks(planned: list[Task], deals: dict[int, Opportunity]) -> None:
+    """Insert the planned tasks at once and announce each to its assignee.
+
+    The unique (deal, trigger) constraint settles a race between two deliveries: a task a
+    concurrent transaction made first is skipped by the insert (ON CONFLICT DO NOTHING); the
+    rows are then read back, and announcing one the other side made too is harmless, because
+    `notify` never sends the same cause (`task:<id>:created`) to the same place twice.
+    """
+    if not planned:
+        return
+    Task.objects.bulk_create(planned, ignore_conflicts=True, batch_size=500)
+    wanted = {(task.opportunity_id, task.trigger_key) for task in planned}
+    by_org: defaultdict[int, list[NotificationSpec]] = defaultdict(list)
+    organizations = {}
+    for task in (
+        Task.objects.filter(
+            opportunity_id__in={deal_id for deal_id, _ in wanted},
+            trigger_key__in={key for _, key in wanted},
+            status=TaskStatus.OPEN,
+        )
+        .select_related("assignee")
+        .order_by("created_at", "id")
+    ):
+        if (task.opportunity_id, task.trigger_key) not in wanted:
+            continue
+        deal = deals[task.opportunity_id]  # type: ignore[index]
+        organizations[deal.organization_id] = deal.organization
+        by_org[deal.organization_id].append(
+            NotificationSpec(
+                recipient=task.assignee,
+                title=task.title,
+                body=f"{deal.name} · {task.due_at.astimezone(deal.organization.tz):%Y-%m-%d %H:%M}",
+                link=f"/deals/{deal.pk}/",
+                cause_key=f"task:{task.pk}:created",
+            )
+        )
+    for organization_id, specs in by_org.items():
+        notify_many(organization=organizations[organization_id], specs=specs)

@@ -561,6 +561,10 @@ class _Builder:
             self._activity()
             activity_seconds = time.perf_counter() - activity_started
             self._daily_reports()
+            # The rows went around ingestion, so the activity summary is counted from them.
+            from lodestar.insights.activity import deal_activity_rebuild
+
+            deal_activity_rebuild(organization_id=self.org.pk)
         for name, count in sorted(self.event_types.items()):
             self.digest.update(f"event:{name}={count}\n".encode())
         for name, count in sorted(self.counts.items()):

@@ -1,8 +1,9 @@
 """What happens after events are appended, in the same transaction (ARCHITECTURE: main road).
 
-Each step takes the newly recorded events and the time of recording. Steps run in order: gate
-evidence first, then triggers (which may close tasks the same events satisfy), then risk checks.
-Steps are listed here, explicitly, rather than wired through signals, so the order is visible.
+Each step takes the newly recorded events and the time of recording. Steps run in order: the
+deals' activity summary first, gate evidence next, then triggers (which may close tasks the same
+events satisfy), then risk checks. Steps are listed here, explicitly, rather than wired through
+signals, so the order is visible.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ Step = Callable[..., None]
 def _steps() -> tuple[Step, ...]:
     # Imported lazily: the apps that own the steps import the events app themselves.
     from lodestar.automation.triggers import run_triggers
+    from lodestar.insights.activity import activity_on_events
     from lodestar.insights.computation import insights_on_events
 
-    return (run_triggers, insights_on_events)
+    # The activity summary first: the risk checks at the end read it.
+    return (activity_on_events, run_triggers, insights_on_events)
 
 
 def process_recorded_events(*, events: Sequence[Event], now: dt.datetime) -> None:

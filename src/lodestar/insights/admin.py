@@ -1,4 +1,4 @@
-"""Admin for alerts, exemptions, and the computed health and scorecard rows (read-only)."""
+"""Admin for alerts, exemptions, and the computed rows (health, scorecard, activity; read-only)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.contrib import admin
 from lodestar.insights.models import (
     Alert,
     CommunicationScore,
+    DealActivity,
     Exemption,
     HandbookPush,
     HealthSnapshot,
@@ -74,3 +75,15 @@ class HandbookPushAdmin(_Computed):
     list_filter = ["organization", "notified"]
     list_select_related = ["rep"]
     raw_id_fields = ["rep", "fired_by", "handbook"]
+
+
+@admin.register(DealActivity)
+class DealActivityAdmin(_Computed):
+    list_display = ["opportunity", "last_event_at", "last_customer_at", "events", "customer_events"]
+    list_filter = ["organization"]
+    list_select_related = ["opportunity"]
+    raw_id_fields = ["opportunity"]
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        # Ingestion keeps these rows equal to the event log; `rebuild` is the way to repair them.
+        return False

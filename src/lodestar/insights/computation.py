@@ -53,9 +53,10 @@ from lodestar.core.scoring import (
 from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity
 from lodestar.events.models import Event
 from lodestar.insights import models as m
+from lodestar.insights.activity import deal_activity_rebuild
 from lodestar.insights.facts import DealFacts, deal_facts, task_records
 from lodestar.insights.policy import COMMUNICATION_TYPES, InsightsPolicy, Policies
-from lodestar.insights.services import alert_raise
+from lodestar.insights.services import AlertSpec, alerts_raise_many
 from lodestar.integrations.services import notify
 from lodestar.org.models import Membership, Organization, Role, Team, User
 
@@ -79,6 +80,7 @@ SCORECARD_HORIZON = dt.timedelta(weeks=12)
 # Runs of low scores completed longer ago than this are recorded but not announced.
 ANNOUNCE_WITHIN = dt.timedelta(days=7)
 _LIVE = (m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED)
+_CHUNK = 900  # ids per IN (…) list, under every backend's parameter limit
 
 Progress = Callable[[str, int, int], None]
 _LiveAlert = tuple[int, str, int, str, str]  # id, key, recipient id, message zh, message en
@@ -145,43 +147,40 @@ def _sync_alerts(
     """
     live_pairs = {(key, recipient) for _, key, recipient, _, _ in live}
     stale_ids = [pk for pk, key, recipient, _, _ in live if (key, recipient) not in wanted]
+    reworded = []
     for pk, key, recipient, zh, en in live:
         want = wanted.get((key, recipient))
         if want is not None and (want[1], want[2]) != (zh, en):
-            m.Alert.objects.filter(pk=pk).update(message_zh=want[1], message_en=want[2])
-    if stale_ids:
-        summary.alerts_resolved += m.Alert.objects.filter(pk__in=stale_ids).update(
-            status=m.AlertStatus.RESOLVED, resolved_at=now
-        )
-    missing = [pair for pair in wanted if pair not in live_pairs]
+            reworded.append(m.Alert(pk=pk, message_zh=want[1], message_en=want[2]))
+    if reworded:
+        m.Alert.objects.bulk_update(reworded, ["message_zh", "message_en"], batch_size=500)
+    for start in range(0, len(stale_ids), _CHUNK):
+        summary.alerts_resolved += m.Alert.objects.filter(
+            pk__in=stale_ids[start : start + _CHUNK]
+        ).update(status=m.AlertStatus.RESOLVED, resolved_at=now)
+    missing = sorted(pair for pair in wanted if pair not in live_pairs)
     if not missing:
         return
-    users = _users(
-        {recipient for _, recipient in missing}
-        | {w[4] for pair, w in wanted.items() if pair in missing and w[4] is not None}
-    )
-    deals = Opportunity.objects.in_bulk(
-        {w[3] for pair, w in wanted.items() if pair in missing and w[3] is not None}
-    )
-    for key, recipient_id in sorted(missing):
+    users = _users({recipient for _, recipient in missing})
+    specs = []
+    for key, recipient_id in missing:
         kind, zh, en, deal_id, subject_id = wanted[(key, recipient_id)]
         recipient = users.get(recipient_id)
         if recipient is None:
             continue
-        raised = alert_raise(
-            organization=organization,
-            kind=kind,
-            recipient=recipient,
-            dedupe_key=key,
-            message_zh=zh,
-            message_en=en,
-            opportunity=deals.get(deal_id) if deal_id is not None else None,
-            subject_user=users.get(subject_id) if subject_id is not None else None,
-            link=f"/deals/{deal_id}/" if deal_id is not None else "",
-            now=now,
+        specs.append(
+            AlertSpec(
+                kind=kind,
+                recipient=recipient,
+                dedupe_key=key,
+                message_zh=zh,
+                message_en=en,
+                opportunity_id=deal_id,
+                subject_user_id=subject_id,
+                link=f"/deals/{deal_id}/" if deal_id is not None else "",
+            )
         )
-        if raised is not None:
-            summary.alerts_raised += 1
+    summary.alerts_raised += len(alerts_raise_many(organization=organization, specs=specs, now=now))
 
 
 def _risk_recipients(deal: DealFacts, managers: dict[int, int]) -> set[int]:
@@ -698,8 +697,12 @@ def insights_recompute(
     organization_id: int | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    rebuild: bool = False,
 ) -> RecomputeSummary:
     """Recompute everything for one organization (or all of them), each in one transaction.
+
+    With `rebuild`, the per-deal activity summary is first recounted from the event log
+    (after a bulk load that bypassed ingestion, or to repair it).
 
     `progress(phase, done, total)` is called as each organization advances ("deals",
     "health", "scorecard", "done"); the CLI's `lodestar insights recompute` prints it.
@@ -712,6 +715,8 @@ def insights_recompute(
     summary = RecomputeSummary()
     for organization in organizations:
         with transaction.atomic():
+            if rebuild:
+                deal_activity_rebuild(organization_id=organization.pk)
             summary.add(_recompute_org(organization, now, report))
     return summary
 

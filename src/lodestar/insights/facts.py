@@ -127,6 +127,10 @@ def deal_facts(
 ) -> dict[int, DealFacts]:
     """Facts of the open deals matched by `deal_q`, as of `now` (6 queries).
 
+    The latest event and customer interaction of each deal come from the activity summary
+    (`DealActivity`), unless the playbook narrows what counts as an interaction
+    (`risks.silence.interaction_events`): then from the event log.
+
     With `window`, the customer interactions inside `[now - window, now)` are fetched too
     (the health score's interaction part needs their times).
     """
@@ -147,15 +151,37 @@ def deal_facts(
     if policy.interaction_types:
         customer &= Q(type__in=sorted(policy.interaction_types))
     events = Event.objects.filter(through, organization_id=org_id, occurred_at__lte=now)
-    for deal_id, last_any, last_customer in (
-        events.order_by()
-        .values("opportunity_id")
-        .annotate(last_any=Max("occurred_at"), last_customer=Max("occurred_at", filter=customer))
-        .values_list("opportunity_id", "last_any", "last_customer")
-    ):
-        item = facts.get(deal_id)
-        if item is not None:
-            item.last_action_at, item.last_customer_at = last_any, last_customer
+    scan: Q | None = through
+    if not policy.interaction_types:
+        # The activity summary answers for every deal whose latest event is not after `now`
+        # (the summary cannot say what was latest *then*); only those few scan the log.
+        later: list[int] = []
+        for deal_id, last_any, last_customer in (
+            m.DealActivity.objects.filter(through, organization_id=org_id)
+            .order_by()
+            .values_list("opportunity_id", "last_event_at", "last_customer_at")
+        ):
+            item = facts.get(deal_id)
+            if item is None:
+                continue
+            if last_any is not None and last_any > now:
+                later.append(deal_id)
+            else:
+                item.last_action_at, item.last_customer_at = last_any, last_customer
+        scan = Q(opportunity_id__in=later) if later else None
+    if scan is not None:
+        for deal_id, last_any, last_customer in (
+            Event.objects.filter(scan, organization_id=org_id, occurred_at__lte=now)
+            .order_by()
+            .values("opportunity_id")
+            .annotate(
+                last_any=Max("occurred_at"), last_customer=Max("occurred_at", filter=customer)
+            )
+            .values_list("opportunity_id", "last_any", "last_customer")
+        ):
+            item = facts.get(deal_id)
+            if item is not None:
+                item.last_action_at, item.last_customer_at = last_any, last_customer
     transitions = StageTransition.objects.filter(
         through, organization_id=org_id, occurred_at__lte=now
     )

@@ -197,3 +197,32 @@ class HandbookPush(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handbook_key} → {self.rep}"
+
+
+class DealActivity(models.Model):
+    """What the event log says about one deal's activity, kept up to date by ingestion.
+
+    Derived data (`lodestar.insights.activity`): every processed batch raises the maxima and
+    adds to the counts in its own transaction, so late and out-of-order events land right and
+    the row always equals `deal_activity_rebuild`'s recount of the log (duplicates never reach
+    processing). The recompute reads these rows instead of scanning millions of events.
+    """
+
+    opportunity = models.OneToOneField(
+        Opportunity, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)
+    # Latest event marked `with_customer` (any type): the silence rule's default clock.
+    last_customer_at = models.DateTimeField(
+        _("last customer interaction at"), null=True, blank=True
+    )
+    events = models.IntegerField(_("events"), default=0)
+    customer_events = models.IntegerField(_("customer interactions"), default=0)
+
+    class Meta:
+        verbose_name = _("deal activity")
+        verbose_name_plural = _("deal activity")
+
+    def __str__(self) -> str:
+        return f"activity of deal {self.opportunity_id}"

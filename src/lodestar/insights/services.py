@@ -15,7 +15,8 @@ channels through the notification outbox.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,16 +26,18 @@ from lodestar.automation.models import Task, TaskStatus
 from lodestar.crm.models import Opportunity, OpportunityStatus
 from lodestar.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from lodestar.insights.models import Alert, AlertStatus, Exemption, ExemptionReason
-from lodestar.integrations.services import notify
+from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.org.models import Organization, User
 from lodestar.org.selectors import actor_of
 from lodestar.org.services import audit_record
 
 __all__ = [
     "EXEMPTION_MAX_DAYS",
+    "AlertSpec",
     "alert_acknowledge",
     "alert_raise",
     "alert_resolve",
+    "alerts_raise_many",
     "alerts_resolve_except",
     "exemption_declare",
 ]
@@ -48,6 +51,21 @@ _REASON_ZH = {
 }
 
 _LIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+_CHUNK = 900  # keys per IN (…) list, under every backend's parameter limit
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    """One alert to raise: what `alert_raise` takes, as a value for `alerts_raise_many`."""
+
+    kind: str
+    recipient: User
+    dedupe_key: str
+    message_zh: str
+    message_en: str
+    opportunity_id: int | None = None
+    subject_user_id: int | None = None
+    link: str = ""
 
 
 @transaction.atomic
@@ -65,33 +83,85 @@ def alert_raise(
     now: dt.datetime | None = None,
 ) -> Alert | None:
     """Open an alert unless one with the same key and recipient is still live; None then."""
-    live = Alert.objects.select_for_update().filter(
-        organization=organization, dedupe_key=dedupe_key, recipient=recipient, status__in=_LIVE
-    )
-    if live.exists():
-        return None
-    now = now or timezone.now()
-    alert = Alert.objects.create(
-        organization=organization,
+    spec = AlertSpec(
         kind=kind,
-        opportunity=opportunity,
-        subject_user=subject_user,
         recipient=recipient,
         dedupe_key=dedupe_key,
         message_zh=message_zh,
         message_en=message_en,
-        raised_at=now,
-    )
-    notify(
-        organization=organization,
-        recipient=recipient,
-        title=message_zh,
-        body=message_en,
+        opportunity_id=opportunity.pk if opportunity is not None else None,
+        subject_user_id=subject_user.pk if subject_user is not None else None,
         link=link,
-        cause_key=f"alert:{alert.pk}",
+    )
+    raised = alerts_raise_many(organization=organization, specs=[spec], now=now)
+    return raised[0] if raised else None
+
+
+@transaction.atomic
+def alerts_raise_many(
+    *, organization: Organization, specs: Sequence[AlertSpec], now: dt.datetime | None = None
+) -> list[Alert]:
+    """Open each alert unless one with its key and recipient is live; returns the new ones.
+
+    One query finds the live `(key, recipient)` pairs, one insert writes the new alerts and
+    one `notify_many` tells their recipients. A pair repeated in `specs` is raised once.
+    """
+    if not specs:
+        return []
+    now = now or timezone.now()
+    keys = sorted({spec.dedupe_key for spec in specs})
+    live: set[tuple[str, int]] = set()
+    for start in range(0, len(keys), _CHUNK):
+        live.update(
+            Alert.objects.select_for_update()
+            .filter(
+                organization=organization,
+                dedupe_key__in=keys[start : start + _CHUNK],
+                status__in=_LIVE,
+            )
+            .order_by()
+            .values_list("dedupe_key", "recipient_id")
+        )
+    wanted: list[AlertSpec] = []
+    for spec in specs:
+        pair = (spec.dedupe_key, spec.recipient.pk)
+        if pair not in live:
+            live.add(pair)
+            wanted.append(spec)
+    if not wanted:
+        return []
+    alerts = Alert.objects.bulk_create(
+        [
+            Alert(
+                organization=organization,
+                kind=spec.kind,
+                opportunity_id=spec.opportunity_id,
+                subject_user_id=spec.subject_user_id,
+                recipient=spec.recipient,
+                dedupe_key=spec.dedupe_key,
+                message_zh=spec.message_zh,
+                message_en=spec.message_en,
+                raised_at=now,
+            )
+            for spec in wanted
+        ],
+        batch_size=500,
+    )
+    notify_many(
+        organization=organization,
+        specs=[
+            NotificationSpec(
+                recipient=spec.recipient,
+                title=spec.message_zh,
+                body=spec.message_en,
+                link=spec.link,
+                cause_key=f"alert:{alert.pk}",
+            )
+            for spec, alert in zip(wanted, alerts, strict=True)
+        ],
         now=now,
     )
-    return alert
+    return alerts
 
 
 def alert_resolve(

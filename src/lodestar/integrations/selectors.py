@@ -18,6 +18,7 @@ from lodestar.org.models import Organization, Team, User
 from lodestar.org.selectors import membership_of
 
 __all__ = [
+    "ChannelConfigs",
     "ResolvedChannel",
     "calendar_feed_path",
     "channels_for",
@@ -25,8 +26,6 @@ __all__ = [
     "inbox_unread_count",
     "organization_calendar",
 ]
-
-_SCOPE_RANK = {"user": 3, "team": 2, "organization": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,37 +53,73 @@ def channels_for(
     if recipient is not None and team is None:
         membership = membership_of(user=recipient)
         team = membership.team if membership is not None else None
-    scope = Q(team__isnull=True, user__isnull=True)
-    if team is not None:
-        scope |= Q(team=team)
-    if recipient is not None:
-        scope |= Q(user=recipient)
-    configs = ChannelConfig.objects.filter(scope, organization=organization).select_related(
-        "team", "user"
+    team_id = team.pk if team is not None else None
+    configs = ChannelConfigs.load(
+        organization=organization,
+        team_ids={team_id} if team_id is not None else set(),
+        user_ids={recipient.pk} if recipient is not None else set(),
     )
-    best: dict[str, ChannelConfig] = {}
-    for config in configs:
-        current = best.get(config.kind)
-        if current is None or _SCOPE_RANK[config.scope] > _SCOPE_RANK[current.scope]:
-            best[config.kind] = config
+    return configs.resolve(recipient=recipient, team_id=team_id, kinds=kinds)
 
-    resolved: list[ResolvedChannel] = []
-    if recipient is not None:
-        resolved.append(ResolvedChannel(channel=Channel.IN_APP, config=None))
-    for kind in CONFIGURABLE_CHANNELS:
-        config = best.get(kind)
-        if config is None or not config.enabled:
-            continue
-        if kind == Channel.EMAIL:
-            address = config.email_address or (recipient.email if recipient else "")
-            if not address:
+
+class ChannelConfigs:
+    """The channel settings that can apply to a set of recipients, read in one query.
+
+    `resolve` then answers `channels_for` for any of those recipients without touching the
+    database, so a batch of notifications costs one read of the settings, not one per item.
+    """
+
+    def __init__(self, configs: list[ChannelConfig]) -> None:
+        self._organization: dict[str, ChannelConfig] = {}
+        self._team: dict[tuple[int, str], ChannelConfig] = {}
+        self._user: dict[tuple[int, str], ChannelConfig] = {}
+        for config in configs:
+            if config.user_id:
+                self._user[(config.user_id, config.kind)] = config
+            elif config.team_id:
+                self._team[(config.team_id, config.kind)] = config
+            else:
+                self._organization[config.kind] = config
+
+    @classmethod
+    def load(
+        cls, *, organization: Organization, team_ids: set[int], user_ids: set[int]
+    ) -> ChannelConfigs:
+        scope = Q(team__isnull=True, user__isnull=True)
+        if team_ids:
+            scope |= Q(team_id__in=sorted(team_ids))
+        if user_ids:
+            scope |= Q(user_id__in=sorted(user_ids))
+        return cls(list(ChannelConfig.objects.filter(scope, organization=organization)))
+
+    def resolve(
+        self,
+        *,
+        recipient: User | None,
+        team_id: int | None,
+        kinds: frozenset[str] | None = None,
+    ) -> list[ResolvedChannel]:
+        resolved: list[ResolvedChannel] = []
+        if recipient is not None:
+            resolved.append(ResolvedChannel(channel=Channel.IN_APP, config=None))
+        for kind in CONFIGURABLE_CHANNELS:
+            config = (
+                (self._user.get((recipient.pk, kind)) if recipient is not None else None)
+                or (self._team.get((team_id, kind)) if team_id is not None else None)
+                or self._organization.get(kind)
+            )
+            if config is None or not config.enabled:
                 continue
-            resolved.append(ResolvedChannel(channel=kind, config=config, email_address=address))
-        else:
-            resolved.append(ResolvedChannel(channel=kind, config=config))
-    if kinds is not None:
-        resolved = [item for item in resolved if item.channel in kinds]
-    return resolved
+            if kind == Channel.EMAIL:
+                address = config.email_address or (recipient.email if recipient else "")
+                if not address:
+                    continue
+                resolved.append(ResolvedChannel(channel=kind, config=config, email_address=address))
+            else:
+                resolved.append(ResolvedChannel(channel=kind, config=config))
+        if kinds is not None:
+            resolved = [item for item in resolved if item.channel in kinds]
+        return resolved
 
 
 def inbox_list(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:

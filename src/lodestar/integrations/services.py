@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,23 +23,26 @@ from lodestar.integrations.models import (
     Notification,
     NotificationStatus,
 )
-from lodestar.integrations.selectors import channels_for
-from lodestar.org.models import Organization, Role, Team, User
+from lodestar.integrations.selectors import ChannelConfigs
+from lodestar.org.models import Membership, Organization, Role, Team, User
 from lodestar.org.selectors import membership_of
 from lodestar.org.services import audit_record
 
 __all__ = [
+    "NotificationSpec",
     "calendar_feed_revoke",
     "calendar_feed_rotate",
     "enqueue_delivery",
     "notification_mark_read",
     "notification_retry",
     "notify",
+    "notify_many",
 ]
 
 logger = logging.getLogger(__name__)
 
 _MAX_TITLE = 200
+_CHUNK = 900  # keys per IN (…) list, under every backend's parameter limit
 
 
 def enqueue_delivery(notification_ids: Iterable[int]) -> None:
@@ -64,6 +68,19 @@ def _dedupe_key(cause_key: str, channel: str, destination: str) -> str:
     return f"{cause_key}|{channel}|{destination}"[:255]
 
 
+@dataclass(frozen=True)
+class NotificationSpec:
+    """One notification to write: what `notify` takes, as a value for `notify_many`."""
+
+    recipient: User | None
+    title: str
+    cause_key: str
+    body: str = ""
+    link: str = ""
+    channels: frozenset[str] | None = None
+    team: Team | None = None
+
+
 def notify(
     *,
     organization: Organization,
@@ -86,72 +103,142 @@ def notify(
     - ``recipient=None`` posts to the group channels of ``team`` (or the organization).
     Runs inside the caller's transaction; it opens none of its own.
     """
-    if not cause_key:
-        raise ValidationFailed.on("cause_key", _("A notification needs a cause."))
-    if not title.strip():
-        raise ValidationFailed.on("title", _("A notification needs a title."))
-    if recipient is not None:
-        membership = membership_of(user=recipient)
+    spec = NotificationSpec(
+        recipient=recipient,
+        title=title,
+        cause_key=cause_key,
+        body=body,
+        link=link,
+        channels=frozenset(channels) if channels is not None else None,
+        team=team,
+    )
+    return notify_many(organization=organization, specs=[spec], now=now)
+
+
+def notify_many(
+    *,
+    organization: Organization,
+    specs: Sequence[NotificationSpec],
+    now: dt.datetime | None = None,
+) -> list[Notification]:
+    """`notify` for many causes of one organization at once, with the same rules.
+
+    The channel settings are read once for the whole batch, the outbox is checked for the
+    dedupe keys in one query and the new rows are written in one insert; their delivery is
+    queued once, on commit. A key repeated inside the batch is written once (first wins).
+    """
+    if not specs:
+        return []
+    for spec in specs:
+        if not spec.cause_key:
+            raise ValidationFailed.on("cause_key", _("A notification needs a cause."))
+        if not spec.title.strip():
+            raise ValidationFailed.on("title", _("A notification needs a title."))
+        if spec.team is not None and spec.team.organization_id != organization.pk:
+            raise ValidationFailed.on("team", _("The team belongs to another organization."))
+    recipients = {spec.recipient.pk: spec.recipient for spec in specs if spec.recipient}
+    memberships = _memberships_of(recipients)
+    for recipient_id in recipients:
+        membership = memberships.get(recipient_id)
         if membership is None or membership.organization_id != organization.pk:
             raise ValidationFailed.on(
                 "recipient", _("The recipient does not belong to this organization.")
             )
-    if team is not None and team.organization_id != organization.pk:
-        raise ValidationFailed.on("team", _("The team belongs to another organization."))
     now = now or timezone.now()
-    kinds = frozenset(channels) if channels is not None else None
-    resolved = channels_for(organization=organization, recipient=recipient, team=team, kinds=kinds)
 
-    rows: list[Notification] = []
-    for item in resolved:
-        if item.channel == Channel.IN_APP:
-            destination = f"user:{recipient.pk}" if recipient else ""
-        elif item.channel == Channel.EMAIL:
-            destination = f"email:{item.email_address.lower()}"
-        else:
-            assert item.config is not None
-            destination = f"config:{item.config.pk}"
-        in_app = item.channel == Channel.IN_APP
-        rows.append(
-            Notification(
+    def team_of(spec: NotificationSpec) -> int | None:
+        if spec.team is not None:
+            return spec.team.pk
+        if spec.recipient is not None:
+            return memberships[spec.recipient.pk].team_id
+        return None
+
+    configs = ChannelConfigs.load(
+        organization=organization,
+        team_ids={t for t in map(team_of, specs) if t is not None},
+        user_ids=set(recipients),
+    )
+    rows: dict[str, Notification] = {}
+    for spec in specs:
+        recipient = spec.recipient
+        for item in configs.resolve(
+            recipient=recipient, team_id=team_of(spec), kinds=spec.channels
+        ):
+            if item.channel == Channel.IN_APP:
+                destination = f"user:{recipient.pk}" if recipient else ""
+            elif item.channel == Channel.EMAIL:
+                destination = f"email:{item.email_address.lower()}"
+            else:
+                assert item.config is not None
+                destination = f"config:{item.config.pk}"
+            key = _dedupe_key(spec.cause_key, item.channel, destination)
+            if key in rows:
+                continue
+            in_app = item.channel == Channel.IN_APP
+            rows[key] = Notification(
                 organization=organization,
                 recipient=recipient,
                 channel=item.channel,
                 config=item.config,
                 email_address=item.email_address,
-                title=title.strip()[:_MAX_TITLE],
-                body=body,
-                link=link,
-                cause_key=cause_key,
-                dedupe_key=_dedupe_key(cause_key, item.channel, destination),
+                title=spec.title.strip()[:_MAX_TITLE],
+                body=spec.body,
+                link=spec.link,
+                cause_key=spec.cause_key,
+                dedupe_key=key,
                 # The in-app row *is* the inbox item: delivered the moment it exists.
                 status=NotificationStatus.DELIVERED if in_app else NotificationStatus.PENDING,
                 delivered_at=now if in_app else None,
                 next_attempt_at=now,
                 created_at=now,
             )
-        )
     if not rows:
         return []
-    keys = [row.dedupe_key for row in rows]
-    existing = set(
-        Notification.objects.filter(organization=organization, dedupe_key__in=keys).values_list(
-            "dedupe_key", flat=True
+    keys = list(rows)
+    existing: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        existing.update(
+            Notification.objects.filter(
+                organization=organization, dedupe_key__in=keys[start : start + _CHUNK]
+            ).values_list("dedupe_key", flat=True)
         )
-    )
-    fresh = [row for row in rows if row.dedupe_key not in existing]
+    fresh = [row for key, row in rows.items() if key not in existing]
+    if not fresh:
+        return []
     # ON CONFLICT DO NOTHING: a concurrent writer of the same cause wins quietly instead of
     # aborting the caller's transaction (PostgreSQL would abort it on an IntegrityError).
-    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-    created = list(
-        Notification.objects.filter(
-            organization=organization,
-            dedupe_key__in=[row.dedupe_key for row in fresh],
-            created_at=now,
+    Notification.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
+    fresh_keys = [row.dedupe_key for row in fresh]
+    created: list[Notification] = []
+    for start in range(0, len(fresh_keys), _CHUNK):
+        created.extend(
+            Notification.objects.filter(
+                organization=organization,
+                dedupe_key__in=fresh_keys[start : start + _CHUNK],
+                created_at=now,
+            )
         )
-    )
     enqueue_delivery(row.pk for row in created if row.status == NotificationStatus.PENDING)
     return created
+
+
+def _memberships_of(recipients: dict[int, User]) -> dict[int, Membership]:
+    """Each recipient's membership: from the user's cache where loaded, the rest in one query."""
+    found: dict[int, Membership] = {}
+    unknown: dict[int, User] = {}
+    for pk, user in recipients.items():
+        if User.membership.is_cached(user):
+            membership = membership_of(user=user)
+            if membership is not None:
+                found[pk] = membership
+        else:
+            unknown[pk] = user
+    if unknown:
+        for membership in Membership.objects.filter(user_id__in=list(unknown)):
+            found[membership.user_id] = membership
+            # Later reads of `user.membership` (permission checks, selectors) are free.
+            User.membership.related.set_cached_value(unknown[membership.user_id], membership)
+    return found
 
 
 def notification_mark_read(
