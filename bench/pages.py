@@ -8,7 +8,11 @@ insights recompute (health snapshots, alerts), then starts gunicorn on loopback 
 - a trivial Django view (`HttpResponse("ok")` through the same middleware) — the baseline;
 - `/today/` as the demo rep, and its "deals that need you" fragment the page loads next;
 - `/dashboard/` as the demo manager, and its fragments (tiles, funnel, 12-week trend, stuck
-  deals), which the page loads after it (tiles and funnel are kept five minutes per user).
+  deals), which the page loads after it (tiles and funnel are kept five minutes per user);
+- `/inbox/` as the demo rep.
+
+Pages keep per-user data a short while (`lodestar.web.caching`); the figures are the warm ones
+a user sees when coming back to a page, each worker warmed first.
 
     python bench/pages.py [--scale small|full] [--db sqlite|postgres] [--keep] [--data DIR]
 
@@ -273,6 +277,7 @@ def run(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> None:
             ("  fragment: funnel", "/dashboard/parts/funnel/", manager),
             ("  fragment: 12-week trend", "/dashboard/parts/trend/", manager),
             ("  fragment: stuck deals", "/dashboard/parts/stuck/", manager),
+            ("rep: /inbox/", "/inbox/", rep),
         ]
         if args.only:
             targets = [targets[0]] + [

@@ -99,7 +99,7 @@ def test_a_rep_on_a_phone_works_a_deal_through_its_gate(
     panel.get_by_role("button", name="Advance").click()
     refusal = page.locator("#gate-panel .blocked")
     refusal.wait_for()
-    assert "exit criteria are unmet" in refusal.inner_text()
+    assert "1 exit criterion is unmet" in refusal.inner_text()  # the minutes are uploaded
     assert "decision" in refusal.inner_text().lower()
     screenshot(page, "03-rep-deal-blocked-375")
 
