@@ -59,7 +59,8 @@ class ApiClient:
     def __init__(self, secret: str) -> None:
         from django.test import Client
 
-        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        # Assertions read English messages; Chinese is the default (tested on its own).
+        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ACCEPT_LANGUAGE="en")
 
     def _send(self, method: str, path: str, body: object = None, **query: object) -> Any:
         url = f"/api/v1{path}"

@@ -21,3 +21,11 @@ def speaks_chinese() -> bool:
 
 def localized(text: BilingualText) -> str:
     return text.zh if speaks_chinese() or not text.en else text.en
+
+
+def in_site_language(text: BilingualText) -> str:
+    """The half in the site's language, for text stored once for everyone (task titles),
+    whatever language the request that caused it happened to speak."""
+    from django.conf import settings
+
+    return text.zh if settings.LANGUAGE_CODE.lower().startswith("zh") or not text.en else text.en

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class ApiConfig(AppConfig):
     name = "lodestar.api"
     label = "api"
-    verbose_name = _("接口")
+    verbose_name = _("API")

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class AutomationConfig(AppConfig):
     name = "lodestar.automation"
     label = "automation"
-    verbose_name = _("自动任务")
+    verbose_name = _("Tasks and triggers")

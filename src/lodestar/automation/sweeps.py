@@ -121,8 +121,8 @@ def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepRep
                 organization=task.organization,
                 recipient=task.assignee,
                 title=_("Still not done: %(title)s") % {"title": task.title},
-                body=_("%(deal)s · overdue by %(late)s")
-                % {"deal": subject, "late": rounds * policy.repeat_every},
+                body=_("%(deal)s · overdue by %(hours)d h")
+                % {"deal": subject, "hours": (now - task.due_at) // dt.timedelta(hours=1)},
                 link=link,
                 cause_key=f"task:{task.pk}:overdue:{rounds}",
                 now=now,

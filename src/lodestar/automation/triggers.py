@@ -18,7 +18,7 @@ from lodestar.core.playbook.model import Trigger
 from lodestar.core.rules import CompiledPlaybook, DealContext
 from lodestar.crm.models import Opportunity, StageTransition
 from lodestar.events.models import Event
-from lodestar.i18n import localized
+from lodestar.i18n import in_site_language
 from lodestar.integrations.selectors import organization_calendar
 from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.org.models import Membership, Role, User
@@ -165,8 +165,8 @@ def _task_for(
         organization_id=deal.organization_id,
         opportunity=deal,
         assignee=assignees.of(trigger, deal),
-        title=localized(template.title)[:200],
-        description=localized(template.description) if template.description else "",
+        title=in_site_language(template.title)[:200],
+        description=in_site_language(template.description) if template.description else "",
         department=template.department or "",
         trigger_key=trigger.id,
         created_at=event.occurred_at,

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class CaptureConfig(AppConfig):
     name = "lodestar.capture"
     label = "capture"
-    verbose_name = _("无感采集")
+    verbose_name = _("Activity capture")

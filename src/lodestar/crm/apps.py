@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "lodestar.crm"
     label = "crm"
-    verbose_name = _("客户与商机")
+    verbose_name = _("Customers and deals")

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class EventsConfig(AppConfig):
     name = "lodestar.events"
     label = "events"
-    verbose_name = _("事件日志")
+    verbose_name = _("Event log")

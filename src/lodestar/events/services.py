@@ -198,9 +198,13 @@ def _resolve_references(actor: Actor, candidates: list[_Candidate], report: Inge
         data, problems = candidate.data, []
         opportunity = opportunities.get(data.opportunity_id) if data.opportunity_id else None
         if data.opportunity_id and opportunity is None:
-            problems.append(FieldError("opportunity_id", _no_such("deal", data.opportunity_id)))
+            problems.append(
+                FieldError("opportunity_id", str(_NO_SUCH["deal"] % {"id": data.opportunity_id}))
+            )
         if data.account_id and data.account_id not in accounts:
-            problems.append(FieldError("account_id", _no_such("account", data.account_id)))
+            problems.append(
+                FieldError("account_id", str(_NO_SUCH["account"] % {"id": data.account_id}))
+            )
         account_id = data.account_id or (opportunity.account_id if opportunity else None)
         if opportunity and data.account_id and opportunity.account_id != data.account_id:
             problems.append(
@@ -209,7 +213,9 @@ def _resolve_references(actor: Actor, candidates: list[_Candidate], report: Inge
         if data.contact_id:
             contact_account = contacts.get(data.contact_id)
             if contact_account is None:
-                problems.append(FieldError("contact_id", _no_such("contact", data.contact_id)))
+                problems.append(
+                    FieldError("contact_id", str(_NO_SUCH["contact"] % {"id": data.contact_id}))
+                )
             elif account_id and contact_account != account_id:
                 problems.append(
                     FieldError("contact_id", str(_("The contact works for another account.")))
@@ -220,10 +226,11 @@ def _resolve_references(actor: Actor, candidates: list[_Candidate], report: Inge
         candidate.opportunity, candidate.account_id = opportunity, account_id
 
 
-def _no_such(kind: str, pk: int) -> str:
-    return str(
-        _("No %(kind)s with id %(id)s that you can record activity on.") % {"kind": kind, "id": pk}
-    )
+_NO_SUCH = {
+    "deal": _("No deal with id %(id)s that you can record activity on."),
+    "account": _("No account with id %(id)s that you can record activity on."),
+    "contact": _("No contact with id %(id)s in your organization."),
+}
 
 
 def _mark_duplicates(actor: Actor, candidates: list[_Candidate], report: IngestReport) -> None:

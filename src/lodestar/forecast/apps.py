@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class ForecastConfig(AppConfig):
     name = "lodestar.forecast"
     label = "forecast"
-    verbose_name = _("销售预测")
+    verbose_name = _("Forecasts")

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class InsightsConfig(AppConfig):
     name = "lodestar.insights"
     label = "insights"
-    verbose_name = _("健康度与风险")
+    verbose_name = _("Health and risk")

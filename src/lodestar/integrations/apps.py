@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class IntegrationsConfig(AppConfig):
     name = "lodestar.integrations"
     label = "integrations"
-    verbose_name = _("外部集成")
+    verbose_name = _("Integrations")

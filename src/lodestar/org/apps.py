@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class OrgConfig(AppConfig):
     name = "lodestar.org"
     label = "org"
-    verbose_name = _("组织与成员")
+    verbose_name = _("Organizations and people")

@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class PlaybooksConfig(AppConfig):
     name = "lodestar.playbooks"
     label = "playbooks"
-    verbose_name = _("销售流程")
+    verbose_name = _("Sales processes")

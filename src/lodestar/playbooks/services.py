@@ -104,7 +104,12 @@ def _require_playbook_editor(user: User) -> int:
 
 def _invalid(errors: PlaybookInvalid) -> ValidationFailed:
     return ValidationFailed(
-        _("The playbook has %(count)d error(s).") % {"count": len(errors.errors)},
+        ngettext(
+            "The playbook has %(count)d error.",
+            "The playbook has %(count)d errors.",
+            len(errors.errors),
+        )
+        % {"count": len(errors.errors)},
         details=[
             FieldError(field=f"{e.file}:{e.line}:{e.column} {e.path}", message=str(e))
             for e in errors.errors
