@@ -565,6 +565,11 @@ class _Builder:
             from lodestar.insights.activity import deal_activity_rebuild
 
             deal_activity_rebuild(organization_id=self.org.pk)
+        if not connection.in_atomic_block:
+            # Fresh statistics after a bulk load, or the planner reads a deal's events through
+            # the organization-wide time index instead of the deal's own.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         for name, count in sorted(self.event_types.items()):
             self.digest.update(f"event:{name}={count}\n".encode())
         for name, count in sorted(self.counts.items()):
