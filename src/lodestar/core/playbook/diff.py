@@ -21,6 +21,7 @@ from lodestar.core.playbook.model import (
     Playbook,
     Stage,
     Text,
+    default_criterion_id,
 )
 
 __all__ = ["Change", "ChangeKind", "describe_criterion", "diff_playbooks"]
@@ -127,22 +128,10 @@ def _criterion_ids(criteria: Iterable[Criterion]) -> dict[str, Criterion]:
     """Criteria by id; unnamed ones get a readable id from what they check."""
     out: dict[str, Criterion] = {}
     for index, criterion in enumerate(criteria):
-        base = criterion.id or _auto_id(criterion, index)
+        base = criterion.id or default_criterion_id(criterion, index)
         key = base if base not in out else f"{base}_{index + 1}"
         out[key] = criterion
     return out
-
-
-def _auto_id(criterion: Criterion, index: int) -> str:
-    if isinstance(criterion, FieldCriterion):
-        return criterion.field.replace(".", "_")
-    if isinstance(criterion, CountCriterion):
-        return f"count_{criterion.count.of}"
-    if isinstance(criterion, AttachmentCriterion):
-        return f"attachment_{criterion.attachment.kind}"
-    if isinstance(criterion, EventCriterion):
-        return f"event_{criterion.event.type}"
-    return f"{criterion.kind}_{index + 1}"
 
 
 class _Differ:

@@ -74,6 +74,7 @@ __all__ = [
     "TaskTemplate",
     "Text",
     "Trigger",
+    "default_criterion_id",
 ]
 
 #: ``model_validate(..., context={UNKNOWN_KEYS_CONTEXT: []})`` makes unknown keys be collected
@@ -431,6 +432,19 @@ Criterion = Annotated[
 AllCriterion.model_rebuild()
 AnyCriterion.model_rebuild()
 NotCriterion.model_rebuild()
+
+
+def default_criterion_id(criterion: Criterion, index: int) -> str:
+    """A readable id for a criterion written without one (stable while the rule is)."""
+    if isinstance(criterion, FieldCriterion):
+        return criterion.field.replace(".", "_")
+    if isinstance(criterion, CountCriterion):
+        return f"count_{criterion.count.of}"
+    if isinstance(criterion, AttachmentCriterion):
+        return f"attachment_{criterion.attachment.kind}"
+    if isinstance(criterion, EventCriterion):
+        return f"event_{criterion.event.type}"
+    return f"{criterion.kind}_{index + 1}"
 
 
 # --- stages ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from lodestar.core.playbook.model import (
     FieldCriterion,
     NotCriterion,
     Scalar,
+    default_criterion_id,
 )
 from lodestar.core.rules.compiled import CompiledCriterion, Test
 from lodestar.core.rules.context import (
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from lodestar.core.rules.cel import CelRuntime
 
 __all__ = ["CriterionCompiler", "all_tests", "default_criterion_id"]
+
 
 _NUMERIC_TYPES = frozenset({"number", "money"})
 _CHOICE_TYPES = frozenset({"choice", "contact_role", "multi_choice"})
@@ -80,19 +82,6 @@ _CACHE_LIMIT = 512
 
 class _Invalid(Exception):
     """Raised inside the compiler after an issue was recorded, to abandon one criterion."""
-
-
-def default_criterion_id(criterion: Criterion, index: int) -> str:
-    """A readable id for a criterion written without one (stable while the rule is)."""
-    if isinstance(criterion, FieldCriterion):
-        return criterion.field.replace(".", "_")
-    if isinstance(criterion, CountCriterion):
-        return f"count_{criterion.count.of}"
-    if isinstance(criterion, AttachmentCriterion):
-        return f"attachment_{criterion.attachment.kind}"
-    if isinstance(criterion, EventCriterion):
-        return f"event_{criterion.event.type}"
-    return f"{criterion.kind}_{index + 1}"
 
 
 def _always_false(ctx: DealContext) -> bool:
