@@ -19,6 +19,7 @@ from django_htmx.http import trigger_client_event
 
 from lodestar.automation.selectors import access_task
 from lodestar.automation.services import coaching_task_create, task_complete
+from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import access_opportunity
 from lodestar.errors import ApplicationError
 from lodestar.events.services import events_ingest
@@ -338,6 +339,24 @@ def _blocked_context(exc: GateBlocked) -> dict[str, Any]:
     }
 
 
+def _advance_outcome(request: HttpRequest, deal: Opportunity) -> tuple[dict[str, Any], int]:
+    """Move `deal` as the posted form asks; what the template shows, and the status."""
+    form = AdvanceForm(request.POST)
+    if not form.is_valid():
+        return {"error": _form_error(form)}, 422
+    try:
+        opportunity_advance(
+            user=request.user,  # type: ignore[arg-type]
+            opportunity=deal,
+            to_stage=form.cleaned_data["to_stage"],
+        )
+    except GateBlocked as exc:
+        return {"blocked": _blocked_context(exc)}, exc.status
+    except ApplicationError as exc:
+        return {"error": _error(exc)}, exc.status
+    return {"moved": True}, 200
+
+
 @require_POST
 @member_view
 def advance(request: HttpRequest, deal_id: int) -> HttpResponse:
@@ -347,23 +366,7 @@ def advance(request: HttpRequest, deal_id: int) -> HttpResponse:
         opportunity_id=deal_id,
         for_write=True,
     )
-    form = AdvanceForm(request.POST)
-    outcome: dict[str, Any] = {}
-    status = 200
-    if not form.is_valid():
-        outcome["error"], status = _form_error(form), 422
-    else:
-        try:
-            opportunity_advance(
-                user=request.user,  # type: ignore[arg-type]
-                opportunity=deal,
-                to_stage=form.cleaned_data["to_stage"],
-            )
-            outcome["moved"] = True
-        except GateBlocked as exc:
-            outcome["blocked"], status = _blocked_context(exc), exc.status
-        except ApplicationError as exc:
-            outcome["error"], status = _error(exc), exc.status
+    outcome, status = _advance_outcome(request, deal)
     page = pages.deal_page(
         user=request.user,  # type: ignore[arg-type]
         opportunity_id=deal_id,
@@ -394,23 +397,9 @@ def board_move(request: HttpRequest, deal_id: int) -> HttpResponse:
         opportunity_id=deal_id,
         for_write=True,
     )
-    form = AdvanceForm(request.POST)
-    context: dict[str, Any] = {}
-    status = 200
-    if not form.is_valid():
-        context["error"], status = _form_error(form), 422
-    else:
-        try:
-            opportunity_advance(
-                user=request.user,  # type: ignore[arg-type]
-                opportunity=deal,
-                to_stage=form.cleaned_data["to_stage"],
-            )
-            note_write(request)
-        except GateBlocked as exc:
-            context["blocked"], status = _blocked_context(exc), exc.status
-        except ApplicationError as exc:
-            context["error"], status = _error(exc), exc.status
+    context, status = _advance_outcome(request, deal)
+    if status == 200:
+        note_write(request)
     card, stages = pages.board_card(user=request.user, opportunity_id=deal_id)  # type: ignore[arg-type]
     context.update(deal=card, stages=stages, can_write=True)
     return render(request, "web/partials/board_card.html", context, status=status)
