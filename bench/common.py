@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +28,43 @@ def arguments(description: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _fresh_postgres() -> str:
+def fresh_database(
+    kind: str, workdir: Path, *, name: str = BENCH_DATABASE, keep: bool = False
+) -> tuple[str, Callable[[], None]]:
+    """Create an empty database of `kind`, point DATABASE_URL at it, and return its URL and a
+    function that drops it again (unless `keep`). SQLite lives in `workdir`."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lodestar.settings")
+    os.environ["HUEY_IMMEDIATE"] = "false"
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        os.environ["DATABASE_URL"] = url
+        return url, lambda: None
     import psycopg
 
     with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    return f"{POSTGRES_SERVER}/{BENCH_DATABASE}"
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = f"{POSTGRES_SERVER}/{name}"
+    os.environ["DATABASE_URL"] = url
+
+    def drop() -> None:
+        if keep:
+            print(f"kept database {url}", file=sys.stderr)
+            return
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url, drop
 
 
 def setup_database(kind: str) -> Path:
     """Point Django at a new, empty database of `kind`, migrate it, and return the work folder."""
     folder = Path(tempfile.mkdtemp(prefix="lodestar-bench-"))
     os.environ["LODESTAR_VAR_DIR"] = str(folder)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "lodestar.settings"
-    os.environ["HUEY_IMMEDIATE"] = "false"
-    if kind == "postgres":
-        os.environ["DATABASE_URL"] = _fresh_postgres()
-    else:
-        os.environ.pop("DATABASE_URL", None)
+    fresh_database(kind, folder)
     import django
     from django.core.management import call_command
 

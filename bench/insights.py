@@ -31,7 +31,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import fresh_database
 
 SCALES = {
     "small": {"reps": 20, "deals": 2_000, "events_per_deal": 50, "months": 6},
@@ -41,58 +44,9 @@ NOW = dt.datetime(2026, 3, 16, 18, 30, tzinfo=dt.UTC)
 WEEKS = 12
 
 
-def _setup(db: str, workdir: Path, keep: bool) -> tuple[str, Any]:
-    """Point Django at a fresh database; returns its URL and a clean-up function."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lodestar.settings")
-    os.environ["HUEY_IMMEDIATE"] = "false"
-    if db == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        os.environ["DATABASE_URL"] = url
-        return url, lambda: None
-    import psycopg
-
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    base = server.rsplit("/", 1)[0]
-    name = f"bench_insights_{os.getpid()}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}"
-    os.environ["DATABASE_URL"] = url
-
-    def drop() -> None:
-        if keep:
-            print(f"kept database {url}", file=sys.stderr)
-            return
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    return url, drop
-
-
 def _progress(phase: str, done: int, total: int) -> None:
     if done == total or done % max(1, total // 5) == 0:
         print(f"  {phase}: {done:,}/{total:,}", file=sys.stderr, flush=True)
-
-
-def _publish_team_playbooks(org_id: int) -> None:
-    from lodestar.industry_templates import template_source
-    from lodestar.org.models import Membership, Role, Team
-    from lodestar.playbooks.services import playbook_publish_source
-
-    ops = Membership.objects.filter(organization_id=org_id, role=Role.OPS).first()
-    assert ops is not None, "the demo organization has an ops user"
-    for team in Team.objects.filter(organization_id=org_id):
-        key = "industrial_equipment" if "工业" in team.name else "saas_b2b"
-        playbook_publish_source(
-            user=ops.user,
-            source=template_source(key),
-            source_name=f"{key}.yaml",
-            team_id=team.pk,
-            now=NOW,
-        )
 
 
 def _sql_figures(org_id: int) -> tuple[dict[int, float], dict[int, list[int]]]:
@@ -245,7 +199,9 @@ def main() -> None:
     scale = SCALES[args.scale]
     with tempfile.TemporaryDirectory(prefix="bench-insights-") as tmp:
         workdir = Path(tmp)
-        _url, cleanup = _setup(args.db, workdir, args.keep)
+        _url, cleanup = fresh_database(
+            args.db, workdir, name=f"bench_insights_{os.getpid()}", keep=args.keep
+        )
         try:
             run(args, scale, workdir)
         finally:
@@ -268,7 +224,6 @@ def run(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> None:
     summary = generate(seed=7, now=NOW, slug="bench", progress=_progress, **scale)
     generated = time.perf_counter() - started
     org_id = summary.organization_id
-    _publish_team_playbooks(org_id)
     events = summary.counts.get("events", 0)
     print(
         f"data: {scale['reps']} reps, {scale['deals']:,} deals, {events:,} events "

@@ -42,6 +42,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import fresh_database
+
 SCALES = {
     "small": {"reps": 20, "deals": 2_000, "events_per_deal": 30, "months": 6, "requests": 10},
     "full": {"reps": 200, "deals": 50_000, "events_per_deal": 30, "months": 12, "requests": 20},
@@ -87,47 +91,12 @@ def _setup(db: str, workdir: Path, keep: bool) -> tuple[str, Any]:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(workdir), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
-    if db == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        os.environ["DATABASE_URL"] = url
-        return url, lambda: None
-    import psycopg
-
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    base = server.rsplit("/", 1)[0]
-    name = f"bench_pages_{os.getpid()}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}"
-    os.environ["DATABASE_URL"] = url
-
-    def drop() -> None:
-        if keep:
-            print(f"kept database {name}", file=sys.stderr)
-            return
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return url, drop
+    return fresh_database(db, workdir, name=f"bench_pages_{os.getpid()}", keep=keep)
 
 
 def _progress(phase: str, done: int, total: int) -> None:
     if done == total:
         print(f"  {phase}: {done:,}", file=sys.stderr)
-
-
-def _publish_team_playbooks(org_id: int) -> None:
-    from lodestar.industry_templates import template_source
-    from lodestar.org.models import Membership, Role, Team
-    from lodestar.playbooks.services import playbook_publish_source
-
-    ops = Membership.objects.filter(organization_id=org_id, role=Role.OPS).first()
-    assert ops is not None, "the demo organization has an ops user"
-    for team in Team.objects.filter(organization_id=org_id):
-        key = "industrial_equipment" if "工业" in team.name else "saas_b2b"
-        playbook_publish_source(
-            user=ops.user, source=template_source(key), source_name=f"{key}.yaml", team_id=team.pk
-        )
 
 
 def _session_for(username: str) -> str:
@@ -346,7 +315,6 @@ def _build(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> di
         events_per_deal=scale["events_per_deal"],
         months=scale["months"],
     )
-    _publish_team_playbooks(summary.organization_id)
     insights_recompute(organization_id=summary.organization_id)
     with connections["default"].cursor() as cursor:
         # Planner statistics after a bulk load, as a deployment has them (SQLite would
