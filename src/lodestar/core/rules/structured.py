@@ -132,13 +132,15 @@ class CriterionCompiler:
                 return self._combine(criterion, path, cid)
             return self._not(criterion, path, cid)
         except _Invalid:
-            return self._placeholder(criterion, cid)
+            return self._never_met(criterion, cid)
 
     def _issue(self, path: Path, message: str, hint: str | None = None) -> _Invalid:
         self.issues.append(Issue(path, message, hint))
         return _Invalid()
 
-    def _placeholder(self, criterion: Criterion, cid: str) -> CompiledCriterion:
+    def _never_met(self, criterion: Criterion, cid: str) -> CompiledCriterion:
+        """What an invalid criterion compiles to while its issue is reported (the playbook is
+        then refused, so it never judges a deal)."""
         label = _label(criterion, Bilingual(cid, cid))
         result = CriterionResult(
             cid, label, False, Bilingual("规则无效", "invalid rule"), error="invalid rule"
