@@ -28,6 +28,7 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge/", views.alert_ack, name="alert-ack"),
     path("alerts/<int:alert_id>/coaching/", views.alert_coaching, name="alert-coaching"),
     path("playbooks/", views.playbooks, name="playbooks"),
+    path("knowledge/<int:entry_id>/", views.knowledge_entry, name="knowledge"),
     path("inbox/", views.inbox_view, name="inbox"),
     path("inbox/read/", views.inbox_read, name="inbox-read"),
     path("inbox/calendar/", views.calendar_feed, name="calendar-feed"),

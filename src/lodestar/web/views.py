@@ -20,7 +20,7 @@ from django_htmx.http import trigger_client_event
 from lodestar.automation.selectors import access_task
 from lodestar.automation.services import coaching_task_create, task_complete
 from lodestar.crm.models import Opportunity
-from lodestar.crm.selectors import access_opportunity
+from lodestar.crm.selectors import access_knowledge_entry, access_opportunity
 from lodestar.errors import ApplicationError
 from lodestar.events.services import events_ingest
 from lodestar.insights.selectors import reps_in_scope
@@ -559,6 +559,14 @@ def alert_coaching(request: HttpRequest, alert_id: int) -> HttpResponse:
 def playbooks(request: HttpRequest) -> HttpResponse:
     versions = playbook_version_list(user=request.user)  # type: ignore[arg-type]
     return render(request, "web/playbooks.html", {"versions": versions[:50]})
+
+
+@require_GET
+@member_view
+def knowledge_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """A product-knowledge entry or handbook, e.g. the one pushed after three low scores."""
+    entry = access_knowledge_entry(user=request.user, entry_id=entry_id)  # type: ignore[arg-type]
+    return render(request, "web/knowledge.html", {"entry": entry})
 
 
 # --- the in-app inbox --------------------------------------------------------------------------
