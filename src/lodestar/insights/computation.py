@@ -32,9 +32,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from lodestar.core.scoring import (
     RISK_KINDS,
@@ -618,16 +621,24 @@ def _push_handbooks(
             summary.handbooks_pushed += 1
             if announce and rep_id in users:
                 title = handbook.title if handbook is not None else policy.handbook_key
-                scores = "、".join(f"{s:.0f}" for s in streak.scores)
+                with translation.override(settings.LANGUAGE_CODE):
+                    heading = gettext("Please read “%(title)s”") % {"title": title}
+                    detail = gettext(
+                        "Your last %(count)d customer communications scored %(scores)s, "
+                        "under %(threshold)s."
+                    ) % {
+                        "count": len(streak.scores),
+                        "scores": ", ".join(f"{s:.0f}" for s in streak.scores),
+                        "threshold": f"{policy.scorecard.threshold:g}",
+                    }
                 notify(
                     organization=policy.organization,
                     recipient=users[rep_id],
-                    title=f"请阅读《{title}》:最近 {len(streak.scores)} 次客户沟通评分 "
-                    f"{scores},低于 {policy.scorecard.threshold:g} 分",
-                    body=f"Please read “{title}”: your last {len(streak.scores)} customer "
-                    f"communications scored {', '.join(f'{s:.0f}' for s in streak.scores)}, "
-                    f"under {policy.scorecard.threshold:g}.",
-                    link=f"/knowledge/{handbook.pk}/" if handbook is not None else "",
+                    title=heading,
+                    body=detail,
+                    link=reverse("web:knowledge", kwargs={"entry_id": handbook.pk})
+                    if handbook is not None
+                    else "",
                     cause_key=f"handbook:{push.pk}",
                     now=now,
                 )
