@@ -63,12 +63,17 @@ class ApiClient:
         self.client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ACCEPT_LANGUAGE="en")
 
     def _send(self, method: str, path: str, body: object = None, **query: object) -> Any:
+        from django.test import TestCase
+
         url = f"/api/v1{path}"
-        if method in {"get", "delete"}:
-            return getattr(self.client, method)(url, data=query or None)
-        return getattr(self.client, method)(
-            url, data=json.dumps(body), content_type="application/json"
-        )
+        # A real request commits, and then its on-commit work runs (e.g. the scores ingestion
+        # leaves to the worker); inside a test's transaction that must be asked for.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            if method in {"get", "delete"}:
+                return getattr(self.client, method)(url, data=query or None)
+            return getattr(self.client, method)(
+                url, data=json.dumps(body), content_type="application/json"
+            )
 
     def get(self, path: str, **query: object) -> Any:
         return self._send("get", path, **query)

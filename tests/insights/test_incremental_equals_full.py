@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.test import TestCase
 
 from lodestar.automation.models import Task
 from lodestar.crm.models import KnowledgeEntry, KnowledgeKind, StageTransition
@@ -91,9 +92,14 @@ def test_it_gives_the_same_results_incrementally_and_in_full(
         event(regressed, "demo.held", "g", now - 3 * HOUR),
     ]
     # Incremental: the events arrive in three batches, all recorded at `now`.
-    events_ingest(user=cast.owner, items=items[:3], now=now)
-    events_ingest(user=cast.owner, items=items[3:6], now=now)
-    events_ingest(user=cast.teammate, items=items[6:], now=now)
+    # Each delivery commits, then the worker scores what it touched (on-commit work runs here).
+    for user, batch in (
+        (cast.owner, items[:3]),
+        (cast.owner, items[3:6]),
+        (cast.teammate, items[6:]),
+    ):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            events_ingest(user=user, items=batch, now=now)
     incremental = state()
     assert incremental["alerts"] and incremental["health"] and incremental["scores"]
     assert incremental["pushes"]

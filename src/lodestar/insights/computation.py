@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -657,9 +658,18 @@ def _reps_of(organization_id: int) -> set[int]:
 
 @transaction.atomic
 def insights_refresh(
-    *, organization_id: int, deal_ids: Iterable[int], now: dt.datetime | None = None
+    *,
+    organization_id: int,
+    deal_ids: Iterable[int],
+    now: dt.datetime | None = None,
+    risks: bool = True,
+    scores: bool = True,
 ) -> RecomputeSummary:
-    """Re-check the given deals (risks, communication scores) and their owners' health."""
+    """Re-check the given deals (risks, communication scores) and their owners' health.
+
+    Ingestion runs the risk part in its own transaction and leaves the scores (scorecard and
+    health, which read weeks of history) to the worker: `risks=False` runs only those.
+    """
     now = now or timezone.now()
     summary = RecomputeSummary()
     ids = set(deal_ids)
@@ -668,9 +678,12 @@ def insights_refresh(
     organization = Organization.objects.get(pk=organization_id)
     policies = Policies(organization)
     deal_q = Q(pk__in=ids)
-    facts = deal_facts(policy=policies.default, deal_q=deal_q, now=now)
-    summary.deals = len(facts)
-    _sync_risks(policies, facts, _live_risk_alerts(organization_id, ids), now, summary)
+    if risks:
+        facts = deal_facts(policy=policies.default, deal_q=deal_q, now=now)
+        summary.deals = len(facts)
+        _sync_risks(policies, facts, _live_risk_alerts(organization_id, ids), now, summary)
+    if not scores:
+        return summary
     _sync_scorecard(policies, deal_q, now, summary)
     owners = set(
         Opportunity.objects.filter(pk__in=ids).values_list("owner_id", flat=True)
@@ -733,10 +746,17 @@ def insights_recompute(
 
 
 def insights_on_events(*, events: Sequence[Event], now: dt.datetime) -> None:
-    """Ingestion step: re-check the deals the new events touched (same transaction)."""
+    """Ingestion step: re-check the risks of the deals the new events touched in the same
+    transaction; their communication scores and owners' health follow in the worker once the
+    events are committed (ARCHITECTURE: risk patterns inline, scores incrementally)."""
+    from lodestar.insights.tasks import refresh_scores
+
     touched: defaultdict[int, set[int]] = defaultdict(set)
     for event in events:
         if event.opportunity_id is not None:
             touched[event.organization_id].add(event.opportunity_id)
     for organization_id, deal_ids in touched.items():
-        insights_refresh(organization_id=organization_id, deal_ids=deal_ids, now=now)
+        insights_refresh(organization_id=organization_id, deal_ids=deal_ids, now=now, scores=False)
+        transaction.on_commit(
+            functools.partial(refresh_scores, organization_id, sorted(deal_ids), now.isoformat())
+        )

@@ -8,12 +8,27 @@ computation is the one kept for the trend).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from lodestar.insights.computation import insights_recompute
+from lodestar.insights.computation import insights_recompute, insights_refresh
 
-__all__ = ["recompute_organization", "sweep_insights"]
+__all__ = ["recompute_organization", "refresh_scores", "sweep_insights"]
+
+
+@db_task()
+def refresh_scores(organization_id: int, deal_ids: list[int], at: str) -> int:
+    """After ingestion commits: score the deals' communications and their owners' health as of
+    the ingestion time (the events are in the log by now)."""
+    summary = insights_refresh(
+        organization_id=organization_id,
+        deal_ids=deal_ids,
+        now=dt.datetime.fromisoformat(at),
+        risks=False,
+    )
+    return summary.communications_scored
 
 
 @db_task()
