@@ -31,7 +31,9 @@ class _DeliveryForm(forms.Form):
 
 class LogCallForm(_DeliveryForm):
     summary = forms.CharField(label=_("Summary"), max_length=2000, required=False)
-    minutes = forms.IntegerField(label=_("Length (minutes)"), min_value=0, max_value=600, required=False)
+    minutes = forms.IntegerField(
+        label=_("Length (minutes)"), min_value=0, max_value=600, required=False
+    )
 
     def payload(self) -> dict[str, object]:
         data: dict[str, object] = {}
