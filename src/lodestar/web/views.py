@@ -8,6 +8,7 @@ the page swaps in next to the form (see `htmx-config` in base.html).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +22,7 @@ from lodestar.automation.selectors import access_task
 from lodestar.automation.services import coaching_task_create, task_complete
 from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import access_knowledge_entry, access_opportunity
-from lodestar.errors import ApplicationError
+from lodestar.errors import ApplicationError, FieldError, ValidationFailed
 from lodestar.events.services import events_ingest
 from lodestar.insights.selectors import reps_in_scope
 from lodestar.insights.services import alert_acknowledge, exemption_declare
@@ -147,8 +148,8 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
 # --- logging what happened ---------------------------------------------------------------------
 
 
-def _ingest_one(request: HttpRequest, deal_id: int, kind: str, form: Any) -> dict[str, Any] | None:
-    """Log one event from a page form; None when accepted, else the error to show."""
+def _ingest_one(request: HttpRequest, deal: Any, kind: str, form: Any) -> bool:
+    """Log one event from a page form; raises with the reasons when it is rejected."""
     report = events_ingest(
         user=request.user,  # type: ignore[arg-type]
         items=[
@@ -157,18 +158,49 @@ def _ingest_one(request: HttpRequest, deal_id: int, kind: str, form: Any) -> dic
                 "source": "web",
                 "external_id": form.cleaned_data["delivery_id"],
                 "occurred_at": timezone.now(),
-                "opportunity_id": deal_id,
+                "opportunity_id": deal.pk,
                 "payload": form.payload(),
             }
         ],
     )
     item = report.items[0]
     if item.status == "rejected":
-        return {
-            "message": _("Not logged."),
-            "details": [f"{d.field}: {d.message}" for d in item.details],
-        }
-    return None
+        raise ValidationFailed(
+            _("Not logged."),
+            details=[FieldError(d.field, f"{d.field}: {d.message}") for d in item.details],
+        )
+    return True
+
+
+def _deal_form_action(
+    request: HttpRequest,
+    deal_id: int,
+    *,
+    template: str,
+    make_form: Callable[[Any], Any],
+    act: Callable[[Any, Any], Any],
+    done: str,
+    extra: Callable[[Any], dict[str, Any]] = lambda deal: {},
+) -> HttpResponse:
+    """The one path of a deal page's small forms: check the form, call one service through
+    `act(deal, form)`, and answer with the form's partial — the outcome under `done`, or the
+    error beside the form with the service's status."""
+    deal = access_opportunity(
+        user=request.user,  # type: ignore[arg-type]
+        opportunity_id=deal_id,
+        for_write=True,
+    )
+    form = make_form(deal)
+    context: dict[str, Any] = {"deal": deal, "delivery_id": new_delivery_id, **extra(deal)}
+    if not form.is_valid():
+        context.update(error=_form_error(form), form=form)
+        return render(request, template, context, status=422)
+    try:
+        context[done] = act(deal, form)
+    except ApplicationError as exc:
+        context.update(error=_error(exc), form=form)
+        return render(request, template, context, status=exc.status)
+    return _deal_changed(request, render(request, template, context), deal.pk)
 
 
 def _log_action(
@@ -177,28 +209,18 @@ def _log_action(
     *,
     kind: str,
     template: str,
-    make_form: Any,
-    extra: Any = lambda deal: {},
+    make_form: Callable[[Any, Any], Any],
+    extra: Callable[[Any], dict[str, Any]] = lambda deal: {},
 ) -> HttpResponse:
-    deal = access_opportunity(
-        user=request.user,  # type: ignore[arg-type]
-        opportunity_id=deal_id,
-        for_write=True,
+    return _deal_form_action(
+        request,
+        deal_id,
+        template=template,
+        make_form=lambda deal: make_form(deal, request.POST),
+        act=lambda deal, form: _ingest_one(request, deal, kind, form),
+        done="logged",
+        extra=extra,
     )
-    form = make_form(deal, request.POST)
-    context: dict[str, Any] = {"deal": deal, "delivery_id": new_delivery_id, **extra(deal)}
-    if form.is_valid():
-        try:
-            error = _ingest_one(request, deal.pk, kind, form)
-        except ApplicationError as exc:
-            error = _error(exc)
-    else:
-        error = _form_error(form)
-    if error is not None:
-        context.update(error=error, form=form)
-        return render(request, template, context, status=422)
-    context["logged"] = True
-    return _deal_changed(request, render(request, template, context), deal.pk)
 
 
 def _contacts_of(deal: Any) -> dict[str, Any]:
@@ -238,62 +260,44 @@ def upload(request: HttpRequest, deal_id: int) -> HttpResponse:
     """Minutes, a quote or a signed scan: the type is sniffed and the text extracted."""
     from lodestar.crm.attachments import attachment_upload
 
-    deal = access_opportunity(
-        user=request.user,  # type: ignore[arg-type]
-        opportunity_id=deal_id,
-        for_write=True,
-    )
-    form = UploadForm(request.POST, request.FILES)
-    context: dict[str, Any] = {
-        "deal": deal,
-        "attachment_kinds": pages.attachment_kinds_for(deal),
-        "chosen_kind": request.POST.get("kind", ""),
-    }
-    if not form.is_valid():
-        context["error"] = _form_error(form)
-        return render(request, "web/partials/upload.html", context, status=422)
-    try:
-        context["uploaded"] = attachment_upload(
+    return _deal_form_action(
+        request,
+        deal_id,
+        template="web/partials/upload.html",
+        make_form=lambda deal: UploadForm(request.POST, request.FILES),
+        act=lambda deal, form: attachment_upload(
             user=request.user,  # type: ignore[arg-type]
             opportunity=deal,
             kind=form.cleaned_data["kind"],
             uploaded_file=form.cleaned_data["file"],
-        )
-    except ApplicationError as exc:
-        context["error"] = _error(exc)
-        return render(request, "web/partials/upload.html", context, status=exc.status)
-    return _deal_changed(request, render(request, "web/partials/upload.html", context), deal.pk)
+        ),
+        done="uploaded",
+        extra=lambda deal: {
+            "attachment_kinds": pages.attachment_kinds_for(deal),
+            "chosen_kind": request.POST.get("kind", ""),
+        },
+    )
 
 
 @require_POST
 @member_view
 def exemption(request: HttpRequest, deal_id: int) -> HttpResponse:
     """客户临时失联: no penalty while it lasts, and a re-check memo in two weeks."""
-    deal = access_opportunity(
-        user=request.user,  # type: ignore[arg-type]
-        opportunity_id=deal_id,
-        for_write=True,
-    )
-    form = ExemptionForm(request.POST)
-    context: dict[str, Any] = {
-        "deal": deal,
-        "exemption_reasons": pages.exemption_reason_choices(),
-    }
-    if not form.is_valid():
-        context.update(error=_form_error(form), form=form)
-        return render(request, "web/partials/exemption.html", context, status=422)
-    try:
-        context["declared"] = exemption_declare(
+    return _deal_form_action(
+        request,
+        deal_id,
+        template="web/partials/exemption.html",
+        make_form=lambda deal: ExemptionForm(request.POST),
+        act=lambda deal, form: exemption_declare(
             user=request.user,  # type: ignore[arg-type]
             opportunity=deal,
             reason_code=form.cleaned_data["reason_code"],
             reason=form.cleaned_data["reason"],
             days=form.cleaned_data["days"],
-        )
-    except ApplicationError as exc:
-        context.update(error=_error(exc), form=form)
-        return render(request, "web/partials/exemption.html", context, status=exc.status)
-    return _deal_changed(request, render(request, "web/partials/exemption.html", context), deal.pk)
+        ),
+        done="declared",
+        extra=lambda deal: {"exemption_reasons": pages.exemption_reason_choices()},
+    )
 
 
 @require_GET
