@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from lodestar.automation.models import Task, TaskStatus
@@ -86,7 +87,7 @@ def sweep_tasks(*, now: dt.datetime) -> SweepReport:
 
 def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepReport) -> None:
     subject = task.opportunity.name if task.opportunity_id else ""
-    link = f"/deals/{task.opportunity_id}/" if task.opportunity_id else "/"
+    link = reverse("web:deal", args=[task.opportunity_id]) if task.opportunity_id else "/"
     if now < task.due_at:
         if policy.remind_before is not None and now >= task.due_at - policy.remind_before:
             created = notify(

@@ -11,6 +11,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
+from django.urls import reverse
+
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.automation.services import tasks_close_by_events
 from lodestar.core.engine import Clock, due_at
@@ -207,7 +209,7 @@ def _create_tasks(planned: list[Task], deals: dict[int, Opportunity]) -> None:
                 recipient=task.assignee,
                 title=task.title,
                 body=f"{deal.name} · {task.due_at.astimezone(deal.organization.tz):%Y-%m-%d %H:%M}",
-                link=f"/deals/{deal.pk}/",
+                link=reverse("web:deal", args=[deal.pk]),
                 cause_key=f"task:{task.pk}:created",
             )
         )

@@ -181,7 +181,7 @@ def _sync_alerts(
                 message_en=en,
                 opportunity_id=deal_id,
                 subject_user_id=subject_id,
-                link=f"/deals/{deal_id}/" if deal_id is not None else "",
+                link=reverse("web:deal", args=[deal_id]) if deal_id is not None else "",
             )
         )
     summary.alerts_raised += len(alerts_raise_many(organization=organization, specs=specs, now=now))
