@@ -210,3 +210,31 @@ def test_it_accepts_event_types_the_published_playbook_declares(
     assert accepted.json()["results"][0]["status"] == "accepted"
     unknown = api.post("/events", event(deal, "integration.requestd", "i2", timezone.now()))
     assert unknown.json()["results"][0]["status"] == "rejected"
+
+
+def test_it_reports_an_event_a_concurrent_delivery_wrote_first_as_duplicate_and_keeps_the_rest(
+    cast: Cast, deal: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lodestar.events import services
+
+    now = timezone.now()
+    # The other delivery commits between our duplicate check and our insert.
+    monkeypatch.setattr(services, "_mark_duplicates", lambda *args: None)
+    raced = Event.objects.create(
+        organization=cast.org,
+        type="call",
+        source="crm",
+        external_id="c1",
+        occurred_at=now - HOUR,
+        recorded_at=now,
+        opportunity=deal,
+        account_id=deal.account_id,
+        with_customer=True,
+    )
+    items = [event(deal, "call", external_id, now - HOUR) for external_id in ("c1", "c2")]
+
+    report = services.events_ingest(user=cast.owner, items=items, now=now)
+
+    assert [item.status for item in report.items] == ["duplicate", "accepted"]
+    assert Event.objects.filter(source="crm", external_id="c1").get() == raced
+    assert Event.objects.filter(source="crm", external_id="c2").count() == 1

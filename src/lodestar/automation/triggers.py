@@ -19,7 +19,7 @@ from lodestar.core.engine import Clock, due_at
 from lodestar.core.playbook.model import Trigger
 from lodestar.core.rules import CompiledPlaybook, DealContext
 from lodestar.crm.models import Opportunity, StageTransition
-from lodestar.events.models import Event
+from lodestar.events.processing import RecordedEvent
 from lodestar.i18n import in_site_language
 from lodestar.integrations.selectors import organization_calendar
 from lodestar.integrations.services import NotificationSpec, notify_many
@@ -31,13 +31,17 @@ from lodestar.playbooks.selectors import compiled_for_version, published_version
 __all__ = ["run_triggers", "stage_at"]
 
 
-def stage_at(deal: Opportunity, moment: dt.datetime, transitions: Sequence[StageTransition]) -> str:
-    """The stage `deal` was in at `moment`, from its transitions (ordered by time)."""
-    stage = transitions[0].from_stage if transitions else deal.stage_key
-    for transition in transitions:
-        if transition.occurred_at > moment:
+# (occurred_at, from stage, to stage) of one deal's moves, in time order.
+Moves = Sequence[tuple[dt.datetime, str, str]]
+
+
+def stage_at(deal: Opportunity, moment: dt.datetime, moves: Moves) -> str:
+    """The stage `deal` was in at `moment`, from its moves (ordered by time)."""
+    stage = moves[0][1] if moves else deal.stage_key
+    for occurred_at, _from_stage, to_stage in moves:
+        if occurred_at > moment:
             break
-        stage = transition.to_stage
+        stage = to_stage
     return stage
 
 
@@ -66,13 +70,13 @@ class _Assignees:
         return deal.owner
 
 
-def run_triggers(*, events: Sequence[Event], now: dt.datetime) -> None:
+def run_triggers(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
     """Create and close trigger tasks for the events, under each deal's own playbook."""
     deal_ids = {event.opportunity_id for event in events if event.opportunity_id is not None}
     if not deal_ids:
         return
     teams = dict(Opportunity.objects.filter(pk__in=deal_ids).values_list("pk", "team_id"))
-    by_version: defaultdict[int, list[Event]] = defaultdict(list)
+    by_version: defaultdict[int, list[RecordedEvent]] = defaultdict(list)
     versions: dict[int, PlaybookVersion] = {}
     resolved: dict[tuple[int, int | None], PlaybookVersion | None] = {}
     for event in events:
@@ -89,7 +93,9 @@ def run_triggers(*, events: Sequence[Event], now: dt.datetime) -> None:
         _run_for_version(compiled_for_version(versions[version_id]), version_events, now)
 
 
-def _run_for_version(compiled: CompiledPlaybook, events: list[Event], now: dt.datetime) -> None:
+def _run_for_version(
+    compiled: CompiledPlaybook, events: list[RecordedEvent], now: dt.datetime
+) -> None:
     by_type: defaultdict[str, list[Trigger]] = defaultdict(list)
     closing: defaultdict[str, set[str]] = defaultdict(set)
     for trigger in compiled.playbook.triggers:
@@ -109,26 +115,38 @@ def _run_for_version(compiled: CompiledPlaybook, events: list[Event], now: dt.da
 
 def _create_matching_tasks(
     compiled: CompiledPlaybook,
-    relevant: list[Event],
+    relevant: list[RecordedEvent],
     by_type: dict[str, list[Trigger]],
     now: dt.datetime,
 ) -> None:
+    if not relevant:
+        return
+    trigger_ids = {trigger.id for triggers in by_type.values() for trigger in triggers}
+    existing = set(
+        Task.objects.filter(
+            opportunity_id__in={event.opportunity_id for event in relevant},
+            trigger_key__in=trigger_ids,
+        ).values_list("opportunity_id", "trigger_key")
+    )
+    # Most deals already have their tasks (a second demo booked…): only the rest are loaded.
+    relevant = [
+        event
+        for event in relevant
+        if any((event.opportunity_id, t.id) not in existing for t in by_type[event.type])
+    ]
     if not relevant:
         return
     deal_ids = {event.opportunity_id for event in relevant}
     deals = Opportunity.objects.select_related(
         "account", "owner", "team__manager", "organization"
     ).in_bulk(deal_ids)
-    transitions: defaultdict[int, list[StageTransition]] = defaultdict(list)
-    for transition in StageTransition.objects.filter(opportunity_id__in=deal_ids).order_by(
-        "occurred_at", "id"
+    moves: defaultdict[int, list[tuple[dt.datetime, str, str]]] = defaultdict(list)
+    for deal_id, *move in (
+        StageTransition.objects.filter(opportunity_id__in=deal_ids)
+        .order_by("occurred_at", "id")
+        .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
     ):
-        transitions[transition.opportunity_id].append(transition)
-    existing = set(
-        Task.objects.filter(opportunity_id__in=deal_ids)
-        .exclude(trigger_key="")
-        .values_list("opportunity_id", "trigger_key")
-    )
+        moves[deal_id].append(tuple(move))  # type: ignore[arg-type]
     contexts: dict[int, DealContext] = {}
     calendar = None
     assignees = _Assignees()
@@ -138,7 +156,7 @@ def _create_matching_tasks(
         for trigger in by_type[event.type]:
             if (deal.pk, trigger.id) in existing:
                 continue
-            stage = stage_at(deal, event.occurred_at, transitions[deal.pk])
+            stage = stage_at(deal, event.occurred_at, moves[deal.pk])
             if trigger.stages and stage not in trigger.stages:
                 continue
             condition = compiled.triggers.get(trigger.id)
@@ -160,7 +178,11 @@ def _create_matching_tasks(
 
 
 def _task_for(
-    deal: Opportunity, trigger: Trigger, event: Event, due: dt.datetime, assignees: _Assignees
+    deal: Opportunity,
+    trigger: Trigger,
+    event: RecordedEvent,
+    due: dt.datetime,
+    assignees: _Assignees,
 ) -> Task:
     template = trigger.task
     return Task(

@@ -10,8 +10,44 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lodestar.events.models import Event
+if TYPE_CHECKING:
+    from lodestar.events.models import Event
+    from lodestar.org.models import User
+
+__all__ = ["RecordedEvent", "process_recorded_events"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """What the processing steps read of an appended event.
+
+    Ingestion appends a thousand rows at a time with one statement and hands the steps these
+    light records rather than building a model instance per row.
+    """
+
+    pk: int
+    organization_id: int
+    type: str
+    occurred_at: dt.datetime
+    opportunity_id: int | None
+    with_customer: bool
+    actor: User | None
+
+    @classmethod
+    def of(cls, event: Event) -> RecordedEvent:
+        return cls(
+            pk=event.pk,
+            organization_id=event.organization_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            opportunity_id=event.opportunity_id,
+            with_customer=event.with_customer,
+            actor=event.actor,
+        )
+
 
 Step = Callable[..., None]
 
@@ -26,7 +62,7 @@ def _steps() -> tuple[Step, ...]:
     return (activity_on_events, run_triggers, insights_on_events)
 
 
-def process_recorded_events(*, events: Sequence[Event], now: dt.datetime) -> None:
+def process_recorded_events(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
     if not events:
         return
     for step in _steps():

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connection
 
 from lodestar.events.models import Event
+from lodestar.events.processing import RecordedEvent
 from lodestar.insights.models import DealActivity
 
 __all__ = ["activity_on_events", "deal_activity_rebuild"]
@@ -36,7 +37,7 @@ def _later(table: str, column: str) -> str:
     )
 
 
-def activity_on_events(*, events: Sequence[Event], now: dt.datetime) -> None:
+def activity_on_events(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
     """Fold newly recorded events into their deals' activity rows (same transaction)."""
     totals: dict[int, list[Any]] = {}
     for event in events:

@@ -32,7 +32,7 @@ from lodestar.errors import (
     ValidationFailed,
 )
 from lodestar.events.models import Event
-from lodestar.events.processing import process_recorded_events
+from lodestar.events.processing import RecordedEvent, process_recorded_events
 from lodestar.i18n import localized
 from lodestar.org.models import Team, User
 from lodestar.org.selectors import actor_of
@@ -363,7 +363,7 @@ def opportunity_advance(
             "kind": decision.kind.value,
         },
     )
-    process_recorded_events(events=[moved], now=now)
+    process_recorded_events(events=[RecordedEvent.of(moved)], now=now)
     audit_record(
         organization_id=deal.organization_id,
         actor=user,
