@@ -26,7 +26,11 @@ from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.models import PlaybookVersion
-from lodestar.playbooks.selectors import compiled_for_version, published_version
+from lodestar.playbooks.selectors import (
+    PublishedVersions,
+    compiled_for_version,
+    published_versions,
+)
 
 __all__ = ["run_triggers", "stage_at"]
 
@@ -76,21 +80,20 @@ def run_triggers(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
     if not deal_ids:
         return
     teams = dict(Opportunity.objects.filter(pk__in=deal_ids).values_list("pk", "team_id"))
-    by_version: defaultdict[int, list[RecordedEvent]] = defaultdict(list)
-    versions: dict[int, PlaybookVersion] = {}
-    resolved: dict[tuple[int, int | None], PlaybookVersion | None] = {}
+    by_scope: defaultdict[tuple[int, int | None], list[RecordedEvent]] = defaultdict(list)
     for event in events:
-        if event.opportunity_id is None:
-            continue
-        scope = (event.organization_id, teams[event.opportunity_id])
-        if scope not in resolved:
-            resolved[scope] = published_version(organization_id=scope[0], team_id=scope[1])
-        version = resolved[scope]
+        if event.opportunity_id is not None:
+            by_scope[(event.organization_id, teams[event.opportunity_id])].append(event)
+    published: dict[int, PublishedVersions] = {}
+    by_version: dict[int, tuple[PlaybookVersion, list[RecordedEvent]]] = {}
+    for (organization_id, team_id), scope_events in by_scope.items():
+        if organization_id not in published:
+            published[organization_id] = published_versions(organization_id=organization_id)
+        version = published[organization_id].of_team(team_id)
         if version is not None:
-            versions[version.pk] = version
-            by_version[version.pk].append(event)
-    for version_id, version_events in by_version.items():
-        _run_for_version(compiled_for_version(versions[version_id]), version_events, now)
+            by_version.setdefault(version.pk, (version, []))[1].extend(scope_events)
+    for version, version_events in by_version.values():
+        _run_for_version(compiled_for_version(version), version_events, now)
 
 
 def _run_for_version(

@@ -25,7 +25,7 @@ from lodestar.insights.models import DealActivity
 
 __all__ = ["activity_on_events", "deal_activity_rebuild"]
 
-_ROWS_PER_STATEMENT = 150  # 6 parameters each: under every backend's parameter limit
+_ROWS_PER_STATEMENT = 500  # 6 parameters each: under every backend's parameter limit
 
 
 def _later(table: str, column: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.core.events import EventCatalogue
@@ -18,6 +18,7 @@ from lodestar.org.selectors import actor_of
 from lodestar.playbooks.models import PlaybookStatus, PlaybookVersion
 
 __all__ = [
+    "PublishedVersions",
     "access_playbook_version",
     "compiled_for_version",
     "organization_catalogue",
@@ -25,6 +26,7 @@ __all__ = [
     "playbook_version_list",
     "published_playbook",
     "published_version",
+    "published_versions",
 ]
 
 _CACHE_SIZE = 64
@@ -66,6 +68,33 @@ def published_version(
     return published.filter(team__isnull=True).first()
 
 
+class PublishedVersions:
+    """Every published version of one organization, read in one query: for code that looks up
+    the version of many teams at once (a batch of events touching deals of several teams)."""
+
+    def __init__(self, organization_id: int) -> None:
+        self._by_team = {
+            version.team_id: version
+            for version in PlaybookVersion.objects.filter(
+                organization_id=organization_id, status=PlaybookStatus.PUBLISHED
+            )
+        }
+
+    def of_team(self, team_id: int | None) -> PlaybookVersion | None:
+        """The version a team follows: its own published one, else the organization's."""
+        return self._by_team.get(team_id) or self._by_team.get(None)
+
+    def all(self) -> list[PlaybookVersion]:
+        """The organization's own version first, then the teams' in the order they were made."""
+        return sorted(
+            self._by_team.values(), key=lambda v: (v.team_id is not None, v.team_id or 0, v.pk)
+        )
+
+
+def published_versions(*, organization_id: int) -> PublishedVersions:
+    return PublishedVersions(organization_id)
+
+
 def published_playbook(
     *, organization_id: int, team_id: int | None = None
 ) -> CompiledPlaybook | None:
@@ -83,9 +112,7 @@ def playbook_for_deal(opportunity: Opportunity) -> PlaybookVersion | None:
 def organization_catalogue(*, organization_id: int) -> EventCatalogue:
     """The event types an organization accepts: built-in ones plus those its published
     playbooks (organization-wide and per team) declare."""
-    versions = PlaybookVersion.objects.filter(
-        organization_id=organization_id, status=PlaybookStatus.PUBLISHED
-    ).order_by(F("team_id").asc(nulls_first=True), "pk")  # the organization's own one first
+    versions = published_versions(organization_id=organization_id).all()
     return event_catalogue(compiled_for_version(version).playbook for version in versions)
 
 
