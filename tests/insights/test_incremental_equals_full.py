@@ -30,7 +30,7 @@ def state() -> dict[str, Any]:
         "alerts": sorted(
             Alert.objects.filter(
                 status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
-            ).values_list("dedupe_key", "recipient_id", "kind", "message_zh")
+            ).values_list("dedupe_key", "recipient_id", "kind", "message_zh", "since", "wording")
         ),
         "health": sorted(
             HealthSnapshot.objects.values_list(

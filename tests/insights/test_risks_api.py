@@ -157,3 +157,59 @@ def test_it_lets_only_the_recipient_see_and_acknowledge_an_alert(
         assert client.post(f"/alerts/{mine.pk}/acknowledge", {}).status_code == 404
     answer = api_as(cast.owner).post(f"/alerts/{mine.pk}/acknowledge", {})
     assert (answer.status_code, answer.json()["status"]) == (200, "acknowledged")
+
+
+def test_it_words_a_silence_alert_as_it_stands_when_read_without_rewriting_it(
+    cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime
+) -> None:
+    deal = make_deal(stage="first_contact", entered=10 * DAY, opened=20 * DAY)
+    api = api_as(cast.owner)
+    api.post("/events", event(deal, "call", "c1", now - 80 * HOUR))
+    insights_recompute(now=now)
+    key = f"deal:{deal.pk}:silence"
+    stored = Alert.objects.get(dedupe_key=key, recipient=cast.owner)
+    assert stored.message_zh == f"【{deal.name}】已 80 小时无客户互动"
+    assert stored.since == now - 80 * HOUR
+
+    insights_recompute(now=now + 5 * HOUR)  # an hourly sweep: the condition only grew older
+
+    again = Alert.objects.get(dedupe_key=key, recipient=cast.owner)
+    assert (again.pk, again.message_zh, again.since) == (stored.pk, stored.message_zh, stored.since)
+    (shown,) = [
+        a for a in api.get("/alerts", status="live").json()["items"] if a["dedupe_key"] == key
+    ]
+    hours = int((dt.datetime.now(dt.UTC) - stored.since).total_seconds() // 3600)
+    assert shown["message_zh"] == f"【{deal.name}】已 {hours} 小时无客户互动"
+    assert shown["message_en"] == f"[{deal.name}] no customer interaction for {hours} hours"
+
+
+def test_it_rewrites_a_silence_alert_when_a_late_event_moves_its_clock(
+    cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime
+) -> None:
+    deal = make_deal(stage="first_contact", entered=10 * DAY, opened=20 * DAY)
+    api = api_as(cast.owner)
+    api.post("/events", event(deal, "call", "c1", now - 100 * HOUR))
+    insights_recompute(now=now)
+    # A call made days ago, recorded only now: still silent, but counted from the later call.
+    api.post("/events", event(deal, "call", "c0", now - 90 * HOUR))
+
+    alert = Alert.objects.get(dedupe_key=f"deal:{deal.pk}:silence", recipient=cast.owner)
+    assert alert.since == now - 90 * HOUR
+    assert alert.message_zh == f"【{deal.name}】已 90 小时无客户互动"
+
+
+def test_it_words_a_dwell_alert_for_the_time_it_is_read_and_freezes_it_when_resolved(
+    cast: Cast, make_deal: Any, now: dt.datetime
+) -> None:
+    from lodestar.insights.wording import alert_message
+
+    deal = make_deal(stage="demo", entered=12 * DAY, opened=20 * DAY)
+    insights_recompute(now=now)
+    alert = Alert.objects.select_related("opportunity").get(
+        dedupe_key=f"deal:{deal.pk}:dwell_overrun:demo", recipient=cast.owner
+    )
+    assert alert_message(alert, now).zh == alert.message_zh
+    later = alert_message(alert, now + 2 * DAY)
+    assert "14 天" in later.zh and "14 days" in later.en
+    alert.resolved_at = now + DAY
+    assert "13 天" in alert_message(alert, now + 5 * DAY).zh

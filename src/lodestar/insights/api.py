@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -20,7 +21,8 @@ from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
 from lodestar.crm.attachments import attachment_upload
 from lodestar.crm.selectors import access_opportunity
 from lodestar.insights import metrics, selectors, services
-from lodestar.insights.models import ExemptionReason
+from lodestar.insights.models import Alert, ExemptionReason
+from lodestar.insights.wording import alert_message
 from lodestar.org.models import User
 
 router = Router()
@@ -225,6 +227,15 @@ class AlertOut(Schema):
     raised_at: dt.datetime
     acknowledged_at: dt.datetime | None
     resolved_at: dt.datetime | None
+
+    # A sentence that says how long something has lasted reads as it stands now.
+    @staticmethod
+    def resolve_message_zh(obj: Alert) -> str:
+        return alert_message(obj, timezone.now()).zh
+
+    @staticmethod
+    def resolve_message_en(obj: Alert) -> str:
+        return alert_message(obj, timezone.now()).en
 
 
 class DealRisksOut(Schema):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -44,6 +44,7 @@ from lodestar.core.scoring import (
     RISK_KINDS,
     Communication,
     HealthScore,
+    Message,
     MinutesUpload,
     RiskFinding,
     communication_score,
@@ -61,6 +62,7 @@ from lodestar.insights.activity import deal_activity_rebuild
 from lodestar.insights.facts import DealFacts, deal_facts, task_records
 from lodestar.insights.policy import COMMUNICATION_TYPES, InsightsPolicy, Policies
 from lodestar.insights.services import AlertSpec, alerts_raise_many
+from lodestar.insights.wording import dwell_wording, with_prefix
 from lodestar.integrations.services import notify
 from lodestar.org.models import Membership, Organization, Role, Team, User
 
@@ -87,12 +89,32 @@ _LIVE = (m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED)
 _CHUNK = 900  # ids per IN (…) list, under every backend's parameter limit
 
 Progress = Callable[[str, int, int], None]
-_LiveAlert = tuple[int, str, int, str, str]  # id, key, recipient id, message zh, message en
-_LIVE_FIELDS = ("pk", "dedupe_key", "recipient_id", "message_zh", "message_en")
+# id, key, recipient id, message zh, message en, since, wording
+_LiveAlert = tuple[int, str, int, str, str, dt.datetime | None, str]
+_LIVE_FIELDS = ("pk", "dedupe_key", "recipient_id", "message_zh", "message_en", "since", "wording")
 
 
-def _live_rows(alerts: Any) -> Any:
-    return alerts.order_by().values_list(*_LIVE_FIELDS)
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """One alert that should be live: what `_sync_alerts` raises, or rewrites if it differs."""
+
+    kind: str
+    zh: str
+    en: str
+    deal_id: int | None
+    subject_id: int | None
+    since: dt.datetime | None = None
+    wording: str = ""
+
+    def differs(self, live: _LiveAlert) -> bool:
+        """Whether the live alert says something else (a timed one: counts from elsewhere)."""
+        if self.since is not None or live[5] is not None:
+            return self.since != live[5] or self.wording != live[6]
+        return self.zh != live[3] or self.en != live[4]
+
+
+def _live_rows(alerts: Any) -> list[_LiveAlert]:
+    return list(alerts.order_by().values_list(*_LIVE_FIELDS))
 
 
 def health_alert_key(rep_id: int) -> str:
@@ -137,27 +159,31 @@ def _users(ids: Iterable[int]) -> dict[int, User]:
 def _sync_alerts(
     *,
     organization: Organization,
-    wanted: dict[tuple[str, int], tuple[str, str, str, int | None, int | None]],
+    wanted: dict[tuple[str, int], _Wanted],
     live: Sequence[_LiveAlert],
     now: dt.datetime,
     summary: RecomputeSummary,
 ) -> None:
     """Raise the wanted `(key, recipient)` alerts that are not live; resolve live ones not wanted.
 
-    `wanted` maps `(key, recipient id)` to `(kind, zh, en, deal id, subject user id)`; `live`
-    lists `(alert id, key, recipient id, zh, en)` of the live alerts in the scope being synced.
-    A live alert whose wording changed (80 → 95 hours, health 62 → 55) is reworded in place,
-    without a new notification, so it always reads as the condition stands now.
+    `live` lists the live alerts in the scope being synced. A live alert whose content changed
+    (a health score 62 → 55, a late event moving the silence clock) is rewritten in place,
+    without a new notification; one that only grew older is left alone — its sentence is
+    worded when shown (`insights.wording`).
     """
-    live_pairs = {(key, recipient) for _, key, recipient, _, _ in live}
-    stale_ids = [pk for pk, key, recipient, _, _ in live if (key, recipient) not in wanted]
-    reworded = []
-    for pk, key, recipient, zh, en in live:
-        want = wanted.get((key, recipient))
-        if want is not None and (want[1], want[2]) != (zh, en):
-            reworded.append(m.Alert(pk=pk, message_zh=want[1], message_en=want[2]))
-    if reworded:
-        m.Alert.objects.bulk_update(reworded, ["message_zh", "message_en"], batch_size=500)
+    live_pairs: set[tuple[str, int]] = set()
+    stale_ids: list[int] = []
+    changed: list[tuple[str, str, dt.datetime | None, str, int]] = []
+    for row in live:
+        pair = (row[1], row[2])
+        live_pairs.add(pair)
+        want = wanted.get(pair)
+        if want is None:
+            stale_ids.append(row[0])
+        elif want.differs(row):
+            changed.append((want.zh, want.en, want.since, want.wording, row[0]))
+    if changed:
+        _rewrite(changed)
     for start in range(0, len(stale_ids), _CHUNK):
         summary.alerts_resolved += m.Alert.objects.filter(
             pk__in=stale_ids[start : start + _CHUNK]
@@ -167,24 +193,46 @@ def _sync_alerts(
         return
     users = _users({recipient for _, recipient in missing})
     specs = []
+    links: dict[int, str] = {}  # both recipients of a deal's alerts share its link
     for key, recipient_id in missing:
-        kind, zh, en, deal_id, subject_id = wanted[(key, recipient_id)]
+        want = wanted[(key, recipient_id)]
         recipient = users.get(recipient_id)
         if recipient is None:
             continue
         specs.append(
             AlertSpec(
-                kind=kind,
+                kind=want.kind,
                 recipient=recipient,
                 dedupe_key=key,
-                message_zh=zh,
-                message_en=en,
-                opportunity_id=deal_id,
-                subject_user_id=subject_id,
-                link=reverse("web:deal", args=[deal_id]) if deal_id is not None else "",
+                message_zh=want.zh,
+                message_en=want.en,
+                opportunity_id=want.deal_id,
+                subject_user_id=want.subject_id,
+                link=_deal_link(want.deal_id, links) if want.deal_id is not None else "",
+                since=want.since,
+                wording=want.wording,
             )
         )
     summary.alerts_raised += len(alerts_raise_many(organization=organization, specs=specs, now=now))
+
+
+def _deal_link(deal_id: int, links: dict[int, str]) -> str:
+    link = links.get(deal_id)
+    if link is None:
+        link = links[deal_id] = reverse("web:deal", args=[deal_id])
+    return link
+
+
+def _rewrite(rows: list[tuple[str, str, dt.datetime | None, str, int]]) -> None:
+    """Rewrite changed alerts: one prepared statement run for every row (no CASE per row)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(m.Alert._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET message_zh = %s, message_en = %s, since = %s, "  # noqa: S608
+            f"wording = %s WHERE id = %s",
+            [(zh, en, adapt(since), wording, pk) for zh, en, since, wording, pk in rows],
+        )
 
 
 def _risk_recipients(deal: DealFacts, managers: dict[int, int]) -> set[int]:
@@ -214,23 +262,40 @@ def _sync_risks(
     summary: RecomputeSummary,
 ) -> None:
     managers = _team_managers(policy.organization_id)
-    wanted: dict[tuple[str, int], tuple[str, str, str, int | None, int | None]] = {}
+    wanted: dict[tuple[str, int], _Wanted] = {}
+    dwell_wordings: dict[tuple[int | None, str], str] = {}  # one per team and stage
     for deal_id, findings in deal_findings(facts, policy, now).items():
         deal = facts[deal_id]
         summary.findings += len(findings)
+        recipients: set[int] | None = None
         for finding in findings:
             if finding.exempted:  # recorded for managers, never alerted
                 continue
-            zh = f"【{deal.name}】{finding.message.zh}"
-            en = f"[{deal.name}] {finding.message.en}"
-            for recipient in _risk_recipients(deal, managers):
-                wanted[(finding.key, recipient)] = (
-                    f"risk.{finding.kind}",
-                    zh,
-                    en,
-                    deal_id,
-                    deal.owner_id,
-                )
+            text = with_prefix(deal.name, finding.message)
+            wording = ""
+            if finding.kind == "dwell_overrun":
+                wording = dwell_wordings.get((deal.team_id, deal.stage), "")
+                if not wording:
+                    team = policy.of(deal.team_id)
+                    target = team.stage_targets.get(deal.stage)
+                    name = team.stage_names.get(deal.stage) or Message(deal.stage, deal.stage)
+                    if target is not None:
+                        wording = dwell_wordings[(deal.team_id, deal.stage)] = dwell_wording(
+                            name, target
+                        )
+            want = _Wanted(
+                f"risk.{finding.kind}",
+                text.zh,
+                text.en,
+                deal_id,
+                deal.owner_id,
+                finding.since,
+                wording,
+            )
+            if recipients is None:
+                recipients = _risk_recipients(deal, managers)
+            for recipient in recipients:
+                wanted[(finding.key, recipient)] = want
     _sync_alerts(
         organization=policy.organization, wanted=wanted, live=live, now=now, summary=summary
     )
@@ -242,7 +307,7 @@ def _live_risk_alerts(organization_id: int, deal_ids: set[int] | None) -> list[_
     )
     if deal_ids is not None:
         alerts = alerts.filter(opportunity_id__in=deal_ids)
-    return list(_live_rows(alerts))
+    return _live_rows(alerts)
 
 
 # --- health --------------------------------------------------------------------------------------
@@ -359,7 +424,7 @@ def _sync_health(
     team_of = _teams_of(org_id, scores)
     managers = _team_managers(org_id)
     names = dict(User.objects.filter(pk__in=list(scores)).values_list("pk", "display_name")) or {}
-    wanted: dict[tuple[str, int], tuple[str, str, str, int | None, int | None]] = {}
+    wanted: dict[tuple[str, int], _Wanted] = {}
     keep_live: set[str] = set()  # no data: neither raised nor resolved
     for rep_id, health in scores.items():
         key = health_alert_key(rep_id)
@@ -370,7 +435,7 @@ def _sync_health(
             continue
         if health.needs_attention and manager is not None and manager != rep_id:
             name = names.get(rep_id) or str(rep_id)
-            wanted[(key, manager)] = (
+            wanted[(key, manager)] = _Wanted(
                 HEALTH_KIND,
                 f"{name} 的{health.message.zh}",
                 f"{name}: {health.message.en}",
@@ -379,14 +444,14 @@ def _sync_health(
             )
     live = [
         row
-        for row in m.Alert.objects.filter(
-            organization_id=org_id,
-            kind=HEALTH_KIND,
-            status__in=_LIVE,
-            dedupe_key__in=[health_alert_key(rep_id) for rep_id in scores],
+        for row in _live_rows(
+            m.Alert.objects.filter(
+                organization_id=org_id,
+                kind=HEALTH_KIND,
+                status__in=_LIVE,
+                dedupe_key__in=[health_alert_key(rep_id) for rep_id in scores],
+            )
         )
-        .order_by()
-        .values_list(*_LIVE_FIELDS)
         if row[1] not in keep_live
     ]
     _sync_alerts(

@@ -37,6 +37,13 @@ class Alert(models.Model):
     dedupe_key = models.CharField(max_length=200)
     message_zh = models.TextField(_("message (Chinese)"))
     message_en = models.TextField(_("message (English)"))
+    # A sentence that says how long something has lasted ("已 80 小时无客户互动") is worded
+    # again when shown (`insights.wording.alert_message`): the time counts from `since`, and
+    # `wording` holds the rest of its parameters (JSON text, compared as text by the recompute).
+    # The messages above keep the sentence as last written; the hourly recompute rewrites a
+    # row only when what it says changes, not because another hour has passed.
+    since = models.DateTimeField(_("counting from"), null=True, blank=True)
+    wording = models.TextField(_("wording"), blank=True, default="")
     status = models.CharField(
         _("status"), max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN
     )

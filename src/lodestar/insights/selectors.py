@@ -278,7 +278,7 @@ def deal_risk_report(
             opportunity=deal,
             status__in=(m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED),
             recipient=user,
-        )
+        ).select_related("opportunity")
     )
     return DealRiskReport(deal, now, findings, _reason(policy, deal, now), exemption, alerts)
 

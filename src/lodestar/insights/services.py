@@ -66,6 +66,9 @@ class AlertSpec:
     opportunity_id: int | None = None
     subject_user_id: int | None = None
     link: str = ""
+    # A timed sentence's clock and parameters (`Alert.since`, `Alert.wording`).
+    since: dt.datetime | None = None
+    wording: str = ""
 
 
 @transaction.atomic
@@ -141,6 +144,8 @@ def alerts_raise_many(
                 dedupe_key=spec.dedupe_key,
                 message_zh=spec.message_zh,
                 message_en=spec.message_en,
+                since=spec.since,
+                wording=spec.wording,
                 raised_at=now,
             )
             for spec in wanted

@@ -31,6 +31,7 @@ from lodestar.insights.selectors import (
     reps_in_scope,
     team_health,
 )
+from lodestar.insights.wording import alert_message
 from lodestar.org.models import Organization, User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import published_playbook
@@ -117,12 +118,13 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
     alerts = [
         AlertRow(
             alert=alert,
-            message=_message(alert.message_zh, alert.message_en),
+            message=_message(text.zh, text.en),
             about_rep=alert.kind == HEALTH_KIND and alert.subject_user_id is not None,
         )
         for alert in live.filter(Q(subject_user_id__in=rep_ids) | Q(subject_user__isnull=True))
         .annotate(about_health=Case(When(kind=HEALTH_KIND, then=0), default=1))
         .order_by("status", "about_health", "-raised_at")[:ALERTS_SHOWN]
+        for text in (alert_message(alert, now),)  # worded as it stands now
     ]
 
     silent_alerts = list(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,23 +13,28 @@ from lodestar.core.scoring import (
     AccountActivity,
     Communication,
     CommunicationScore,
+    DealRiskInput,
     Exemption,
     HealthConfig,
     HealthWeights,
+    Message,
     MinutesUpload,
     OpenDeal,
     RequiredAction,
     RequiredActionSet,
+    RiskKind,
     TaskRecord,
     action_penetration,
     communication_score,
     days_since_last_customer_interaction,
+    deal_risks,
     dwell_deal_score,
     exempted_time,
     low_score_streaks,
     normalise_weights,
     percentile,
     rep_health,
+    risk_message,
     to_timestamps,
 )
 
@@ -266,3 +271,58 @@ def test_batch_days_since_matches_a_per_deal_scan(events: list[tuple[int, int, b
         assert (got is None) == (expected is None)
         if got is not None and expected is not None:
             assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-6)
+
+
+@given(
+    hours,
+    st.none() | hours,
+    st.none() | hours,
+    hours,
+    st.none() | st.floats(min_value=1, max_value=500),
+    st.lists(st.tuples(hours, st.floats(0, 300)), max_size=2),
+    st.floats(min_value=0, max_value=100),
+)
+def test_a_timed_finding_is_worded_again_from_its_clock(
+    opened: float,
+    customer: float | None,
+    action: float | None,
+    entered: float,
+    target: float | None,
+    exempt: list[tuple[float, float]],
+    later: float,
+) -> None:
+    """`risk_message(since=…)` at the finding's own time is its message, and later it only
+    counts on — what lets a stored alert be worded when shown."""
+    deal = DealRiskInput(
+        deal_id=1,
+        opened_at=NOW - timedelta(hours=opened),
+        stage="s",
+        stage_entered_at=NOW - timedelta(hours=entered),
+        target_dwell=None if target is None else timedelta(hours=target),
+        last_customer_interaction_at=None if customer is None else NOW - timedelta(hours=customer),
+        last_action_at=None if action is None else NOW - timedelta(hours=action),
+        exemptions=tuple(
+            Exemption(NOW - timedelta(hours=a), NOW - timedelta(hours=a) + timedelta(hours=b))
+            for a, b in exempt
+        ),
+        stage_name=Message("阶段", "Stage"),
+    )
+    stage_target = deal.target_dwell
+    for finding in deal_risks(deal, now=NOW):
+        if finding.kind == "backward_moves":
+            assert finding.since is None
+            continue
+        assert finding.since is not None
+        kind = finding.kind
+
+        def worded(at: datetime, since: datetime = finding.since, kind: RiskKind = kind) -> Message:
+            return risk_message(
+                kind, since=since, now=at, stage_name=deal.stage_name, target=stage_target
+            )
+
+        assert worded(NOW) == finding.message
+        if kind == "silence":
+            later_finding = next(
+                f for f in deal_risks(deal, now=NOW + timedelta(hours=later)) if f.kind == kind
+            )
+            assert worded(NOW + timedelta(hours=later)) == later_finding.message

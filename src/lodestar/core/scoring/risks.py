@@ -18,6 +18,12 @@ are inclusive ("≥ 2 times", "≥ 72 h", "≥ 47 days", "≥ k × target").
 
 An exemption active at ``now`` still *records* the kinds in ``RiskConfig.exemption_suppresses``
 (default silence and stale) but marks them ``exempted=True``: no alert, visible to managers.
+
+Three sentences say how long something has lasted ("已 80 小时无客户互动"). Their findings carry
+``since``, the moment that time counts from (silence: the last customer interaction, or the
+opening; stale: the last action; dwell: ``now`` minus the effective dwell), and
+:func:`risk_message` words them again for any later moment — so a stored alert can be shown as
+the condition stands when it is read, instead of being rewritten every hour.
 """
 
 from __future__ import annotations
@@ -52,8 +58,12 @@ __all__ = [
     "StaleRule",
     "deal_risks",
     "deals_risks",
+    "dwell_message",
     "last_activity",
     "risk_key",
+    "risk_message",
+    "silence_message",
+    "stale_message",
 ]
 
 RiskKind = Literal["backward_moves", "silence", "stale", "dwell_overrun"]
@@ -186,6 +196,8 @@ class RiskFinding:
     message: Message
     figures: dict[str, float]
     exempted: bool = False
+    # Where the elapsed time in ``message`` counts from (None: the sentence is timeless).
+    since: datetime | None = None
 
 
 def risk_key(deal_id: RowId, kind: RiskKind, stage: str | None = None) -> str:
@@ -195,6 +207,47 @@ def risk_key(deal_id: RowId, kind: RiskKind, stage: str | None = None) -> str:
 
 def _hours(span: timedelta) -> float:
     return span.total_seconds() / 3600.0
+
+
+def silence_message(silent: timedelta) -> Message:
+    hours = int(_hours(silent))
+    return Message(f"已 {hours} 小时无客户互动", f"no customer interaction for {hours} hours")
+
+
+def stale_message(idle: timedelta) -> Message:
+    days = idle.days
+    return Message(f"推进中但已 {days} 天无任何新动作", f"open with no new action for {days} days")
+
+
+def dwell_message(stage_name: Message, dwell: timedelta, target: timedelta) -> Message:
+    ratio = dwell / target
+    spent, aim = format_span(dwell), format_span(target)
+    return Message(
+        f"在「{stage_name.zh}」阶段停留 {spent.zh},为目标 {aim.zh} 的 {ratio:.1f} 倍",
+        f"in stage {stage_name.en} for {spent.en}, {ratio:.1f}× the {aim.en} target",
+    )
+
+
+def risk_message(
+    kind: RiskKind,
+    *,
+    since: datetime,
+    now: datetime,
+    stage_name: Message | None = None,
+    target: timedelta | None = None,
+) -> Message:
+    """The sentence of a timed finding (silence, stale, dwell overrun) read at ``now``.
+
+    Equal to the finding's own ``message`` when ``now`` is the time it was found.
+    """
+    elapsed = max(now - since, timedelta(0))
+    if kind == "silence":
+        return silence_message(elapsed)
+    if kind == "stale":
+        return stale_message(elapsed)
+    if kind == "dwell_overrun" and stage_name is not None and target and target > timedelta(0):
+        return dwell_message(stage_name, elapsed, target)
+    raise InvalidScoringInput(f"no timed sentence for {kind!r} with these arguments")
 
 
 def deal_risks(
@@ -215,6 +268,7 @@ def deal_risks(
         message: Message,
         figures: dict[str, float],
         stage: str | None = None,
+        since: datetime | None = None,
     ) -> None:
         findings.append(
             RiskFinding(
@@ -225,6 +279,7 @@ def deal_risks(
                 message=message,
                 figures=figures,
                 exempted=exempt_now and kind in config.exemption_suppresses,
+                since=since,
             )
         )
 
@@ -244,12 +299,12 @@ def deal_risks(
         since = deal.last_customer_interaction_at or deal.opened_at
         silent = now - require_aware(since, "last_customer_interaction_at")
         if silent >= rule_s.after:
-            hours = int(_hours(silent))
             add(
                 "silence",
                 rule_s.severity,
-                Message(f"已 {hours} 小时无客户互动", f"no customer interaction for {hours} hours"),
+                silence_message(silent),
                 {"hours": _hours(silent), "limit_hours": _hours(rule_s.after)},
+                since=since,
             )
 
     rule_t = config.stale
@@ -257,15 +312,12 @@ def deal_risks(
         since = deal.last_action_at or deal.opened_at
         idle = now - require_aware(since, "last_action_at")
         if idle >= rule_t.after:
-            days = idle.days
             add(
                 "stale",
                 rule_t.severity,
-                Message(
-                    f"推进中但已 {days} 天无任何新动作",
-                    f"open with no new action for {days} days",
-                ),
+                stale_message(idle),
                 {"days": idle / timedelta(days=1), "limit_days": rule_t.after / timedelta(days=1)},
+                since=since,
             )
 
     rule_d = config.dwell_overrun
@@ -274,15 +326,10 @@ def deal_risks(
         ratio = dwell / deal.target_dwell
         if ratio >= rule_d.factor:
             name = deal.stage_name or Message(deal.stage, deal.stage)
-            spent = format_span(dwell)
-            target = format_span(deal.target_dwell)
             add(
                 "dwell_overrun",
                 rule_d.severity,
-                Message(
-                    f"在「{name.zh}」阶段停留 {spent.zh},为目标 {target.zh} 的 {ratio:.1f} 倍",
-                    f"in stage {name.en} for {spent.en}, {ratio:.1f}× the {target.en} target",
-                ),
+                dwell_message(name, dwell, deal.target_dwell),
                 {
                     "dwell_hours": _hours(dwell),
                     "target_hours": _hours(deal.target_dwell),
@@ -290,6 +337,7 @@ def deal_risks(
                     "factor": rule_d.factor,
                 },
                 stage=deal.stage,
+                since=now - dwell,
             )
     return findings
 

@@ -1,0 +1,81 @@
+"""How a risk alert is worded: written once by the recompute, read as it stands when shown.
+
+A silence, stale or dwell alert says how long something has lasted ("【某商机】已 80 小时无客户
+互动"). Storing that figure would mean rewriting every such alert on every hourly sweep (tens of
+thousands of rows at scale) only because an hour passed. Instead the alert keeps `since` (where
+the time counts from, `RiskFinding.since`) and `wording` (the sentence's other parameters, JSON
+text: the stage name and target of a dwell alert; empty for silence and stale), and
+`alert_message` words it for the moment it is read — or for the moment it resolved. The stored
+`message_zh`/`message_en` hold the sentence as last written (notifications, search, admin).
+
+The recompute compares `(since, wording)` — plain values, cheap to compare — to decide whether
+an alert must be rewritten; timeless alerts (backward moves, health) compare their text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING
+
+from lodestar.core.scoring import InvalidScoringInput, Message, risk_message
+
+if TYPE_CHECKING:
+    from lodestar.insights.models import Alert
+
+__all__ = ["alert_message", "deal_prefix", "dwell_wording", "with_prefix"]
+
+_TIMED = frozenset({"risk.silence", "risk.stale", "risk.dwell_overrun"})
+
+
+def deal_prefix(name: str) -> Message:
+    """What goes before a deal's risk sentence: its name."""
+    return Message(f"【{name}】", f"[{name}] ")
+
+
+def with_prefix(name: str, sentence: Message) -> Message:
+    prefix = deal_prefix(name)
+    return Message(prefix.zh + sentence.zh, prefix.en + sentence.en)
+
+
+def dwell_wording(stage_name: Message, target: dt.timedelta) -> str:
+    """The `wording` of a dwell-overrun alert: the stage's name and its target dwell."""
+    return json.dumps(
+        {"stage": [stage_name.zh, stage_name.en], "target_hours": target / dt.timedelta(hours=1)},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def alert_message(alert: Alert, now: dt.datetime) -> Message:
+    """The alert's sentence as it reads at `now` (a resolved alert: as it read when it resolved).
+
+    Reads `alert.opportunity` for the deal's current name: select it with the alerts.
+    """
+    stored = Message(alert.message_zh, alert.message_en)
+    if alert.since is None or alert.kind not in _TIMED or alert.opportunity_id is None:
+        return stored
+    deal = alert.opportunity
+    if deal is None:
+        return stored
+    at = alert.resolved_at if alert.resolved_at is not None and alert.resolved_at < now else now
+    stage_name: Message | None = None
+    target: dt.timedelta | None = None
+    if alert.wording:
+        try:
+            params = json.loads(alert.wording)
+            stage_name = Message(*params["stage"])
+            target = dt.timedelta(hours=float(params["target_hours"]))
+        except (ValueError, KeyError, TypeError):
+            return stored
+    try:
+        sentence = risk_message(
+            alert.kind.removeprefix("risk."),  # type: ignore[arg-type]
+            since=alert.since,
+            now=at,
+            stage_name=stage_name,
+            target=target,
+        )
+    except InvalidScoringInput:
+        return stored
+    return with_prefix(deal.name, sentence)
