@@ -194,5 +194,30 @@ LOGGING = {
     },
 }
 
+# Caches. `default` is each process's own memory: the pages keep rendered HTML and data there
+# (`lodestar.web.caching`). `shared` is seen by every process: it holds the data version that
+# makes kept pages stale after anyone's write, and the sessions' cached copies. On one machine
+# it is a folder under the var directory; with REDIS_URL (several hosts) it is Redis.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": env.int("PAGE_CACHE_ENTRIES", default=1000)},
+    },
+    "shared": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    ),
+}
+# Sessions are read on every page: from the shared cache, written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "shared"
+# The model backend, with the session's user and membership kept until anyone's write.
+AUTHENTICATION_BACKENDS = ["lodestar.web.auth.KeptUserBackend"]
+
 # One-time secrets (a new API token) are shown through messages: keep them server-side.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -67,9 +67,22 @@ def htmx(client: Client, path: str, data: dict[str, Any] | None = None) -> Any:
     return client.post(path, data or {}, HTTP_HX_REQUEST="true")
 
 
+@pytest.fixture(scope="session")
+def _shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tmp_path_factory.mktemp("shared-cache")
+
+
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """The dashboard keeps figures a few minutes per user; ids repeat between tests."""
+def _fresh_cache(settings: Any, _shared_cache_dir: Any) -> None:
+    """The pages keep HTML and data per user; ids repeat between tests. The shared cache (the
+    data version) is this run's own: other processes' writes must not change it mid-test."""
     from django.core.cache import cache
 
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(_shared_cache_dir),
+        },
+    }
     cache.clear()

@@ -6,3 +6,12 @@ class WebConfig(AppConfig):
     name = "lodestar.web"
     label = "web"
     verbose_name = _("Pages")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from lodestar.web.caching import watch_writes
+
+        # Every connection, in every process (web, worker, CLI): its committed writes make the
+        # pages' kept HTML and data stale (see `lodestar.web.caching`).
+        connection_created.connect(watch_writes, dispatch_uid="lodestar.web.watch_writes")

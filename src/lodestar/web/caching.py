@@ -1,42 +1,146 @@
 """What the pages keep between requests, and when they stop trusting it.
 
-The cache is per process (Django's local-memory cache unless the deployment configures a shared
-one), so a delete in one worker does not reach the others. Two rules make that safe:
+Two layers, both in each process's local-memory cache (the `default` alias):
 
-- every entry lives a short, stated time (`ttl`), after which everyone's changes show;
-- a user's own changes show at once: each write a page makes bumps a counter in the user's
-  session (`note_write`), and the counter is part of every key, so after "log a call" the next
-  page in any worker misses and reads the database again.
+- **kept pages** (`kept_page`): the rendered HTML of a page or fragment, served again without
+  touching the database or the template engine;
+- **kept data** (`cached_for`): what a page's builder returned, so a page whose HTML is no longer
+  current is rendered again without querying everything again.
 
-Keys also carry the user, the organization, the active language and the page's own arguments
-(filters), so nobody is served what someone else may see.
+Every key carries the user, the organization, the active language and the page's own arguments
+(path, query, filters), so nobody is served what someone else may see; the permission check
+(`member_view`) runs on every request before anything kept is looked at.
+
+When kept things stop being trusted:
+
+- **anyone's write**: every statement that changes a table the pages read (`INSERT`, `UPDATE`,
+  `DELETE`, whoever runs it: a page, the API, a webhook, the worker, the CLI) changes the
+  *data version* once its transaction commits (`watch_writes`). The version lives in the
+  `shared` cache, which every process on the machine reads (a folder under the var directory by
+  default; Redis when `REDIS_URL` is set, which several hosts then share), and it is part of
+  every key: the next request after a commit misses and reads the database again. Statements are
+  watched rather than model signals because ingestion, triggers and sweeps write in bulk
+  (`bulk_create`, `update()`), which send no signals. The version is one per database, not per
+  organization: the statement does not say whose row it wrote.
+- **the user's own write**: each write a page makes also bumps a counter in the user's session
+  (`note_write`), so their change shows at once even if the shared cache were cleared or
+  unreachable.
+- **time**: kept HTML is keyed by the minute (countdowns and "overdue" are shown to the minute),
+  and kept data expires after its stated `ttl`.
+
+Figures that are expensive and cover weeks of history (the dashboard's tiles, funnel and trend)
+are kept by time only (`lodestar.web.dashboard.TILES_TTL`), so a busy stream of events does not
+make the dashboard recompute them on every visit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.cache import cache
-from django.http import HttpRequest
+from django.core.cache import cache, caches
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.utils.translation import get_language
 
-__all__ = ["cached_for", "note_write"]
+__all__ = [
+    "SHARED_CACHE",
+    "cached_for",
+    "data_changed",
+    "data_version",
+    "kept_page",
+    "note_write",
+    "watch_writes",
+]
 
 T = TypeVar("T")
 
+# The cache alias every process (and, with Redis, every host) sees: it holds the data version.
+SHARED_CACHE = "shared"
+_VERSION_KEY = "web:data-version"
 _WRITES = "web:writes"
+# Kept HTML is rendered again at least this often: countdowns and "overdue" are per minute.
+PAGE_SECONDS = 60
+
+# Tables whose writes change nothing a kept page shows (sessions, audit and access bookkeeping).
+UNWATCHED_TABLES = frozenset(
+    {
+        "django_session",
+        "django_admin_log",
+        "org_apitoken",
+        "org_auditentry",
+        "integrations_calendarfeed",
+    }
+)
+_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[`"]?(\w+)', re.IGNORECASE)
+
+
+# --- the data version --------------------------------------------------------------------------
+
+
+def data_version() -> str:
+    """The current data version (a new one is made if the shared cache lost it).
+
+    Read it *before* reading the data a kept thing is built from: a write that commits in
+    between then changes the version, and what was built is kept under the old one, never read.
+    """
+    shared = caches[SHARED_CACHE]
+    version = shared.get(_VERSION_KEY)
+    if version is None:
+        shared.add(_VERSION_KEY, uuid.uuid4().hex, None)
+        version = shared.get(_VERSION_KEY)
+    return str(version)
+
+
+def data_changed() -> None:
+    """Something the pages show has changed (and is committed): nothing kept is current."""
+    caches[SHARED_CACHE].set(_VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def _watch(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    result = execute(sql, params, many, context)
+    if isinstance(sql, str) and sql.lstrip()[:1] in ("I", "U", "D", "i", "u", "d"):
+        written = _WRITE.match(sql)
+        if written is not None and written.group(1) not in UNWATCHED_TABLES:
+            _change_on_commit(context["connection"])
+    return result
+
+
+def _change_on_commit(connection: BaseDatabaseWrapper) -> None:
+    """`data_changed` once the current transaction commits (at once outside a transaction);
+    registered once per transaction, and again after a savepoint that had it rolls back."""
+    if not connection.in_atomic_block:
+        data_changed()
+        return
+    if any(entry[1] is data_changed for entry in connection.run_on_commit):  # (sids, fn, robust)
+        return
+    # robust: a shared cache that fails to answer must not stop the writer's other callbacks.
+    transaction.on_commit(data_changed, using=connection.alias, robust=True)
+
+
+def watch_writes(connection: BaseDatabaseWrapper, **_kwargs: Any) -> None:
+    """Watch `connection`'s statements (connected to `connection_created` by the web app)."""
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
+
+
+# --- keys ------------------------------------------------------------------------------------
 
 
 def note_write(request: HttpRequest) -> None:
-    """The user changed something: their cached pages are stale from now on, in every worker."""
+    """The user changed something: their kept pages are stale from now on, in every worker."""
     request.session[_WRITES] = int(request.session.get(_WRITES, 0)) + 1
 
 
-def cached_for(request: HttpRequest, part: str, ttl: int, build: Callable[[], T], *args: Any) -> T:
-    """`build()`, or what it returned for the same user, language and `args` less than `ttl`
-    seconds ago and before the user's last write."""
+def _key(request: HttpRequest, part: str, version: str, *args: Any) -> str:
     user = request.user
     membership = getattr(user, "membership", None)
     scope = (
@@ -44,12 +148,100 @@ def cached_for(request: HttpRequest, part: str, ttl: int, build: Callable[[], T]
         membership.organization_id if membership is not None else None,
         get_language(),
         request.session.get(_WRITES, 0),
+        version,
         *args,
     )
-    digest = hashlib.sha256(repr(scope).encode()).hexdigest()[:32]
-    key = f"web:{part}:{digest}"
+    return f"web:{part}:" + hashlib.sha256(repr(scope).encode()).hexdigest()[:32]
+
+
+def cached_for(
+    request: HttpRequest,
+    part: str,
+    ttl: int,
+    build: Callable[[], T],
+    *args: Any,
+    time_only: bool = False,
+) -> T:
+    """`build()`, or what it returned for the same user, language and `args` less than `ttl`
+    seconds ago and before the user's own last write — and, unless `time_only` (for figures
+    over weeks of history, where minutes of lag do not show), before anyone's last write."""
+    key = _key(request, part, "" if time_only else data_version(), *args)
     value = cache.get(key)
     if value is None:
         value = build()
         cache.set(key, value, ttl)
     return value  # type: ignore[no-any-return]
+
+
+# --- kept pages --------------------------------------------------------------------------------
+
+# Stand-ins rendered into kept HTML where each response needs its own value: the CSRF token
+# (masked afresh for every response) and the delivery id of each event form (a fresh one per
+# form, so two tabs showing the same kept page never log two events as one). Random per process,
+# so no page text can contain them by chance.
+_CSRF_STAND_IN = "csrf" + secrets.token_hex(16)
+_DELIVERY_STAND_IN = "delivery" + secrets.token_hex(16)
+
+
+def _fill_in(html: str, csrf_token: str) -> str:
+    if _CSRF_STAND_IN in html:
+        html = html.replace(_CSRF_STAND_IN, csrf_token)
+    if _DELIVERY_STAND_IN in html:
+        html = re.sub(_DELIVERY_STAND_IN, lambda _match: uuid.uuid4().hex, html)
+    return html
+
+
+def _has_messages(request: HttpRequest) -> bool:
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0
+
+
+def kept_page(
+    request: HttpRequest,
+    part: str,
+    build: Callable[[], tuple[str, dict[str, Any]]],
+) -> HttpResponse:
+    """The page `build()` describes (template name and context), rendered, or its HTML kept
+    from an earlier request of the same user for the same path, language and minute made
+    since anyone's last write.
+
+    A browser that already has this version gets `304 Not Modified` (the ETag also carries the
+    CSRF cookie, so a page whose token a new login replaced is sent again).
+    """
+    if _has_messages(request):  # a one-time message belongs to this response only
+        template, context = build()
+        return render(request, template, context)
+    version = data_version()
+    key = _key(
+        request,
+        f"page:{part}",
+        version,
+        request.get_full_path(),
+        bool(getattr(request, "htmx", False)),
+        int(time.time() // PAGE_SECONDS),
+    )
+    csrf_token = get_token(request)  # makes the CSRF secret (and its cookie) if there was none
+    csrf_secret = request.META.get("CSRF_COOKIE", "")
+    etag = 'W/"' + hashlib.sha256(f"{key}:{csrf_secret}".encode()).hexdigest()[:32] + '"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        kept = cache.get(key)
+        if kept is None:
+            template, context = build()
+            context = {
+                **context,
+                "csrf_token": _CSRF_STAND_IN,
+                "delivery_id": _DELIVERY_STAND_IN,
+            }
+            rendered = render(request, template, context)
+            if rendered.status_code != 200:
+                return rendered
+            kept = (rendered.content.decode(rendered.charset), rendered["Content-Type"])
+            cache.set(key, kept, PAGE_SECONDS)
+        html, content_type = kept
+        response = HttpResponse(_fill_in(html, csrf_token), content_type=content_type)
+    response["ETag"] = etag
+    # Only this user's browser may keep it, and it asks again (If-None-Match) before reuse.
+    response["Cache-Control"] = "private, no-cache"
+    return response

@@ -34,7 +34,7 @@ from lodestar.playbooks.selectors import playbook_version_list
 from lodestar.playbooks.services import GateBlocked, opportunity_advance
 from lodestar.web import dashboard, inbox, pages
 from lodestar.web.access import member_of, member_view
-from lodestar.web.caching import cached_for, note_write
+from lodestar.web.caching import cached_for, kept_page, note_write
 from lodestar.web.forms import (
     AdvanceForm,
     DashboardFilterForm,
@@ -45,12 +45,13 @@ from lodestar.web.forms import (
     new_delivery_id,
 )
 
-# How long a user's page data is kept (see `lodestar.web.caching`: their own writes show at once).
-# The deals that need the rep and the dashboard's alerts: others' changes show within a minute.
-TODAY_DEALS_TTL = 60
-# The rep's task lists: tasks the automation creates for them show within half a minute.
-TODAY_TTL = 30
-DASHBOARD_TTL = 60
+# How long a user's page data is kept (see `lodestar.web.caching`): anyone's committed write
+# makes it stale at once, so these bound only what time alone changes.
+# Risk findings count silence in days: a few minutes' lag is invisible.
+TODAY_DEALS_TTL = 300
+# The rep's task lists are split into overdue / today / next days when they are read.
+TODAY_TTL = 60
+DASHBOARD_TTL = 300
 # Health snapshots are written once a day by the insights worker.
 TREND_TTL = 300
 
@@ -96,16 +97,20 @@ def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) ->
 @require_GET
 @member_view
 def today(request: HttpRequest) -> HttpResponse:
-    """The rep's tasks, read at most `TODAY_TTL` ago (or since their last write); the countdowns
-    are counted from now."""
-    page = cached_for(
-        request,
-        "today",
-        TODAY_TTL,
-        lambda: pages.today_page(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
-    )
-    page = dataclasses.replace(page, now=timezone.now())
-    return render(request, "web/today.html", {"page": page, "delivery_id": new_delivery_id})
+    """The rep's tasks, read at most `TODAY_TTL` ago and after anyone's last write; the
+    countdowns are counted from the minute the page is rendered (kept HTML: a minute)."""
+
+    def build() -> tuple[str, dict[str, Any]]:
+        page = cached_for(
+            request,
+            "today",
+            TODAY_TTL,
+            lambda: pages.today_page(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+        )
+        page = dataclasses.replace(page, now=timezone.now())
+        return "web/today.html", {"page": page, "delivery_id": new_delivery_id}
+
+    return kept_page(request, "today", build)
 
 
 @require_GET
@@ -113,18 +118,20 @@ def today(request: HttpRequest) -> HttpResponse:
 def today_deals(request: HttpRequest) -> HttpResponse:
     """The Today page's second half, loaded right after the tasks are on screen.
 
-    Kept `TODAY_DEALS_TTL` per user (see `lodestar.web.caching`): the rep's own actions show at
-    once, other people's within the minute.
+    Kept per user (see `lodestar.web.caching`): anyone's committed write shows at the next
+    request; time alone changes it after `TODAY_DEALS_TTL`.
     """
-    page = cached_for(
-        request,
-        "today-deals",
-        TODAY_DEALS_TTL,
-        lambda: pages.today_deals(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
-    )
-    return render(
-        request, "web/partials/today_deals.html", {"page": page, "delivery_id": new_delivery_id}
-    )
+
+    def build() -> tuple[str, dict[str, Any]]:
+        page = cached_for(
+            request,
+            "today-deals",
+            TODAY_DEALS_TTL,
+            lambda: pages.today_deals(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+        )
+        return "web/partials/today_deals.html", {"page": page, "delivery_id": new_delivery_id}
+
+    return kept_page(request, "today-deals", build)
 
 
 @require_POST
@@ -438,46 +445,53 @@ def _dashboard_filters(
 @require_GET
 @member_view
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    form, filters = _dashboard_filters(request)
-    page = cached_for(
-        request,
-        "dashboard",
-        DASHBOARD_TTL,
-        lambda: dashboard.dashboard_page(
-            user=request.user,  # type: ignore[arg-type]
-            filters=filters,
-            now=timezone.now(),
-        ),
-        filters,
-    )
-    return render(
-        request,
-        "web/dashboard.html",
-        {"page": page, "form": form, "query": request.GET.urlencode()},
-    )
+    """Kept per user and query (`kept_page`): the filters are checked when it is rendered."""
+
+    def build() -> tuple[str, dict[str, Any]]:
+        form, filters = _dashboard_filters(request)
+        page = cached_for(
+            request,
+            "dashboard",
+            DASHBOARD_TTL,
+            lambda: dashboard.dashboard_page(
+                user=request.user,  # type: ignore[arg-type]
+                filters=filters,
+                now=timezone.now(),
+            ),
+            filters,
+        )
+        return "web/dashboard.html", {"page": page, "form": form, "query": request.GET.urlencode()}
+
+    return kept_page(request, "dashboard", build)
 
 
 @require_GET
 @member_view
 def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
-    """The dashboard's heavier fragments: yardstick tiles, funnel, 12-week trend."""
+    """The dashboard's heavier fragments: yardstick tiles, funnel, 12-week trend, stuck deals;
+    each kept per user and query (`kept_page`)."""
+    if part not in DASHBOARD_PARTS:
+        raise Http404
+    return kept_page(request, f"dashboard-{part}", lambda: _dashboard_part(request, part))
+
+
+DASHBOARD_PARTS = ("tiles", "funnel", "stuck", "rep-stuck", "trend")
+
+
+def _dashboard_part(request: HttpRequest, part: str) -> tuple[str, dict[str, Any]]:
     _form, filters = _dashboard_filters(request)
     user, now = request.user, timezone.now()
     query = request.GET.urlencode()
     if part == "tiles":
         tiles = dashboard.tiles(user=user, filters=filters, now=now)  # type: ignore[arg-type]
-        return render(request, "web/partials/tiles.html", {"tiles": tiles, "query": query})
+        return "web/partials/tiles.html", {"tiles": tiles, "query": query}
     if part == "funnel":
         rows = dashboard.funnel_rows(user=user, filters=filters, now=now)  # type: ignore[arg-type]
         chart = [{"name": r.name, "count": r.count, "conversion": r.conversion} for r in rows]
-        return render(
-            request,
-            "web/partials/funnel.html",
-            {"rows": rows, "rows_json": chart, "query": query},
-        )
+        return "web/partials/funnel.html", {"rows": rows, "rows_json": chart, "query": query}
     if part == "stuck":
         stuck = dashboard.stuck_ranked(user=user, filters=filters, now=now)  # type: ignore[arg-type]
-        return render(request, "web/partials/stuck.html", {"stuck": stuck})
+        return "web/partials/stuck.html", {"stuck": stuck}
     if part == "rep-stuck":
         rep = request.GET.get("owner", "")
         stuck = dashboard.stuck_ranked(
@@ -487,7 +501,7 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
             owner_id=int(rep) if rep.isdigit() else -1,
             limit=3,
         )
-        return render(request, "web/partials/stuck.html", {"stuck": stuck, "compact": True})
+        return "web/partials/stuck.html", {"stuck": stuck, "compact": True}
     if part == "trend":
         trend = cached_for(
             request,
@@ -495,8 +509,9 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
             TREND_TTL,
             lambda: dashboard.health_trend(user=user, filters=filters, now=now).chart_data(),  # type: ignore[arg-type]
             filters,
+            time_only=True,
         )
-        return render(request, "web/partials/trend.html", {"trend": trend})
+        return "web/partials/trend.html", {"trend": trend}
     raise Http404
 
 

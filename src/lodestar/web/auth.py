@@ -1,0 +1,45 @@
+"""Signing in with the model backend, with the signed-in user kept between requests.
+
+Every page asks for the session's user and their membership (organization, role, team): two
+queries that cost more than a kept page itself. `KeptUserBackend` keeps them in the process's
+memory under the data version (`lodestar.web.caching`): any committed write to the users,
+memberships or organizations — a new password, a deactivated account, a changed role, a
+removed membership — changes the version, and the next request reads them again. Sign-in
+itself (`authenticate`) is the model backend's, untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+
+from lodestar.web.caching import data_version
+
+__all__ = ["KeptUserBackend"]
+
+# A user nobody asked for in this long is read again even if nothing was written.
+USER_TTL = 300
+_MISSING = "missing"
+
+
+class KeptUserBackend(ModelBackend):
+    def get_user(self, user_id: Any) -> Any:
+        key = f"web:user:{user_id}:{data_version()}"
+        user = cache.get(key)
+        if user is None:
+            model = get_user_model()
+            try:
+                # The membership comes along (None when there is none), so the pages'
+                # `member_of` needs no query of its own.
+                user = model._default_manager.select_related("membership__organization").get(
+                    pk=user_id
+                )
+            except model.DoesNotExist:
+                user = _MISSING
+            cache.set(key, user, USER_TTL)
+        if user == _MISSING or not self.user_can_authenticate(user):
+            return None
+        return user
