@@ -209,3 +209,47 @@ def test_it_answers_not_modified_until_someone_writes(
 
     again = client.get(reverse("web:today"), HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 200 and "回访客户" in again.content.decode()
+
+
+def test_it_shows_a_new_notification_in_the_kept_inbox_and_its_badge(
+    cast: Cast, client_as: ClientAs
+) -> None:
+    from lodestar.integrations.models import Channel, Notification, NotificationStatus
+
+    client = client_as(cast.owner)
+    assert "合同已盖章" not in client.get(reverse("web:inbox")).content.decode()
+    today = client.get(reverse("web:today")).content.decode()
+    assert 'id="inbox-badge" class="badge" hidden' in today
+
+    # What the outbox delivery does for the in-app channel.
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                organization=cast.org,
+                recipient=cast.owner,
+                channel=Channel.IN_APP,
+                title="合同已盖章",
+                body="",
+                link="",
+                cause_key="test:stamped",
+                dedupe_key=f"test:stamped:{cast.owner.pk}",
+                status=NotificationStatus.DELIVERED,
+                next_attempt_at=timezone.now(),
+                created_at=timezone.now(),
+                delivered_at=timezone.now(),
+            )
+        ]
+    )
+
+    assert "合同已盖章" in client.get(reverse("web:inbox")).content.decode()
+    today = client.get(reverse("web:today")).content.decode()
+    assert 'id="inbox-badge" class="badge" hidden' not in today
+
+
+def test_it_keeps_pages_when_only_a_sign_in_is_recorded(cast: Cast) -> None:
+    client = Client()
+    before = data_version()
+    assert client.login(username=cast.owner.username, password="pw-for-tests")
+    cast.owner.refresh_from_db()
+    assert cast.owner.last_login is not None
+    assert data_version() == before

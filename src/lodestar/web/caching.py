@@ -25,8 +25,8 @@ When kept things stop being trusted:
 - **the user's own write**: each write a page makes also bumps a counter in the user's session
   (`note_write`), so their change shows at once even if the shared cache were cleared or
   unreachable.
-- **time**: kept HTML is keyed by the minute (countdowns and "overdue" are shown to the minute),
-  and kept data expires after its stated `ttl`.
+- **time**: kept HTML and kept data expire after their stated `ttl` (a minute for the rep's
+  task countdowns, a few minutes where time shows in days or hours).
 
 Figures that are expensive and cover weeks of history (the dashboard's tiles, funnel and trend)
 are kept by time only (`lodestar.web.dashboard.TILES_TTL`), so a busy stream of events does not
@@ -38,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -67,20 +66,23 @@ T = TypeVar("T")
 SHARED_CACHE = "shared"
 _VERSION_KEY = "web:data-version"
 _WRITES = "web:writes"
-# Kept HTML is rendered again at least this often: countdowns and "overdue" are per minute.
+# Kept HTML is rendered again at least this often unless the page says otherwise.
 PAGE_SECONDS = 60
 
 # Tables whose writes change nothing a kept page shows (sessions, audit and access bookkeeping).
 UNWATCHED_TABLES = frozenset(
-    {
-        "django_session",
-        "django_admin_log",
-        "org_apitoken",
-        "org_auditentry",
-        "integrations_calendarfeed",
-    }
+    {"django_session", "django_admin_log", "org_apitoken", "org_auditentry"}
 )
-_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[`"]?(\w+)', re.IGNORECASE)
+# Updates of this one column only: when a user last signed in, when a calendar app last fetched.
+UNWATCHED_COLUMNS = frozenset(
+    {("org_user", "last_login"), ("integrations_calendarfeed", "last_fetched_at")}
+)
+# The written table, and the column when an UPDATE sets exactly one.
+_WRITE = re.compile(
+    r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[`"]?(\w+)[`"]?'
+    r'(?:\s+SET\s+[`"]?(\w+)[`"]?\s*=\s*%s\s+WHERE\b)?',
+    re.IGNORECASE,
+)
 
 
 # --- the data version --------------------------------------------------------------------------
@@ -109,7 +111,11 @@ def _watch(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, A
     result = execute(sql, params, many, context)
     if isinstance(sql, str) and sql.lstrip()[:1] in ("I", "U", "D", "i", "u", "d"):
         written = _WRITE.match(sql)
-        if written is not None and written.group(1) not in UNWATCHED_TABLES:
+        if (
+            written is not None
+            and written.group(1) not in UNWATCHED_TABLES
+            and written.groups() not in UNWATCHED_COLUMNS
+        ):
             _change_on_commit(context["connection"])
     return result
 
@@ -200,13 +206,14 @@ def kept_page(
     request: HttpRequest,
     part: str,
     build: Callable[[], tuple[str, dict[str, Any]]],
+    ttl: int = PAGE_SECONDS,
 ) -> HttpResponse:
     """The page `build()` describes (template name and context), rendered, or its HTML kept
-    from an earlier request of the same user for the same path, language and minute made
-    since anyone's last write.
+    from an earlier request of the same user for the same path and language, less than `ttl`
+    seconds ago and since anyone's last write.
 
-    A browser that already has this version gets `304 Not Modified` (the ETag also carries the
-    CSRF cookie, so a page whose token a new login replaced is sent again).
+    A browser that already has this rendering gets `304 Not Modified` (the ETag also carries
+    the CSRF cookie, so a page whose token a new login replaced is sent again).
     """
     if _has_messages(request):  # a one-time message belongs to this response only
         template, context = build()
@@ -218,28 +225,25 @@ def kept_page(
         version,
         request.get_full_path(),
         bool(getattr(request, "htmx", False)),
-        int(time.time() // PAGE_SECONDS),
     )
+    kept = cache.get(key)
+    if kept is None:
+        template, context = build()
+        context = {**context, "csrf_token": _CSRF_STAND_IN, "delivery_id": _DELIVERY_STAND_IN}
+        rendered = render(request, template, context)
+        if rendered.status_code != 200:
+            return rendered
+        html = rendered.content.decode(rendered.charset)
+        kept = (html, rendered["Content-Type"], uuid.uuid4().hex)
+        cache.set(key, kept, ttl)
+    html, content_type, rendering = kept
     csrf_token = get_token(request)  # makes the CSRF secret (and its cookie) if there was none
     csrf_secret = request.META.get("CSRF_COOKIE", "")
-    etag = 'W/"' + hashlib.sha256(f"{key}:{csrf_secret}".encode()).hexdigest()[:32] + '"'
+    etag = hashlib.sha256(f"{key}:{rendering}:{csrf_secret}".encode()).hexdigest()[:32]
+    etag = f'W/"{etag}"'
     if etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
     else:
-        kept = cache.get(key)
-        if kept is None:
-            template, context = build()
-            context = {
-                **context,
-                "csrf_token": _CSRF_STAND_IN,
-                "delivery_id": _DELIVERY_STAND_IN,
-            }
-            rendered = render(request, template, context)
-            if rendered.status_code != 200:
-                return rendered
-            kept = (rendered.content.decode(rendered.charset), rendered["Content-Type"])
-            cache.set(key, kept, PAGE_SECONDS)
-        html, content_type = kept
         response = HttpResponse(_fill_in(html, csrf_token), content_type=content_type)
     response["ETag"] = etag
     # Only this user's browser may keep it, and it asks again (If-None-Match) before reuse.

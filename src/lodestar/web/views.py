@@ -54,6 +54,8 @@ TODAY_TTL = 60
 DASHBOARD_TTL = 300
 # Health snapshots are written once a day by the insights worker.
 TREND_TTL = 300
+# Notifications show their dates, not "… ago": only writes change the inbox.
+INBOX_TTL = 300
 
 HOME_BY_ROLE = {
     Role.REP: "web:today",
@@ -98,7 +100,7 @@ def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) ->
 @member_view
 def today(request: HttpRequest) -> HttpResponse:
     """The rep's tasks, read at most `TODAY_TTL` ago and after anyone's last write; the
-    countdowns are counted from the minute the page is rendered (kept HTML: a minute)."""
+    countdowns are counted from when the page is rendered (kept HTML: `TODAY_TTL` too)."""
 
     def build() -> tuple[str, dict[str, Any]]:
         page = cached_for(
@@ -110,7 +112,7 @@ def today(request: HttpRequest) -> HttpResponse:
         page = dataclasses.replace(page, now=timezone.now())
         return "web/today.html", {"page": page, "delivery_id": new_delivery_id}
 
-    return kept_page(request, "today", build)
+    return kept_page(request, "today", build, TODAY_TTL)
 
 
 @require_GET
@@ -131,7 +133,7 @@ def today_deals(request: HttpRequest) -> HttpResponse:
         )
         return "web/partials/today_deals.html", {"page": page, "delivery_id": new_delivery_id}
 
-    return kept_page(request, "today-deals", build)
+    return kept_page(request, "today-deals", build, TODAY_DEALS_TTL)
 
 
 @require_POST
@@ -462,7 +464,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         )
         return "web/dashboard.html", {"page": page, "form": form, "query": request.GET.urlencode()}
 
-    return kept_page(request, "dashboard", build)
+    return kept_page(request, "dashboard", build, DASHBOARD_TTL)
 
 
 @require_GET
@@ -472,7 +474,9 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
     each kept per user and query (`kept_page`)."""
     if part not in DASHBOARD_PARTS:
         raise Http404
-    return kept_page(request, f"dashboard-{part}", lambda: _dashboard_part(request, part))
+    return kept_page(
+        request, f"dashboard-{part}", lambda: _dashboard_part(request, part), DASHBOARD_TTL
+    )
 
 
 DASHBOARD_PARTS = ("tiles", "funnel", "stuck", "rep-stuck", "trend")
@@ -598,11 +602,16 @@ def _page_number(value: str | None) -> int:
 @require_GET
 @member_view
 def inbox_view(request: HttpRequest) -> HttpResponse:
-    page = inbox.inbox_page(
-        user=request.user,  # type: ignore[arg-type]
-        page=_page_number(request.GET.get("page")),
-    )
-    return render(request, "web/inbox.html", {"page": page})
+    """Kept per user and page number until anyone's write (a new notification, one read)."""
+
+    def build() -> tuple[str, dict[str, Any]]:
+        page = inbox.inbox_page(
+            user=request.user,  # type: ignore[arg-type]
+            page=_page_number(request.GET.get("page")),
+        )
+        return "web/inbox.html", {"page": page}
+
+    return kept_page(request, "inbox", build, INBOX_TTL)
 
 
 @require_POST
@@ -622,6 +631,7 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
         user=request.user,  # type: ignore[arg-type]
         notification_ids=ids or None,
     )
+    note_write(request)
     page = inbox.inbox_page(
         user=request.user,  # type: ignore[arg-type]
         page=_page_number(request.POST.get("page")),
@@ -642,6 +652,7 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
             {"error": _error(exc), "feed_since": inbox.calendar_feed_since(user=request.user)},  # type: ignore[arg-type]
             status=exc.status,
         )
+    note_write(request)
     url = request.build_absolute_uri(calendar_feed_path(token=token))
     response = render(request, "web/partials/calendar_feed.html", {"feed_url": url})
     # The address is a credential: no cache anywhere may keep a copy of this answer.
