@@ -35,6 +35,7 @@ from lodestar.crm.models import Direction, Opportunity, OpportunityStatus, Stage
 from lodestar.events.models import Event
 from lodestar.insights import models as m
 from lodestar.insights.policy import InsightsPolicy
+from lodestar.insights.rows import rows_of
 
 __all__ = ["DealFacts", "deal_facts", "exemptions_of", "related_q", "task_records"]
 
@@ -111,8 +112,8 @@ def exemptions_of(
     if since is not None:
         rows = rows.filter(ends_at__gt=since)
     found: defaultdict[int, list[Exemption]] = defaultdict(list)
-    for deal_id, start, end, reason in rows.order_by("starts_at").values_list(
-        "opportunity_id", "starts_at", "ends_at", "reason"
+    for deal_id, start, end, reason in rows_of(
+        rows.order_by("starts_at").values_list("opportunity_id", "starts_at", "ends_at", "reason")
     ):
         found[deal_id].append(Exemption(start, end, reason))
     return {deal_id: tuple(items) for deal_id, items in found.items()}
@@ -138,10 +139,12 @@ def deal_facts(
     open_q = deal_q & Q(status=OpportunityStatus.OPEN)
     facts: dict[int, DealFacts] = {
         row[0]: DealFacts(*row)
-        for row in Opportunity.objects.filter(open_q, organization_id=org_id)
-        .order_by()
-        .values_list(
-            "pk", "name", "owner_id", "team_id", "stage_key", "stage_entered_at", "created_at"
+        for row in rows_of(
+            Opportunity.objects.filter(open_q, organization_id=org_id)
+            .order_by()
+            .values_list(
+                "pk", "name", "owner_id", "team_id", "stage_key", "stage_entered_at", "created_at"
+            )
         )
     }
     if not facts:
@@ -156,7 +159,7 @@ def deal_facts(
         # The activity summary answers for every deal whose latest event is not after `now`
         # (the summary cannot say what was latest *then*); only those few scan the log.
         later: list[int] = []
-        for deal_id, last_any, last_customer in (
+        for deal_id, last_any, last_customer in rows_of(
             m.DealActivity.objects.filter(through, organization_id=org_id)
             .order_by()
             .values_list("opportunity_id", "last_event_at", "last_customer_at")
@@ -170,7 +173,7 @@ def deal_facts(
                 item.last_action_at, item.last_customer_at = last_any, last_customer
         scan = Q(opportunity_id__in=later) if later else None
     if scan is not None:
-        for deal_id, last_any, last_customer in (
+        for deal_id, last_any, last_customer in rows_of(
             Event.objects.filter(scan, organization_id=org_id, occurred_at__lte=now)
             .order_by()
             .values("opportunity_id")
@@ -185,7 +188,7 @@ def deal_facts(
     transitions = StageTransition.objects.filter(
         through, organization_id=org_id, occurred_at__lte=now
     )
-    for deal_id, last_move in (
+    for deal_id, last_move in rows_of(
         transitions.order_by()
         .values("opportunity_id")
         .annotate(last=Max("occurred_at"), n=Count("id"))
@@ -193,7 +196,7 @@ def deal_facts(
     ):
         if deal_id in facts:
             facts[deal_id].last_action_at = _later(facts[deal_id].last_action_at, last_move)
-    for deal_id, at, from_stage, to_stage in (
+    for deal_id, at, from_stage, to_stage in rows_of(
         transitions.filter(direction=Direction.BACKWARD)
         .order_by("occurred_at", "id")
         .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
@@ -201,7 +204,7 @@ def deal_facts(
         # The direction recorded when the move was made is the truth (a later playbook may
         # order its stages differently); the positions only need to say "backward".
         facts[deal_id].backward.append(StageMove(at, from_stage, to_stage, 1, 0))
-    for deal_id, done in (
+    for deal_id, done in rows_of(
         Task.objects.filter(
             through, organization_id=org_id, completed_at__isnull=False, completed_at__lte=now
         )
@@ -216,7 +219,7 @@ def deal_facts(
         if deal_id in facts:
             facts[deal_id].exemptions = exemptions
     if window is not None:
-        for deal_id, at in (
+        for deal_id, at in rows_of(
             events.filter(customer, occurred_at__gte=now - window, occurred_at__lt=now)
             .order_by()
             .values_list("opportunity_id", "occurred_at")
@@ -234,7 +237,7 @@ def task_records(
     ).exclude(status=TaskStatus.CANCELLED)
     if rep_ids is not None:
         tasks = tasks.filter(assignee_id__in=rep_ids)
-    rows = list(
+    rows = rows_of(
         tasks.order_by().values_list(
             "pk", "assignee_id", "opportunity_id", "due_at", "completed_at"
         )
