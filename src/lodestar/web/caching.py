@@ -36,6 +36,7 @@ make the dashboard recompute them on every visit.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import uuid
@@ -61,6 +62,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # The cache alias every process (and, with Redis, every host) sees: it holds the data version.
 SHARED_CACHE = "shared"
@@ -124,7 +126,10 @@ def _change_on_commit(connection: BaseDatabaseWrapper) -> None:
     """`data_changed` once the current transaction commits (at once outside a transaction);
     registered once per transaction, and again after a savepoint that had it rolls back."""
     if not connection.in_atomic_block:
-        data_changed()
+        try:
+            data_changed()
+        except Exception:  # the write is done: a cache that fails to answer must not undo it
+            logger.exception("The data version could not be changed; kept pages may be stale.")
         return
     if any(entry[1] is data_changed for entry in connection.run_on_commit):  # (sids, fn, robust)
         return
