@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from lodestar.core.playbook.model import Playbook
+from lodestar.core.rules import CompiledPlaybook
 from lodestar.core.scoring import (
     HealthConfig,
     Message,
@@ -20,7 +21,11 @@ from lodestar.core.scoring import (
     scorecard_config_from,
 )
 from lodestar.org.models import Organization
-from lodestar.playbooks.selectors import published_playbook
+from lodestar.playbooks.selectors import (
+    compiled_for_version,
+    published_playbook,
+    published_versions,
+)
 
 __all__ = ["COMMUNICATION_TYPES", "InsightsPolicy", "Policies", "insights_policy"]
 
@@ -61,7 +66,12 @@ class InsightsPolicy:
 
 def insights_policy(*, organization: Organization, team_id: int | None = None) -> InsightsPolicy:
     """The policy a team follows: its own published playbook, else the organization's."""
-    compiled = published_playbook(organization_id=organization.pk, team_id=team_id)
+    return _policy_from(
+        organization, published_playbook(organization_id=organization.pk, team_id=team_id)
+    )
+
+
+def _policy_from(organization: Organization, compiled: CompiledPlaybook | None) -> InsightsPolicy:
     if compiled is None:
         return InsightsPolicy(organization=organization, playbook=None)
     playbook = compiled.playbook
@@ -90,6 +100,7 @@ class Policies:
 
     def __init__(self, organization: Organization) -> None:
         self.organization = organization
+        self._published = published_versions(organization_id=organization.pk)
         self._by_team: dict[int | None, InsightsPolicy] = {}
         self.default = self.of(None)
 
@@ -100,6 +111,7 @@ class Policies:
     def of(self, team_id: int | None) -> InsightsPolicy:
         policy = self._by_team.get(team_id)
         if policy is None:
-            policy = insights_policy(organization=self.organization, team_id=team_id)
-            self._by_team[team_id] = policy
+            version = self._published.of_team(team_id)
+            compiled = compiled_for_version(version) if version is not None else None
+            policy = self._by_team[team_id] = _policy_from(self.organization, compiled)
         return policy
