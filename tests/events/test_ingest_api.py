@@ -238,3 +238,41 @@ def test_it_reports_an_event_a_concurrent_delivery_wrote_first_as_duplicate_and_
     assert [item.status for item in report.items] == ["duplicate", "accepted"]
     assert Event.objects.filter(source="crm", external_id="c1").get() == raced
     assert Event.objects.filter(source="crm", external_id="c2").count() == 1
+
+
+def test_one_batch_gives_each_deal_the_tasks_of_its_own_teams_playbook(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    from lodestar.playbooks.services import playbook_publish_source
+    from tests.conftest import seed_playbook_source
+
+    south_source = (
+        seed_playbook_source()
+        .replace("准备行业案例包 + 设置试用账号", "准备华南案例包")
+        .replace("due: 2h", "due: 4h", 1)
+    )
+    playbook_publish_source(
+        user=cast.ops,
+        source=south_source,
+        source_name="south.yaml",
+        team_id=cast.other_team_rep.membership.team_id,
+    )
+    south_deal = OpportunityFactory(owner=cast.other_team_rep, stage_key="demo")
+    booked_at = timezone.now().replace(microsecond=0)
+
+    response = api_as(cast.admin).post(
+        "/events",
+        {
+            "events": [
+                event(deal, "demo.booked", "east-1", booked_at),
+                event(south_deal, "demo.booked", "south-1", booked_at),
+            ]
+        },
+    )
+
+    assert response.json()["accepted"] == 2
+    east = Task.objects.get(opportunity=deal, trigger_key="demo_prep")
+    south = Task.objects.get(opportunity=south_deal, trigger_key="demo_prep")
+    assert (east.title, east.due_at) == ("准备行业案例包 + 设置试用账号", booked_at + 2 * HOUR)
+    assert (south.title, south.due_at) == ("准备华南案例包", booked_at + 4 * HOUR)
+    assert south.assignee == cast.other_team_rep

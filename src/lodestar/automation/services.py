@@ -55,19 +55,18 @@ def task_complete(*, user: User, task: Task, now: dt.datetime | None = None) -> 
 
 
 def tasks_close_by_events(
-    *,
-    closers: Iterable[tuple[int, str, dt.datetime, User | None]],
-    closing_triggers: dict[str, set[str]],
+    *, closers: Iterable[tuple[int, frozenset[str], dt.datetime, User | None]]
 ) -> int:
     """Complete open trigger tasks that an event satisfies (the proposal sent closes its task).
 
-    `closers` are `(deal id, event type, occurred_at, actor)`; `closing_triggers` maps an event
-    type to the trigger ids whose tasks it closes. A task is closed only by an event that
-    happened after the task was created, at the event's time, so late deliveries count right.
+    `closers` are `(deal id, ids of the triggers whose tasks the event closes, occurred_at,
+    actor)`. A task is closed only by an event that happened after the task was created, at
+    the event's time, so late deliveries count right.
     """
-    by_deal: defaultdict[int, list[tuple[dt.datetime, set[str], User | None]]] = defaultdict(list)
-    for deal_id, event_type, occurred_at, actor in sorted(closers, key=lambda c: c[2]):
-        trigger_ids = closing_triggers.get(event_type)
+    by_deal: defaultdict[int, list[tuple[dt.datetime, frozenset[str], User | None]]] = defaultdict(
+        list
+    )
+    for deal_id, trigger_ids, occurred_at, actor in sorted(closers, key=lambda c: c[2]):
         if trigger_ids:
             by_deal[deal_id].append((occurred_at, trigger_ids, actor))
     if not by_deal:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.urls import reverse
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.automation.services import tasks_close_by_events
-from lodestar.core.engine import Clock, due_at
+from lodestar.core.engine import BusinessCalendar, Clock, due_at
 from lodestar.core.playbook.model import Trigger
 from lodestar.core.rules import CompiledPlaybook, DealContext
 from lodestar.crm.models import Opportunity, StageTransition
@@ -25,7 +26,6 @@ from lodestar.integrations.selectors import organization_calendar
 from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.context import deal_context
-from lodestar.playbooks.models import PlaybookVersion
 from lodestar.playbooks.selectors import (
     PublishedVersions,
     compiled_for_version,
@@ -74,72 +74,80 @@ class _Assignees:
         return deal.owner
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """One playbook's triggers by the event type that fires them, and the trigger ids each event
+    type closes."""
+
+    compiled: CompiledPlaybook
+    firing: dict[str, list[Trigger]]
+    closing: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, compiled: CompiledPlaybook) -> _Rules:
+        firing: defaultdict[str, list[Trigger]] = defaultdict(list)
+        closing: defaultdict[str, set[str]] = defaultdict(set)
+        for trigger in compiled.playbook.triggers:
+            firing[trigger.on].append(trigger)
+            for event_type in trigger.task.closes_on:
+                closing[event_type].add(trigger.id)
+        return cls(compiled, dict(firing), {k: frozenset(v) for k, v in closing.items()})
+
+
 def run_triggers(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
-    """Create and close trigger tasks for the events, under each deal's own playbook."""
+    """Create and close trigger tasks for the events, each deal under its own team's playbook.
+
+    A batch touching deals of many teams (each may follow its own playbook) is handled in one
+    pass: one read of the existing tasks, of the deals and of their moves for all of them.
+    """
     deal_ids = {event.opportunity_id for event in events if event.opportunity_id is not None}
     if not deal_ids:
         return
     teams = dict(Opportunity.objects.filter(pk__in=deal_ids).values_list("pk", "team_id"))
-    by_scope: defaultdict[tuple[int, int | None], list[RecordedEvent]] = defaultdict(list)
-    for event in events:
-        if event.opportunity_id is not None:
-            by_scope[(event.organization_id, teams[event.opportunity_id])].append(event)
     published: dict[int, PublishedVersions] = {}
-    by_version: dict[int, tuple[PlaybookVersion, list[RecordedEvent]]] = {}
-    for (organization_id, team_id), scope_events in by_scope.items():
-        if organization_id not in published:
-            published[organization_id] = published_versions(organization_id=organization_id)
-        version = published[organization_id].of_team(team_id)
-        if version is not None:
-            by_version.setdefault(version.pk, (version, []))[1].extend(scope_events)
-    for version, version_events in by_version.values():
-        _run_for_version(compiled_for_version(version), version_events, now)
+    rules_of: dict[tuple[int, int | None], _Rules | None] = {}
+    firing: list[tuple[RecordedEvent, _Rules]] = []
+    closers: list[tuple[int, frozenset[str], dt.datetime, User | None]] = []
+    for event in events:
+        if event.opportunity_id is None:
+            continue
+        scope = (event.organization_id, teams[event.opportunity_id])
+        if scope not in rules_of:
+            if scope[0] not in published:
+                published[scope[0]] = published_versions(organization_id=scope[0])
+            version = published[scope[0]].of_team(scope[1])
+            rules_of[scope] = _Rules.of(compiled_for_version(version)) if version else None
+        rules = rules_of[scope]
+        if rules is None:
+            continue
+        if event.type in rules.firing:
+            firing.append((event, rules))
+        if event.type in rules.closing:
+            closers.append(
+                (event.opportunity_id, rules.closing[event.type], event.occurred_at, event.actor)
+            )
+    _create_matching_tasks(firing, now)
+    tasks_close_by_events(closers=closers)
 
 
-def _run_for_version(
-    compiled: CompiledPlaybook, events: list[RecordedEvent], now: dt.datetime
-) -> None:
-    by_type: defaultdict[str, list[Trigger]] = defaultdict(list)
-    closing: defaultdict[str, set[str]] = defaultdict(set)
-    for trigger in compiled.playbook.triggers:
-        by_type[trigger.on].append(trigger)
-        for event_type in trigger.task.closes_on:
-            closing[event_type].add(trigger.id)
-    _create_matching_tasks(compiled, [e for e in events if e.type in by_type], by_type, now)
-    tasks_close_by_events(
-        closers=[
-            (event.opportunity_id, event.type, event.occurred_at, event.actor)
-            for event in events
-            if event.type in closing and event.opportunity_id is not None
-        ],
-        closing_triggers=closing,
-    )
-
-
-def _create_matching_tasks(
-    compiled: CompiledPlaybook,
-    relevant: list[RecordedEvent],
-    by_type: dict[str, list[Trigger]],
-    now: dt.datetime,
-) -> None:
-    if not relevant:
+def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.datetime) -> None:
+    if not firing:
         return
-    trigger_ids = {trigger.id for triggers in by_type.values() for trigger in triggers}
     existing = set(
         Task.objects.filter(
-            opportunity_id__in={event.opportunity_id for event in relevant},
-            trigger_key__in=trigger_ids,
+            opportunity_id__in={event.opportunity_id for event, _ in firing},
+            trigger_key__in={t.id for event, rules in firing for t in rules.firing[event.type]},
         ).values_list("opportunity_id", "trigger_key")
     )
     # Most deals already have their tasks (a second demo booked…): only the rest are loaded.
-    relevant = [
-        event
-        for event in relevant
-        if any((event.opportunity_id, t.id) not in existing for t in by_type[event.type])
+    firing = [
+        (event, rules)
+        for event, rules in firing
+        if any((event.opportunity_id, t.id) not in existing for t in rules.firing[event.type])
     ]
-    if not relevant:
+    if not firing:
         return
-    deal_ids = {event.opportunity_id for event in relevant}
+    deal_ids = {event.opportunity_id for event, _ in firing}
     deals = Opportunity.objects.select_related(
         "account", "owner", "team__manager", "organization"
     ).in_bulk(deal_ids)
@@ -151,29 +159,34 @@ def _create_matching_tasks(
     ):
         moves[deal_id].append(tuple(move))  # type: ignore[arg-type]
     contexts: dict[int, DealContext] = {}
-    calendar = None
+    calendars: dict[int, BusinessCalendar] = {}
     assignees = _Assignees()
     planned: list[Task] = []
-    for event in sorted(relevant, key=lambda e: (e.occurred_at, e.pk)):
+    for event, rules in sorted(firing, key=lambda item: (item[0].occurred_at, item[0].pk)):
         deal = deals[event.opportunity_id]  # type: ignore[index]
-        for trigger in by_type[event.type]:
+        for trigger in rules.firing[event.type]:
             if (deal.pk, trigger.id) in existing:
                 continue
             stage = stage_at(deal, event.occurred_at, moves[deal.pk])
             if trigger.stages and stage not in trigger.stages:
                 continue
-            condition = compiled.triggers.get(trigger.id)
+            condition = rules.compiled.triggers.get(trigger.id)
             if condition is not None:
                 if deal.pk not in contexts:
                     contexts[deal.pk] = deal_context(
-                        opportunity=deal, now=now, playbook=compiled.playbook
+                        opportunity=deal, now=now, playbook=rules.compiled.playbook
                     )
                 if not condition.test(contexts[deal.pk]):
                     continue
-            if calendar is None:
-                calendar = organization_calendar(organization=deal.organization)
+            if deal.organization_id not in calendars:
+                calendars[deal.organization_id] = organization_calendar(
+                    organization=deal.organization
+                )
             due = due_at(
-                event.occurred_at, trigger.task.due, calendar, clock=Clock(trigger.task.clock)
+                event.occurred_at,
+                trigger.task.due,
+                calendars[deal.organization_id],
+                clock=Clock(trigger.task.clock),
             )
             planned.append(_task_for(deal, trigger, event, due, assignees))
             existing.add((deal.pk, trigger.id))
