@@ -47,10 +47,14 @@ from lodestar.core.scoring import (
     Message,
     MinutesUpload,
     RiskFinding,
+    ScorecardConfig,
+    backward_message,
     communication_score,
     deal_risks,
     low_score_streaks,
     rep_health,
+    risk_hits,
+    risk_message,
 )
 from lodestar.core.scoring import (
     CommunicationScore as CoreScore,
@@ -97,21 +101,39 @@ _LIVE_FIELDS = ("pk", "dedupe_key", "recipient_id", "message_zh", "message_en", 
 
 @dataclass(frozen=True, slots=True)
 class _Wanted:
-    """One alert that should be live: what `_sync_alerts` raises, or rewrites if it differs."""
+    """One alert that should be live: what `_sync_alerts` raises, or rewrites if it differs.
+
+    A timeless alert carries its sentence (`text`); a timed one (`since` set) is worded only
+    when it is written — most live ones are unchanged and never are.
+    """
 
     kind: str
-    zh: str
-    en: str
     deal_id: int | None
     subject_id: int | None
+    text: Message | None = None
     since: dt.datetime | None = None
     wording: str = ""
+    name: str = ""  # the deal's, for a timed sentence
+    stage_name: Message | None = None
+    target: dt.timedelta | None = None
+
+    def words(self, now: dt.datetime) -> Message:
+        if self.text is not None or self.since is None:
+            return self.text or Message("", "")
+        sentence = risk_message(
+            self.kind.removeprefix("risk."),  # type: ignore[arg-type]
+            since=self.since,
+            now=now,
+            stage_name=self.stage_name,
+            target=self.target,
+        )
+        return with_prefix(self.name, sentence)
 
     def differs(self, live: _LiveAlert) -> bool:
         """Whether the live alert says something else (a timed one: counts from elsewhere)."""
         if self.since is not None or live[5] is not None:
             return self.since != live[5] or self.wording != live[6]
-        return self.zh != live[3] or self.en != live[4]
+        return self.text is None or self.text.zh != live[3] or self.text.en != live[4]
 
 
 def _live_rows(alerts: Any) -> list[_LiveAlert]:
@@ -182,7 +204,8 @@ def _sync_alerts(
         if want is None:
             stale_ids.append(row[0])
         elif want.differs(row):
-            changed.append((want.zh, want.en, want.since, want.wording, row[0]))
+            text = want.words(now)
+            changed.append((text.zh, text.en, want.since, want.wording, row[0]))
     if changed:
         _rewrite(changed)
     for start in range(0, len(stale_ids), _CHUNK):
@@ -200,13 +223,14 @@ def _sync_alerts(
         recipient = users.get(recipient_id)
         if recipient is None:
             continue
+        text = want.words(now)
         specs.append(
             AlertSpec(
                 kind=want.kind,
                 recipient=recipient,
                 dedupe_key=key,
-                message_zh=want.zh,
-                message_en=want.en,
+                message_zh=text.zh,
+                message_en=text.en,
                 opportunity_id=want.deal_id,
                 subject_user_id=want.subject_id,
                 link=_deal_link(want.deal_id, links) if want.deal_id is not None else "",
@@ -262,41 +286,47 @@ def _sync_risks(
     now: dt.datetime,
     summary: RecomputeSummary,
 ) -> None:
+    """Each open deal checked by its team's policy (`risk_hits`, no sentences yet); the alerts
+    of what holds raised to the owner and the team's manager, the rest resolved."""
     managers = _team_managers(policy.organization_id)
     wanted: dict[tuple[str, int], _Wanted] = {}
     dwell_wordings: dict[tuple[int | None, str], str] = {}  # one per team and stage
-    for deal_id, findings in deal_findings(facts, policy, now).items():
-        deal = facts[deal_id]
-        summary.findings += len(findings)
+    for deal_id, deal in facts.items():
+        team = policy.of(deal.team_id)
+        hits = risk_hits(deal.risk_input(team), now=now, config=team.risks)
+        summary.findings += len(hits)
         recipients: set[int] | None = None
-        for finding in findings:
-            if finding.exempted:  # recorded for managers, never alerted
+        for hit in hits:
+            if hit.exempted:  # recorded for managers, never alerted
                 continue
-            text = with_prefix(deal.name, finding.message)
-            wording = ""
-            if finding.kind == "dwell_overrun":
-                wording = dwell_wordings.get((deal.team_id, deal.stage), "")
-                if not wording:
-                    team = policy.of(deal.team_id)
-                    target = team.stage_targets.get(deal.stage)
-                    name = team.stage_names.get(deal.stage) or Message(deal.stage, deal.stage)
-                    if target is not None:
-                        wording = dwell_wordings[(deal.team_id, deal.stage)] = dwell_wording(
-                            name, target
-                        )
-            want = _Wanted(
-                f"risk.{finding.kind}",
-                text.zh,
-                text.en,
-                deal_id,
-                deal.owner_id,
-                finding.since,
-                wording,
-            )
+            kind = f"risk.{hit.kind}"
+            if hit.kind == "backward_moves":
+                text = with_prefix(deal.name, backward_message(hit.count))
+                want = _Wanted(kind, deal_id, deal.owner_id, text=text)
+            elif hit.kind == "dwell_overrun":
+                stage_name = team.stage_names.get(deal.stage) or Message(deal.stage, deal.stage)
+                target = team.stage_targets[deal.stage]  # a dwell overrun has a target
+                wording = dwell_wordings.get((deal.team_id, deal.stage))
+                if wording is None:
+                    wording = dwell_wordings[(deal.team_id, deal.stage)] = dwell_wording(
+                        stage_name, target
+                    )
+                want = _Wanted(
+                    kind,
+                    deal_id,
+                    deal.owner_id,
+                    since=hit.since,
+                    wording=wording,
+                    name=deal.name,
+                    stage_name=stage_name,
+                    target=target,
+                )
+            else:
+                want = _Wanted(kind, deal_id, deal.owner_id, since=hit.since, name=deal.name)
             if recipients is None:
                 recipients = _risk_recipients(deal, managers)
             for recipient in recipients:
-                wanted[(finding.key, recipient)] = want
+                wanted[(hit.key, recipient)] = want
     _sync_alerts(
         organization=policy.organization, wanted=wanted, live=live, now=now, summary=summary
     )
@@ -438,10 +468,9 @@ def _sync_health(
             name = names.get(rep_id) or str(rep_id)
             wanted[(key, manager)] = _Wanted(
                 HEALTH_KIND,
-                f"{name} 的{health.message.zh}",
-                f"{name}: {health.message.en}",
                 None,
                 rep_id,
+                text=Message(f"{name} 的{health.message.zh}", f"{name}: {health.message.en}"),
             )
     live = [
         row
@@ -650,11 +679,16 @@ def _sync_scorecard(
     summary.communications_scored += len(rows)
     if newly_final_reps:
         team_of = _teams_of(policies.organization_id, newly_final_reps)
-        by_policy: defaultdict[int | None, set[int]] = defaultdict(set)
+        # Teams whose playbooks name the same handbook and streak rule are checked together.
+        by_rule: defaultdict[tuple[str | None, ScorecardConfig], set[int]] = defaultdict(set)
+        policy_of: dict[tuple[str | None, ScorecardConfig], InsightsPolicy] = {}
         for rep_id in newly_final_reps:
-            by_policy[team_of.get(rep_id)].add(rep_id)
-        for team_id, reps in by_policy.items():
-            _push_handbooks(policies.of(team_id), reps, now, summary)
+            policy = policies.of(team_of.get(rep_id))
+            rule = (policy.handbook_key, policy.scorecard)
+            by_rule[rule].add(rep_id)
+            policy_of.setdefault(rule, policy)
+        for rule, reps in by_rule.items():
+            _push_handbooks(policy_of[rule], reps, now, summary)
 
 
 def _push_handbooks(

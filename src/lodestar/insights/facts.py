@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Count, Max, Q
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.core.scoring import (
@@ -119,6 +120,13 @@ def exemptions_of(
     return {deal_id: tuple(items) for deal_id, items in found.items()}
 
 
+def _latest(rows: QuerySet[Any], column: str) -> Subquery:
+    """The latest `column` of one deal's rows: one index seek per deal, not a scan of them all."""
+    return Subquery(
+        rows.filter(opportunity_id=OuterRef("pk")).order_by(F(column).desc()).values(column)[:1]
+    )
+
+
 def deal_facts(
     *,
     policy: InsightsPolicy,
@@ -126,27 +134,58 @@ def deal_facts(
     now: dt.datetime,
     window: dt.timedelta | None = None,
 ) -> dict[int, DealFacts]:
-    """Facts of the open deals matched by `deal_q`, as of `now` (6 queries).
+    """Facts of the open deals matched by `deal_q`, as of `now` (4 queries).
 
-    The latest event and customer interaction of each deal come from the activity summary
-    (`DealActivity`), unless the playbook narrows what counts as an interaction
-    (`risks.silence.interaction_events`): then from the event log.
+    One query reads the open deals with, per deal, what its activity summary (`DealActivity`)
+    says and its latest stage move and completed task at `now` — each an index seek per deal,
+    so the cost follows the open deals, not the years of moves and tasks behind them. The
+    summary answers for the latest event and customer interaction unless the playbook narrows
+    what counts as an interaction (`risks.silence.interaction_events`) or the deal has events
+    after `now` (the summary cannot say what was latest *then*): those deals scan the log.
 
     With `window`, the customer interactions inside `[now - window, now)` are fetched too
     (the health score's interaction part needs their times).
     """
     org_id = policy.organization_id
     open_q = deal_q & Q(status=OpportunityStatus.OPEN)
-    facts: dict[int, DealFacts] = {
-        row[0]: DealFacts(*row)
-        for row in rows_of(
-            Opportunity.objects.filter(open_q, organization_id=org_id)
-            .order_by()
-            .values_list(
-                "pk", "name", "owner_id", "team_id", "stage_key", "stage_entered_at", "created_at"
-            )
+    activity = m.DealActivity.objects.filter(opportunity_id=OuterRef("pk"))
+    moves = StageTransition.objects.filter(organization_id=org_id, occurred_at__lte=now)
+    done = Task.objects.filter(
+        organization_id=org_id, completed_at__isnull=False, completed_at__lte=now
+    )
+    facts: dict[int, DealFacts] = {}
+    later: list[int] = []
+    summary = not policy.interaction_types
+    for row in rows_of(
+        Opportunity.objects.filter(open_q, organization_id=org_id)
+        .annotate(
+            activity_last=Subquery(activity.values("last_event_at")[:1]),
+            activity_customer=Subquery(activity.values("last_customer_at")[:1]),
+            last_move=_latest(moves, "occurred_at"),
+            last_done=_latest(done, "completed_at"),
         )
-    }
+        .order_by()
+        .values_list(
+            "pk",
+            "name",
+            "owner_id",
+            "team_id",
+            "stage_key",
+            "stage_entered_at",
+            "created_at",
+            "activity_last",
+            "activity_customer",
+            "last_move",
+            "last_done",
+        )
+    ):
+        item = facts[row[0]] = DealFacts(*row[:7])
+        last_any, last_customer, last_move, last_done = row[7:]
+        if summary and last_any is not None and last_any > now:
+            later.append(item.deal_id)
+        elif summary:
+            item.last_action_at, item.last_customer_at = last_any, last_customer
+        item.last_action_at = _later(_later(item.last_action_at, last_move), last_done)
     if not facts:
         return facts
     through = related_q(open_q)
@@ -154,24 +193,7 @@ def deal_facts(
     if policy.interaction_types:
         customer &= Q(type__in=sorted(policy.interaction_types))
     events = Event.objects.filter(through, organization_id=org_id, occurred_at__lte=now)
-    scan: Q | None = through
-    if not policy.interaction_types:
-        # The activity summary answers for every deal whose latest event is not after `now`
-        # (the summary cannot say what was latest *then*); only those few scan the log.
-        later: list[int] = []
-        for deal_id, last_any, last_customer in rows_of(
-            m.DealActivity.objects.filter(through, organization_id=org_id)
-            .order_by()
-            .values_list("opportunity_id", "last_event_at", "last_customer_at")
-        ):
-            item = facts.get(deal_id)
-            if item is None:
-                continue
-            if last_any is not None and last_any > now:
-                later.append(deal_id)
-            else:
-                item.last_action_at, item.last_customer_at = last_any, last_customer
-        scan = Q(opportunity_id__in=later) if later else None
+    scan: Q | None = through if not summary else Q(opportunity_id__in=later) if later else None
     if scan is not None:
         for deal_id, last_any, last_customer in rows_of(
             Event.objects.filter(scan, organization_id=org_id, occurred_at__lte=now)
@@ -184,37 +206,18 @@ def deal_facts(
         ):
             item = facts.get(deal_id)
             if item is not None:
-                item.last_action_at, item.last_customer_at = last_any, last_customer
-    transitions = StageTransition.objects.filter(
-        through, organization_id=org_id, occurred_at__lte=now
-    )
-    for deal_id, last_move in rows_of(
-        transitions.order_by()
-        .values("opportunity_id")
-        .annotate(last=Max("occurred_at"), n=Count("id"))
-        .values_list("opportunity_id", "last")
-    ):
-        if deal_id in facts:
-            facts[deal_id].last_action_at = _later(facts[deal_id].last_action_at, last_move)
+                item.last_action_at = _later(item.last_action_at, last_any)
+                item.last_customer_at = last_customer
     for deal_id, at, from_stage, to_stage in rows_of(
-        transitions.filter(direction=Direction.BACKWARD)
+        StageTransition.objects.filter(
+            through, organization_id=org_id, occurred_at__lte=now, direction=Direction.BACKWARD
+        )
         .order_by("occurred_at", "id")
         .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
     ):
         # The direction recorded when the move was made is the truth (a later playbook may
         # order its stages differently); the positions only need to say "backward".
         facts[deal_id].backward.append(StageMove(at, from_stage, to_stage, 1, 0))
-    for deal_id, done in rows_of(
-        Task.objects.filter(
-            through, organization_id=org_id, completed_at__isnull=False, completed_at__lte=now
-        )
-        .order_by()
-        .values("opportunity_id")
-        .annotate(done=Max("completed_at"))
-        .values_list("opportunity_id", "done")
-    ):
-        if deal_id in facts:
-            facts[deal_id].last_action_at = _later(facts[deal_id].last_action_at, done)
     for deal_id, exemptions in exemptions_of(organization_id=org_id, deal_q=open_q).items():
         if deal_id in facts:
             facts[deal_id].exemptions = exemptions

@@ -253,6 +253,8 @@ def effective_dwell(
     require_aware(entered_at, "stage_entered_at")
     require_aware(now, "now")
     total = max(now - entered_at, timedelta(0))
+    if not exemptions:  # most deals: nothing to take out
+        return total
     return total - exempted_time(exemptions, entered_at, now)
 
 
@@ -269,7 +271,7 @@ def dwell_part(deals: Sequence[OpenDeal], *, now: datetime, zero_at: float = 2.0
     exempted: list[RowId] = []
     without_target: list[RowId] = []
     for deal in deals:
-        if any(e.active_at(now) for e in deal.exemptions):
+        if deal.exemptions and any(e.active_at(now) for e in deal.exemptions):
             exempted.append(deal.deal_id)
             continue
         if deal.target_dwell is None or deal.target_dwell <= timedelta(0):
@@ -333,18 +335,23 @@ def interaction_part(
     rows: list[DealInteractionRow] = []
     exempted: list[RowId] = []
     for deal in deals:
-        if any(e.active_at(now) for e in deal.exemptions):
+        exemptions = deal.exemptions
+        if exemptions and any(e.active_at(now) for e in exemptions):
             exempted.append(deal.deal_id)
             continue
         start = max(window.start, require_aware(deal.opened_at, "opened_at"))
         if start >= now:
             continue
-        exposure = (now - start) - exempted_time(deal.exemptions, start, now)
-        count = sum(
-            1
-            for at in deal.customer_interactions
-            if start <= at < now and not any(e.active_at(at) for e in deal.exemptions)
-        )
+        if not exemptions:  # most deals: a plain count
+            exposure = now - start
+            count = sum(1 for at in deal.customer_interactions if start <= at < now)
+        else:
+            exposure = (now - start) - exempted_time(exemptions, start, now)
+            count = sum(
+                1
+                for at in deal.customer_interactions
+                if start <= at < now and not any(e.active_at(at) for e in exemptions)
+            )
         rows.append(DealInteractionRow(deal.deal_id, count, exposure))
     total_exposure = sum((r.exposure for r in rows), timedelta(0))
     interactions = sum(r.interactions for r in rows)

@@ -51,15 +51,18 @@ __all__ = [
     "DwellOverrunRule",
     "RiskConfig",
     "RiskFinding",
+    "RiskHit",
     "RiskKind",
     "Severity",
     "SilenceRule",
     "StageMove",
     "StaleRule",
+    "backward_message",
     "deal_risks",
     "deals_risks",
     "dwell_message",
     "last_activity",
+    "risk_hits",
     "risk_key",
     "risk_message",
     "silence_message",
@@ -209,6 +212,10 @@ def _hours(span: timedelta) -> float:
     return span.total_seconds() / 3600.0
 
 
+def backward_message(count: int) -> Message:
+    return Message(f"阶段倒退 {count} 次", f"moved backward {count} times")
+
+
 def silence_message(silent: timedelta) -> Message:
     hours = int(_hours(silent))
     return Message(f"已 {hours} 小时无客户互动", f"no customer interaction for {hours} hours")
@@ -250,95 +257,133 @@ def risk_message(
     raise InvalidScoringInput(f"no timed sentence for {kind!r} with these arguments")
 
 
-def deal_risks(
+@dataclass(frozen=True, slots=True)
+class RiskHit:
+    """A risk pattern that holds for a deal at ``now``, before it is put into words.
+
+    ``since`` is set for the timed kinds (see :class:`RiskFinding`); ``count`` is the number
+    of backward moves; ``dwell`` the effective dwell of a dwell overrun.
+    """
+
+    kind: RiskKind
+    key: str
+    exempted: bool
+    since: datetime | None = None
+    count: int = 0
+    dwell: timedelta | None = None
+
+
+def risk_hits(
     deal: DealRiskInput, *, now: datetime, config: RiskConfig | None = None
-) -> list[RiskFinding]:
-    """Every risk pattern that holds for open ``deal`` at ``now``, in :data:`RISK_KINDS` order."""
+) -> list[RiskHit]:
+    """The patterns that hold for open ``deal`` at ``now``, in :data:`RISK_KINDS` order.
+
+    The checks alone — what the periodic sweep needs for every open deal; :func:`deal_risks`
+    adds the sentences and figures.
+    """
     config = config or RiskConfig()
     require_aware(now, "now")
     require_aware(deal.opened_at, "opened_at")
-    findings: list[RiskFinding] = []
+    hits: list[RiskHit] = []
     if not deal.is_open:  # won and lost deals carry no risk
-        return findings
-    exempt_now = any(e.active_at(now) for e in deal.exemptions)
-
-    def add(
-        kind: RiskKind,
-        severity: Severity,
-        message: Message,
-        figures: dict[str, float],
-        stage: str | None = None,
-        since: datetime | None = None,
-    ) -> None:
-        findings.append(
-            RiskFinding(
-                key=risk_key(deal.deal_id, kind, stage),
-                kind=kind,
-                deal_id=deal.deal_id,
-                severity=severity,
-                message=message,
-                figures=figures,
-                exempted=exempt_now and kind in config.exemption_suppresses,
-                since=since,
-            )
-        )
+        return hits
+    exempt_now = bool(deal.exemptions) and any(e.active_at(now) for e in deal.exemptions)
+    suppressed = config.exemption_suppresses if exempt_now else frozenset()
+    deal_id = deal.deal_id
 
     rule_b = config.backward_moves
-    if rule_b.enabled:
+    if rule_b.enabled and deal.stage_moves:
         backward = sum(1 for move in deal.stage_moves if move.backward)
         if backward >= rule_b.at_least:
-            add(
-                "backward_moves",
-                rule_b.severity,
-                Message(f"阶段倒退 {backward} 次", f"moved backward {backward} times"),
-                {"count": float(backward), "at_least": float(rule_b.at_least)},
+            key = risk_key(deal_id, "backward_moves")
+            hits.append(
+                RiskHit("backward_moves", key, "backward_moves" in suppressed, None, backward)
             )
 
     rule_s = config.silence
     if rule_s.enabled:
         since = deal.last_customer_interaction_at or deal.opened_at
-        silent = now - require_aware(since, "last_customer_interaction_at")
-        if silent >= rule_s.after:
-            add(
-                "silence",
-                rule_s.severity,
-                silence_message(silent),
-                {"hours": _hours(silent), "limit_hours": _hours(rule_s.after)},
-                since=since,
+        if now - require_aware(since, "last_customer_interaction_at") >= rule_s.after:
+            hits.append(
+                RiskHit("silence", f"deal:{deal_id}:silence", "silence" in suppressed, since)
             )
 
     rule_t = config.stale
     if rule_t.enabled:
         since = deal.last_action_at or deal.opened_at
-        idle = now - require_aware(since, "last_action_at")
-        if idle >= rule_t.after:
-            add(
-                "stale",
-                rule_t.severity,
-                stale_message(idle),
-                {"days": idle / timedelta(days=1), "limit_days": rule_t.after / timedelta(days=1)},
-                since=since,
-            )
+        if now - require_aware(since, "last_action_at") >= rule_t.after:
+            hits.append(RiskHit("stale", f"deal:{deal_id}:stale", "stale" in suppressed, since))
 
     rule_d = config.dwell_overrun
-    if rule_d.enabled and deal.target_dwell is not None and deal.target_dwell > timedelta(0):
+    target = deal.target_dwell
+    if rule_d.enabled and target is not None and target > timedelta(0):
         dwell = effective_dwell(deal.stage_entered_at, now, deal.exemptions)
-        ratio = dwell / deal.target_dwell
-        if ratio >= rule_d.factor:
-            name = deal.stage_name or Message(deal.stage, deal.stage)
-            add(
-                "dwell_overrun",
-                rule_d.severity,
-                dwell_message(name, dwell, deal.target_dwell),
-                {
-                    "dwell_hours": _hours(dwell),
-                    "target_hours": _hours(deal.target_dwell),
-                    "ratio": ratio,
-                    "factor": rule_d.factor,
-                },
-                stage=deal.stage,
-                since=now - dwell,
+        if dwell / target >= rule_d.factor:
+            hits.append(
+                RiskHit(
+                    "dwell_overrun",
+                    risk_key(deal_id, "dwell_overrun", deal.stage),
+                    "dwell_overrun" in suppressed,
+                    now - dwell,
+                    dwell=dwell,
+                )
             )
+    return hits
+
+
+def deal_risks(
+    deal: DealRiskInput, *, now: datetime, config: RiskConfig | None = None
+) -> list[RiskFinding]:
+    """Every risk pattern that holds for open ``deal`` at ``now``, in :data:`RISK_KINDS` order,
+    with its sentence and figures."""
+    config = config or RiskConfig()
+    findings: list[RiskFinding] = []
+    for hit in risk_hits(deal, now=now, config=config):
+        message: Message
+        figures: dict[str, float]
+        if hit.kind == "backward_moves":
+            rule_b = config.backward_moves
+            severity = rule_b.severity
+            message = backward_message(hit.count)
+            figures = {"count": float(hit.count), "at_least": float(rule_b.at_least)}
+        elif hit.kind == "silence" and hit.since is not None:
+            silent = now - hit.since
+            severity = config.silence.severity
+            message = silence_message(silent)
+            figures = {"hours": _hours(silent), "limit_hours": _hours(config.silence.after)}
+        elif hit.kind == "stale" and hit.since is not None:
+            idle = now - hit.since
+            severity = config.stale.severity
+            message = stale_message(idle)
+            figures = {
+                "days": idle / timedelta(days=1),
+                "limit_days": config.stale.after / timedelta(days=1),
+            }
+        elif hit.dwell is not None and deal.target_dwell is not None:
+            rule_d = config.dwell_overrun
+            severity = rule_d.severity
+            name = deal.stage_name or Message(deal.stage, deal.stage)
+            message = dwell_message(name, hit.dwell, deal.target_dwell)
+            figures = {
+                "dwell_hours": _hours(hit.dwell),
+                "target_hours": _hours(deal.target_dwell),
+                "ratio": hit.dwell / deal.target_dwell,
+                "factor": rule_d.factor,
+            }
+        else:  # pragma: no cover - every hit has the values of its kind
+            raise InvalidScoringInput(f"incomplete {hit.kind} hit")
+        findings.append(
+            RiskFinding(
+                key=hit.key,
+                kind=hit.kind,
+                deal_id=deal.deal_id,
+                severity=severity,
+                message=message,
+                figures=figures,
+                exempted=hit.exempted,
+                since=hit.since,
+            )
+        )
     return findings
 
 
