@@ -253,3 +253,17 @@ def test_it_keeps_pages_when_only_a_sign_in_is_recorded(cast: Cast) -> None:
     cast.owner.refresh_from_db()
     assert cast.owner.last_login is not None
     assert data_version() == before
+
+
+def test_it_neither_keeps_nor_serves_kept_pages_inside_a_transaction_that_wrote(
+    cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
+) -> None:
+    client = client_as(cast.owner)
+    assert "回访客户" not in client.get(reverse("web:today")).content.decode()
+
+    with transaction.atomic():
+        Task.objects.bulk_create([_task_for(cast, demo_deal.deal, "回访客户")])
+        assert "回访客户" in client.get(reverse("web:today")).content.decode()
+        transaction.set_rollback(True)
+
+    assert "回访客户" not in client.get(reverse("web:today")).content.decode()

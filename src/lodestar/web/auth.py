@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
-from lodestar.web.caching import data_version
+from lodestar.web.caching import data_version, may_keep
 
 __all__ = ["KeptUserBackend"]
 
@@ -27,8 +27,9 @@ _MISSING = "missing"
 
 class KeptUserBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        key = f"web:user:{user_id}:{data_version()}"
-        user = cache.get(key)
+        keep = may_keep()
+        key = f"web:user:{user_id}:{data_version()}" if keep else ""
+        user = cache.get(key) if keep else None
         if user is None:
             model = get_user_model()
             try:
@@ -39,7 +40,8 @@ class KeptUserBackend(ModelBackend):
                 )
             except model.DoesNotExist:
                 user = _MISSING
-            cache.set(key, user, USER_TTL)
+            if keep:
+                cache.set(key, user, USER_TTL)
         if user == _MISSING or not self.user_can_authenticate(user):
             return None
         return user

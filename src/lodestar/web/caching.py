@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache, caches
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
@@ -57,6 +57,7 @@ __all__ = [
     "data_changed",
     "data_version",
     "kept_page",
+    "may_keep",
     "note_write",
     "watch_writes",
 ]
@@ -137,6 +138,16 @@ def _change_on_commit(connection: BaseDatabaseWrapper) -> None:
     transaction.on_commit(data_changed, using=connection.alias, robust=True)
 
 
+def may_keep() -> bool:
+    """Whether what is read now may be kept or taken from what was kept: not inside a transaction
+    that has written. Its reads include changes that may yet roll back (nobody else may see
+    them), and what was kept before does not include its changes (it must see them)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    return not connection.in_atomic_block or not any(
+        entry[1] is data_changed for entry in connection.run_on_commit
+    )
+
+
 def watch_writes(connection: BaseDatabaseWrapper, **_kwargs: Any) -> None:
     """Watch `connection`'s statements (connected to `connection_created` by the web app)."""
     if _watch not in connection.execute_wrappers:
@@ -176,6 +187,8 @@ def cached_for(
     """`build()`, or what it returned for the same user, language and `args` less than `ttl`
     seconds ago and before the user's own last write — and, unless `time_only` (for figures
     over weeks of history, where minutes of lag do not show), before anyone's last write."""
+    if not may_keep():
+        return build()
     key = _key(request, part, "" if time_only else data_version(), *args)
     value = cache.get(key)
     if value is None:
@@ -220,7 +233,7 @@ def kept_page(
     A browser that already has this rendering gets `304 Not Modified` (the ETag also carries
     the CSRF cookie, so a page whose token a new login replaced is sent again).
     """
-    if _has_messages(request):  # a one-time message belongs to this response only
+    if _has_messages(request) or not may_keep():  # a one-time message is for this response only
         template, context = build()
         return render(request, template, context)
     version = data_version()
