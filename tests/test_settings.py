@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def run_check(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
     environment = {
@@ -73,3 +75,20 @@ def test_it_reads_the_time_zone_and_language_from_the_environment(tmp_path: Path
 def test_it_defaults_to_shanghai_time_and_simplified_chinese(settings) -> None:
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.LANGUAGE_CODE == "zh-hans"
+
+
+def test_sqlite_connections_use_the_write_ahead_log_and_checkpoint_every_10000_pages(
+    db: None,
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the PRAGMAs are SQLite's own")
+    with connection.cursor() as cursor:
+        pragmas = {
+            name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "synchronous", "wal_autocheckpoint")
+        }
+    # The in-memory test database reports "memory" as its journal; a file database gets WAL.
+    assert pragmas["journal_mode"] in ("wal", "memory")
+    assert (pragmas["synchronous"], pragmas["wal_autocheckpoint"]) == (1, 10000)

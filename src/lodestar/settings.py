@@ -100,12 +100,15 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'lodestar.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server and the worker read while one of them writes.
+    # WAL lets the web server and the worker read while one of them writes. A batch of events
+    # dirties thousands of index pages; checkpointing every 1000 pages (the default) would copy
+    # them back into the database after nearly every batch, so the log is let grow to ~40 MB.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
         {
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; "
+                "PRAGMA wal_autocheckpoint=10000;"
             ),
             "transaction_mode": "IMMEDIATE",
         }
