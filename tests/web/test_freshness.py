@@ -80,25 +80,23 @@ def test_it_shows_the_reps_page_the_coaching_their_manager_plans(
     assert "✓ Acknowledged" in manager.get(reverse("web:dashboard")).content.decode()
 
 
-def test_it_shows_a_teammates_stage_move_on_the_managers_stuck_list(
-    cast: Cast, client_as: ClientAs, published: Any
+def test_it_shows_an_alert_the_worker_raises_on_the_managers_kept_dashboard(
+    cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
-    from tests.factories import OpportunityFactory
-
-    stuck = OpportunityFactory(
-        owner=cast.owner,
-        name="很久",
-        stage_key="demo",
-        stage_entered_at=timezone.now() - dt.timedelta(days=40),
-    )
     manager = client_as(cast.manager)
-    url = reverse("web:dashboard-part", args=["stuck"])
-    assert stuck.name in manager.get(url).content.decode()
+    assert "silent for 9 days" not in manager.get(reverse("web:dashboard")).content.decode()
 
-    stuck.stage_entered_at = timezone.now()
-    stuck.save(update_fields=["stage_entered_at"])
+    alert_raise(
+        organization=cast.org,
+        kind="risk.silence",
+        recipient=cast.manager,
+        opportunity=demo_deal.deal,
+        dedupe_key=f"deal:{demo_deal.deal.pk}:silence",
+        message_zh="客户已沉默 9 天",
+        message_en="The customer has been silent for 9 days",
+    )
 
-    assert stuck.name not in manager.get(url).content.decode()
+    assert "silent for 9 days" in manager.get(reverse("web:dashboard")).content.decode()
 
 
 def test_it_changes_the_data_version_when_a_write_commits_not_before() -> None:

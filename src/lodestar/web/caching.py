@@ -27,10 +27,17 @@ When kept things stop being trusted:
   unreachable.
 - **time**: kept HTML and kept data expire after their stated `ttl` (a minute for the rep's
   task countdowns, a few minutes where time shows in days or hours).
+- **an open transaction that has written** neither keeps what it reads nor reads what was kept
+  (`may_keep`): its changes may yet roll back, and it must see them itself.
+
+The signed-in user and their membership are kept the same way (`lodestar.web.auth`), and the
+kept HTML has stand-ins for what must differ per response (the CSRF token, the forms' delivery
+ids), filled in when it is served.
 
 Figures that are expensive and cover weeks of history (the dashboard's tiles, funnel and trend)
-are kept by time only (`lodestar.web.dashboard.TILES_TTL`), so a busy stream of events does not
-make the dashboard recompute them on every visit.
+are kept by time only (`lodestar.web.dashboard.TILES_TTL`), and so is the ranking of stuck deals
+(`STUCK_TTL`, a gate evaluation per reason), so a busy stream of events does not make the
+dashboard recompute them on every visit; the HTML around them is still rendered again.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ from lodestar.insights.wording import alert_message
 from lodestar.org.models import Organization, User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import published_playbook
-from lodestar.web.caching import data_version
 
 __all__ = [
     "TILES",
@@ -396,9 +395,9 @@ def metric_page(*, user: User, name: str, filters: DashboardFilters, now: dt.dat
 
 # Most overrun deals looked at for a stuck reason (one gate evaluation each) until enough have one.
 STUCK_CANDIDATES = 60
-# Each stuck reason is a gate evaluation: the ranked list is kept per user and filter until
-# anyone writes (deals move, events arrive), and at most this long (dwell grows with time).
-STUCK_TTL = 300
+# Each stuck reason is a gate evaluation: the ranked list is kept a minute per user and filter,
+# by time only, so a busy stream of events does not make every visit evaluate the gates again.
+STUCK_TTL = 60
 
 
 def stuck_ranked(
@@ -417,9 +416,7 @@ def stuck_ranked(
     actor = actor_of(user=user)
     if actor is None:
         return []
-    key = _cache_key(
-        f"stuck:{data_version()}:{owner_id}:{limit}", user, filters.metric_filters(now)
-    )
+    key = _cache_key(f"stuck:{owner_id}:{limit}", user, filters.metric_filters(now))
     cached = cache.get(key)
     if cached is None:
         cached = _stuck_ranked(actor, user, filters, now, owner_id, limit)
