@@ -65,7 +65,7 @@ from lodestar.insights import models as m
 from lodestar.insights.activity import deal_activity_rebuild
 from lodestar.insights.facts import DealFacts, deal_facts, task_records
 from lodestar.insights.policy import COMMUNICATION_TYPES, InsightsPolicy, Policies
-from lodestar.insights.rows import rows_of
+from lodestar.insights.rows import Stored, rows_of
 from lodestar.insights.services import AlertSpec, alerts_raise_many
 from lodestar.insights.wording import dwell_wording, with_prefix
 from lodestar.integrations.services import notify
@@ -96,7 +96,15 @@ _CHUNK = 900  # ids per IN (…) list, under every backend's parameter limit
 Progress = Callable[[str, int, int], None]
 # id, key, recipient id, message zh, message en, since, wording
 _LiveAlert = tuple[int, str, int, str, str, dt.datetime | None, str]
-_LIVE_FIELDS = ("pk", "dedupe_key", "recipient_id", "message_zh", "message_en", "since", "wording")
+_LIVE_FIELDS = (
+    "pk",
+    "dedupe_key",
+    "recipient_id",
+    "message_zh",
+    "message_en",
+    "since_at",
+    "wording",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +145,7 @@ class _Wanted:
 
 
 def _live_rows(alerts: Any) -> list[_LiveAlert]:
-    return rows_of(alerts.order_by().values_list(*_LIVE_FIELDS))
+    return rows_of(alerts.annotate(since_at=Stored("since")).order_by().values_list(*_LIVE_FIELDS))
 
 
 def health_alert_key(rep_id: int) -> str:
@@ -706,8 +714,9 @@ def _push_handbooks(
             final=True,
             occurred_at__gte=now - SCORECARD_HORIZON,
         )
+        .annotate(at=Stored("occurred_at"))
         .order_by()
-        .values_list("pk", "rep_id", "event_id", "occurred_at", "score")
+        .values_list("pk", "rep_id", "event_id", "at", "score")
     ):
         finals[rep_id].append(CoreScore(event_id, at, score, True, ()))
         pk_of[event_id] = pk

@@ -36,7 +36,7 @@ from lodestar.crm.models import Direction, Opportunity, OpportunityStatus, Stage
 from lodestar.events.models import Event
 from lodestar.insights import models as m
 from lodestar.insights.policy import InsightsPolicy
-from lodestar.insights.rows import rows_of
+from lodestar.insights.rows import Stored, rows_of
 
 __all__ = ["DealFacts", "deal_facts", "exemptions_of", "related_q", "task_records"]
 
@@ -114,7 +114,9 @@ def exemptions_of(
         rows = rows.filter(ends_at__gt=since)
     found: defaultdict[int, list[Exemption]] = defaultdict(list)
     for deal_id, start, end, reason in rows_of(
-        rows.order_by("starts_at").values_list("opportunity_id", "starts_at", "ends_at", "reason")
+        rows.annotate(start=Stored("starts_at"), end=Stored("ends_at"))
+        .order_by("starts_at")
+        .values_list("opportunity_id", "start", "end", "reason")
     ):
         found[deal_id].append(Exemption(start, end, reason))
     return {deal_id: tuple(items) for deal_id, items in found.items()}
@@ -159,6 +161,8 @@ def deal_facts(
     for row in rows_of(
         Opportunity.objects.filter(open_q, organization_id=org_id)
         .annotate(
+            entered=Stored("stage_entered_at"),
+            opened=Stored("created_at"),
             activity_last=Subquery(activity.values("last_event_at")[:1]),
             activity_customer=Subquery(activity.values("last_customer_at")[:1]),
             last_move=_latest(moves, "occurred_at"),
@@ -171,8 +175,8 @@ def deal_facts(
             "owner_id",
             "team_id",
             "stage_key",
-            "stage_entered_at",
-            "created_at",
+            "entered",
+            "opened",
             "activity_last",
             "activity_customer",
             "last_move",
@@ -212,8 +216,9 @@ def deal_facts(
         StageTransition.objects.filter(
             through, organization_id=org_id, occurred_at__lte=now, direction=Direction.BACKWARD
         )
+        .annotate(at=Stored("occurred_at"))
         .order_by("occurred_at", "id")
-        .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
+        .values_list("opportunity_id", "at", "from_stage", "to_stage")
     ):
         # The direction recorded when the move was made is the truth (a later playbook may
         # order its stages differently); the positions only need to say "backward".
@@ -224,8 +229,9 @@ def deal_facts(
     if window is not None:
         for deal_id, at in rows_of(
             events.filter(customer, occurred_at__gte=now - window, occurred_at__lt=now)
+            .annotate(at=Stored("occurred_at"))
             .order_by()
-            .values_list("opportunity_id", "occurred_at")
+            .values_list("opportunity_id", "at")
         ):
             facts[deal_id].interactions.append(at)
     return facts
@@ -241,9 +247,9 @@ def task_records(
     if rep_ids is not None:
         tasks = tasks.filter(assignee_id__in=rep_ids)
     rows = rows_of(
-        tasks.order_by().values_list(
-            "pk", "assignee_id", "opportunity_id", "due_at", "completed_at"
-        )
+        tasks.annotate(due=Stored("due_at"), done=Stored("completed_at"))
+        .order_by()
+        .values_list("pk", "assignee_id", "opportunity_id", "due", "done")
     )
     deal_ids = {row[2] for row in rows if row[2] is not None}
     exemptions = (

@@ -23,8 +23,11 @@ from lodestar.core.scoring import (
     RequiredAction,
     RequiredActionSet,
     RiskKind,
+    ScorecardConfig,
+    StreakState,
     TaskRecord,
     action_penetration,
+    advance_streak,
     communication_score,
     days_since_last_customer_interaction,
     deal_risks,
@@ -200,6 +203,27 @@ def test_streak_alerts_do_not_depend_on_input_order(values: list[float], rnd: ob
     shuffled = list(scores)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     assert low_score_streaks(scores) == low_score_streaks(shuffled)
+
+
+@given(st.lists(st.floats(min_value=0, max_value=100), max_size=30), st.integers(1, 4))
+def test_streak_alerts_are_advance_streak_step_by_step(values: list[float], needed: int) -> None:
+    config = ScorecardConfig(consecutive_below=needed)
+    state, fired = StreakState(), []
+    for i, value in enumerate(values):
+        state, fires = advance_streak(
+            state, i, value, threshold=config.threshold, consecutive_below=needed
+        )
+        if fires:
+            fired.append((i, state.run, tuple(values[j] for j in state.run)))
+    scores = [
+        CommunicationScore(i, NOW - timedelta(days=100 - i), v, True, ())
+        for i, v in enumerate(values)
+    ]
+    got = [
+        (a.fired_at, a.communication_ids, a.scores)
+        for a in low_score_streaks(scores, config=config)
+    ]
+    assert got == fired
 
 
 @given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(0, 10)), max_size=8))

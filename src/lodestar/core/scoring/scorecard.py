@@ -262,25 +262,24 @@ def low_score_streaks(
     ordered: Sequence[CommunicationScore] = sorted(
         (s for s in scores if s.final), key=lambda s: (s.occurred_at, str(s.communication_id))
     )
-    state = StreakState()
-    by_id: dict[RowId, CommunicationScore] = {}
+    # `advance_streak` step by step, without a state object per score (a rep has hundreds).
+    threshold, needed = config.threshold, config.consecutive_below
+    run: list[CommunicationScore] = []
+    fired = False
     alerts: list[StreakAlert] = []
     for item in ordered:
-        by_id[item.communication_id] = item
-        state, fires = advance_streak(
-            state,
-            item.communication_id,
-            item.score,
-            threshold=config.threshold,
-            consecutive_below=config.consecutive_below,
-        )
-        if fires:
+        if item.score >= threshold:
+            run, fired = [], False
+            continue
+        run.append(item)
+        if not fired and len(run) >= needed:
+            fired = True
             alerts.append(
                 StreakAlert(
                     fired_at=item.communication_id,
                     fired_at_time=item.occurred_at,
-                    communication_ids=state.run,
-                    scores=tuple(by_id[i].score for i in state.run),
+                    communication_ids=tuple(i.communication_id for i in run),
+                    scores=tuple(i.score for i in run),
                 )
             )
     return alerts
