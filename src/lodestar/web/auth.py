@@ -42,6 +42,6 @@ class KeptUserBackend(ModelBackend):
                 user = _MISSING
             if keep:
                 cache.set(key, user, USER_TTL)
-        if user == _MISSING or not self.user_can_authenticate(user):
+        if isinstance(user, str) or not self.user_can_authenticate(user):  # _MISSING
             return None
         return user

@@ -467,6 +467,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     return kept_page(request, "dashboard", build, DASHBOARD_TTL)
 
 
+DASHBOARD_PARTS = ("tiles", "funnel", "stuck", "rep-stuck", "trend")
+
+
 @require_GET
 @member_view
 def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
@@ -477,9 +480,6 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
     return kept_page(
         request, f"dashboard-{part}", lambda: _dashboard_part(request, part), DASHBOARD_TTL
     )
-
-
-DASHBOARD_PARTS = ("tiles", "funnel", "stuck", "rep-stuck", "trend")
 
 
 def _dashboard_part(request: HttpRequest, part: str) -> tuple[str, dict[str, Any]]:
