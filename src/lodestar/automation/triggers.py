@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -20,6 +20,7 @@ from lodestar.core.engine import BusinessCalendar, Clock, due_at
 from lodestar.core.playbook.model import Trigger
 from lodestar.core.rules import CompiledPlaybook, DealContext
 from lodestar.crm.models import Opportunity, StageTransition
+from lodestar.db import bulk_insert_new
 from lodestar.events.processing import RecordedEvent
 from lodestar.i18n import in_site_language
 from lodestar.integrations.selectors import organization_calendar
@@ -225,19 +226,21 @@ def _create_tasks(planned: list[Task], deals: dict[int, Opportunity]) -> None:
     """
     if not planned:
         return
-    Task.objects.bulk_create(planned, ignore_conflicts=True, batch_size=500)
+    created: Iterable[Task] = planned
     wanted = {(task.opportunity_id, task.trigger_key) for task in planned}
+    if not bulk_insert_new(planned):
+        created = (
+            Task.objects.filter(
+                opportunity_id__in={deal_id for deal_id, _ in wanted},
+                trigger_key__in={key for _, key in wanted},
+                status=TaskStatus.OPEN,
+            )
+            .select_related("assignee")
+            .order_by("created_at", "id")
+        )
     by_org: defaultdict[int, list[NotificationSpec]] = defaultdict(list)
     organizations = {}
-    for task in (
-        Task.objects.filter(
-            opportunity_id__in={deal_id for deal_id, _ in wanted},
-            trigger_key__in={key for _, key in wanted},
-            status=TaskStatus.OPEN,
-        )
-        .select_related("assignee")
-        .order_by("created_at", "id")
-    ):
+    for task in created:
         if (task.opportunity_id, task.trigger_key) not in wanted:
             continue
         deal = deals[task.opportunity_id]  # type: ignore[index]

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lodestar.db import bulk_insert_new
 from lodestar.errors import Conflict, PermissionDenied, ValidationFailed
 from lodestar.integrations.models import (
     CalendarFeed,
@@ -205,19 +206,20 @@ def notify_many(
     fresh = [row for key, row in rows.items() if key not in existing]
     if not fresh:
         return []
-    # ON CONFLICT DO NOTHING: a concurrent writer of the same cause wins quietly instead of
-    # aborting the caller's transaction (PostgreSQL would abort it on an IntegrityError).
-    Notification.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
-    fresh_keys = [row.dedupe_key for row in fresh]
-    created: list[Notification] = []
-    for start in range(0, len(fresh_keys), _CHUNK):
-        created.extend(
-            Notification.objects.filter(
-                organization=organization,
-                dedupe_key__in=fresh_keys[start : start + _CHUNK],
-                created_at=now,
+    # A concurrent writer of the same cause wins quietly (ON CONFLICT DO NOTHING) instead of
+    # aborting the caller's transaction; what this call did write is then read back.
+    created = fresh
+    if not bulk_insert_new(fresh):
+        fresh_keys = [row.dedupe_key for row in fresh]
+        created = []
+        for start in range(0, len(fresh_keys), _CHUNK):
+            created.extend(
+                Notification.objects.filter(
+                    organization=organization,
+                    dedupe_key__in=fresh_keys[start : start + _CHUNK],
+                    created_at=now,
+                )
             )
-        )
     enqueue_delivery(row.pk for row in created if row.status == NotificationStatus.PENDING)
     return created
 
