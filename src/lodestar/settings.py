@@ -197,28 +197,37 @@ LOGGING = {
     },
 }
 
+
+def _shared_cache(name: str, entries: int) -> dict[str, object]:
+    """A cache every process sees: a folder under the var directory, or Redis when set."""
+    if REDIS_URL:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"lodestar-{name}",
+        }
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / name),
+        "OPTIONS": {"MAX_ENTRIES": entries},
+    }
+
+
 # Caches. `default` is each process's own memory: the pages keep rendered HTML and data there
-# (`lodestar.web.caching`). `shared` is seen by every process: it holds the data version that
-# makes kept pages stale after anyone's write, and the sessions' cached copies. On one machine
-# it is a folder under the var directory; with REDIS_URL (several hosts) it is Redis.
+# (`lodestar.web.caching`). `shared` is seen by every process and holds only the data version
+# that makes kept pages stale after anyone's write (one file: changing it never lists thousands
+# of sessions); `sessions` holds the sessions' cached copies. Several hosts need REDIS_URL.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": env.int("PAGE_CACHE_ENTRIES", default=1000)},
     },
-    "shared": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-            "OPTIONS": {"MAX_ENTRIES": 2000},
-        }
-    ),
+    "shared": _shared_cache("shared", 100),
+    "sessions": _shared_cache("sessions", 5000),
 }
-# Sessions are read on every page: from the shared cache, written through to the database.
+# Sessions are read on every page: from the cache, written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_CACHE_ALIAS = "shared"
+SESSION_CACHE_ALIAS = "sessions"
 # The model backend, with the session's user and membership kept until anyone's write.
 AUTHENTICATION_BACKENDS = ["lodestar.web.auth.KeptUserBackend"]
 
