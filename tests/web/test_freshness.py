@@ -265,3 +265,17 @@ def test_it_neither_keeps_nor_serves_kept_pages_inside_a_transaction_that_wrote(
         transaction.set_rollback(True)
 
     assert "回访客户" not in client.get(reverse("web:today")).content.decode()
+
+
+def test_it_shows_the_users_own_change_even_if_the_data_version_is_not_changed(
+    cast: Cast, client_as: ClientAs, demo_deal: DemoDeal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if the shared cache had lost the change: only the user's session counter is left.
+    monkeypatch.setattr("lodestar.web.caching.data_changed", lambda: None)
+    client = client_as(cast.owner)
+    done_button = f'hx-post="{reverse("web:task-done", args=[demo_deal.task.pk])}"'
+    assert done_button in client.get(reverse("web:today")).content.decode()
+
+    assert htmx(client, reverse("web:task-done", args=[demo_deal.task.pk])).status_code == 200
+
+    assert done_button not in client.get(reverse("web:today")).content.decode()
