@@ -51,3 +51,49 @@ def test_it_skips_rows_a_concurrent_writer_made_first_and_keeps_the_transaction_
     assert sorted(Event.objects.values_list("external_id", flat=True)) == ["a", "b", "c"]
     assert Event.objects.get(external_id="b").pk == raced.pk
     assert not connection.needs_rollback
+
+
+def test_insert_statements_write_every_row_with_its_values_and_return_what_the_tail_asks(
+    cast: Cast,
+) -> None:
+    from django.db import connection
+
+    from lodestar.db import insert_statements
+
+    ops = connection.ops
+    rows = [
+        (
+            cast.org.pk,
+            "chat.message",
+            "wecom",
+            f"m{i}",
+            ops.adapt_datetimefield_value(NOW),
+            ops.adapt_datetimefield_value(NOW),
+            True,
+            ops.adapt_json_value({"text": f"王总 {i}"}, None),
+        )
+        for i in range(3)
+    ]
+    columns = (
+        "organization_id",
+        "type",
+        "source",
+        "external_id",
+        "occurred_at",
+        "recorded_at",
+        "with_customer",
+        "payload",
+    )
+    returned = []
+    with connection.cursor() as cursor:
+        for sql, params in insert_statements(
+            Event, columns, rows, tail="RETURNING external_id", rows_per_statement=2
+        ):
+            cursor.execute(sql, params)
+            returned += [external_id for (external_id,) in cursor.fetchall()]
+
+    assert sorted(returned) == ["m0", "m1", "m2"]
+    stored = Event.objects.filter(source="wecom").order_by("external_id")
+    assert [(e.external_id, e.occurred_at, e.with_customer, e.payload) for e in stored] == [
+        (f"m{i}", NOW, True, {"text": f"王总 {i}"}) for i in range(3)
+    ]

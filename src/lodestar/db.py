@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 
-__all__ = ["bulk_insert_new"]
+__all__ = ["bulk_insert_new", "insert_statements"]
 
 
 def bulk_insert_new(rows: Sequence[models.Model], *, batch_size: int = 500) -> bool:
@@ -31,3 +31,45 @@ def bulk_insert_new(rows: Sequence[models.Model], *, batch_size: int = 500) -> b
             row._state.adding = True
         manager.bulk_create(rows, ignore_conflicts=True, batch_size=batch_size)
         return False
+
+
+def insert_statements(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    tail: str = "",
+    rows_per_statement: int = 500,
+) -> list[tuple[str, list[object]]]:
+    """`INSERT INTO <model's table> (columns) … <tail>` statements writing `rows` (values
+    already adapted for the database), for `cursor.execute`.
+
+    PostgreSQL gets one statement whatever the number of rows: each column as an array,
+    unnested (`SELECT * FROM unnest(%s::bigint[], …)`), which it plans once and runs in a
+    fraction of the time a thousand-row VALUES list takes it. Other databases (SQLite) get
+    multi-row VALUES lists of `rows_per_statement` rows. `tail` follows either form (`ON
+    CONFLICT …`, `RETURNING …`).
+    """
+    if not rows:
+        return []
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    names = ", ".join(ops.quote_name(column) for column in columns)
+    head = f"INSERT INTO {table} ({names})"  # names from the model, never from input
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(
+            f"%s::{model._meta.get_field(column).db_type(connection)}[]" for column in columns
+        )
+        columns_of_rows = [list(values) for values in zip(*rows, strict=True)]
+        return [(f"{head} SELECT * FROM unnest({arrays}) {tail}", columns_of_rows)]  # noqa: S608
+    row_marks = f"({', '.join(['%s'] * len(columns))})"
+    statements = []
+    for start in range(0, len(rows), rows_per_statement):
+        chunk = rows[start : start + rows_per_statement]
+        statements.append(
+            (
+                f"{head} VALUES {', '.join([row_marks] * len(chunk))} {tail}",
+                [value for row in chunk for value in row],
+            )
+        )
+    return statements

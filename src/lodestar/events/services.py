@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from lodestar.core.events import EventCatalogue
 from lodestar.crm.models import Contact
 from lodestar.crm.selectors import account_scope, opportunity_scope
+from lodestar.db import insert_statements
 from lodestar.errors import FieldError, PermissionDenied, ValidationFailed
 from lodestar.events.models import Event
 from lodestar.events.processing import RecordedEvent, process_recorded_events
@@ -282,7 +283,6 @@ _COLUMNS = (
     "with_customer",
     "payload",
 )
-_ROWS_PER_STATEMENT = 500  # 12 parameters each: under every backend's parameter limit
 
 
 def _append(
@@ -292,46 +292,43 @@ def _append(
     report: IngestReport,
     now: dt.datetime,
 ) -> list[RecordedEvent]:
-    """Append the candidates with one multi-row INSERT per 500 and return what was written.
+    """Append the candidates with as few INSERTs as the database allows; return what was
+    written.
 
     The log's unique `(organization, source, external_id)` settles a race with a concurrent
     delivery of the same event: the insert skips the rows the other side wrote first (`ON
-    CONFLICT DO NOTHING`), and those items are reported as duplicates. The statement is plain
-    SQL both SQLite (3.35+) and PostgreSQL run; building model instances for a thousand rows
-    would cost more than writing them.
+    CONFLICT DO NOTHING`), and those items are reported as duplicates. Building model
+    instances for a thousand rows would cost more than writing them.
     """
     ops = connection.ops
-    table = ops.quote_name(Event._meta.db_table)
-    columns = ", ".join(ops.quote_name(column) for column in _COLUMNS)
     recorded_at = ops.adapt_datetimefield_value(now)
+    rows = [
+        (
+            actor.organization_id,
+            c.data.type,
+            c.data.source,
+            c.data.external_id,
+            ops.adapt_datetimefield_value(c.data.occurred_at),
+            recorded_at,
+            user.pk,
+            c.opportunity_id,
+            c.account_id,
+            c.data.contact_id,
+            c.with_customer,
+            ops.adapt_json_value(c.data.payload, None),
+        )
+        for c in candidates
+    ]
     written: dict[tuple[str, str], int] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(candidates), _ROWS_PER_STATEMENT):
-            chunk = candidates[start : start + _ROWS_PER_STATEMENT]
-            marks = ", ".join([f"({', '.join(['%s'] * len(_COLUMNS))})"] * len(chunk))
-            params: list[Any] = []
-            for c in chunk:
-                data = c.data
-                params += (
-                    actor.organization_id,
-                    data.type,
-                    data.source,
-                    data.external_id,
-                    ops.adapt_datetimefield_value(data.occurred_at),
-                    recorded_at,
-                    user.pk,
-                    c.opportunity_id,
-                    c.account_id,
-                    data.contact_id,
-                    c.with_customer,
-                    ops.adapt_json_value(data.payload, None),
-                )
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {marks} "  # noqa: S608 - names from the model
-                "ON CONFLICT (organization_id, source, external_id) DO NOTHING "
-                "RETURNING id, source, external_id",
-                params,
-            )
+        for sql, params in insert_statements(
+            Event,
+            _COLUMNS,
+            rows,
+            tail="ON CONFLICT (organization_id, source, external_id) DO NOTHING "
+            "RETURNING id, source, external_id",
+        ):
+            cursor.execute(sql, params)
             written.update({(source, external_id): pk for pk, source, external_id in cursor})
     recorded = []
     for c in candidates:

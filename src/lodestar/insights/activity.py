@@ -19,13 +19,21 @@ from typing import Any
 
 from django.db import connection
 
+from lodestar.db import insert_statements
 from lodestar.events.models import Event
 from lodestar.events.processing import RecordedEvent
 from lodestar.insights.models import DealActivity
 
 __all__ = ["activity_on_events", "deal_activity_rebuild"]
 
-_ROWS_PER_STATEMENT = 500  # 6 parameters each: under every backend's parameter limit
+_COLUMNS = (
+    "opportunity_id",
+    "organization_id",
+    "last_event_at",
+    "last_customer_at",
+    "events",
+    "customer_events",
+)
 
 
 def _later(table: str, column: str) -> str:
@@ -58,24 +66,22 @@ def activity_on_events(*, events: Sequence[RecordedEvent], now: dt.datetime) -> 
         return
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(DealActivity._meta.db_table)
-    params = [
+    rows = [
         (deal_id, org_id, adapt(last), adapt(last_customer) if last_customer else None, n, nc)
         for deal_id, (org_id, last, last_customer, n, nc) in sorted(totals.items())
     ]
     with connection.cursor() as cursor:
-        for start in range(0, len(params), _ROWS_PER_STATEMENT):
-            chunk = params[start : start + _ROWS_PER_STATEMENT]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} (opportunity_id, organization_id, last_event_at, "  # noqa: S608
-                f"last_customer_at, events, customer_events) VALUES {values} "
-                f"ON CONFLICT (opportunity_id) DO UPDATE SET "
-                f"last_event_at = {_later(table, 'last_event_at')}, "
-                f"last_customer_at = {_later(table, 'last_customer_at')}, "
-                f"events = {table}.events + excluded.events, "
-                f"customer_events = {table}.customer_events + excluded.customer_events",
-                [value for row in chunk for value in row],
-            )
+        for sql, params in insert_statements(
+            DealActivity,
+            _COLUMNS,
+            rows,
+            tail=f"ON CONFLICT (opportunity_id) DO UPDATE SET "
+            f"last_event_at = {_later(table, 'last_event_at')}, "
+            f"last_customer_at = {_later(table, 'last_customer_at')}, "
+            f"events = {table}.events + excluded.events, "
+            f"customer_events = {table}.customer_events + excluded.customer_events",
+        ):
+            cursor.execute(sql, params)
 
 
 def deal_activity_rebuild(*, organization_id: int | None = None) -> None:
