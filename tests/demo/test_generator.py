@@ -300,3 +300,21 @@ def test_it_rebuilds_the_indexes_it_defers_for_big_loads(monkeypatch: pytest.Mon
     names = {name for name, info in constraints.items() if info["index"]}
     assert {index.name for index in Event._meta.indexes} <= names
     assert Event.objects.filter(organization__slug="big").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_planner_statistics_that_count_the_alerts_the_engine_raised() -> None:
+    from django.db import connection
+
+    load_demo_organization(**SMALL)
+
+    alerts = Alert.objects.count()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'insights_alert'")
+            counted = {int(stat.split()[0]) for (stat,) in cursor.fetchall()}
+        else:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'insights_alert'")
+            counted = {int(reltuples) for (reltuples,) in cursor.fetchall()}
+    assert alerts > 0
+    assert counted == {alerts}

@@ -198,6 +198,16 @@ def generate(
     return builder.run()
 
 
+def _refresh_statistics() -> None:
+    """Fresh planner statistics after a bulk load (outside a transaction only: PostgreSQL's
+    autovacuum would get there later), or the planner reads a deal's events through the
+    organization-wide time index instead of the deal's own, and a thousand deals' alerts by
+    scanning every alert of the organization."""
+    if not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def load_demo_organization(
     *,
     reps: int = DEFAULT_REPS,
@@ -240,6 +250,7 @@ def load_demo_organization(
             if progress is not None
             else None,
         )
+        _refresh_statistics()  # the recompute wrote tens of thousands of alerts and scores
         return dataclasses.replace(summary, counts=_count_rows(summary.organization_id))
     return DemoSummary(
         seed=seed,
@@ -565,11 +576,7 @@ class _Builder:
             from lodestar.insights.activity import deal_activity_rebuild
 
             deal_activity_rebuild(organization_id=self.org.pk)
-        if not connection.in_atomic_block:
-            # Fresh statistics after a bulk load, or the planner reads a deal's events through
-            # the organization-wide time index instead of the deal's own.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        _refresh_statistics()
         for name, count in sorted(self.event_types.items()):
             self.digest.update(f"event:{name}={count}\n".encode())
         for name, count in sorted(self.counts.items()):
