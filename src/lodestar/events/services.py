@@ -129,7 +129,7 @@ def events_ingest(
     candidates = _validate(items, report, catalogue)
     _resolve_references(actor, candidates, report)
     candidates = [c for c in candidates if report.items[c.index].status == "accepted"]
-    _mark_duplicates(actor, candidates, report)
+    _mark_repeats_in_batch(candidates, report)
     candidates = [c for c in candidates if report.items[c.index].status == "accepted"]
     with transaction.atomic():
         recorded = _append(actor, user, candidates, report, now)
@@ -239,25 +239,14 @@ _NO_SUCH = {
 }
 
 
-def _mark_duplicates(actor: Actor, candidates: list[_Candidate], report: IngestReport) -> None:
-    keys = {(c.data.source, c.data.external_id) for c in candidates}
-    existing: dict[tuple[str, str], int] = {}
-    for source in {key[0] for key in keys}:
-        ids = [external_id for s, external_id in keys if s == source]
-        for start in range(0, len(ids), 500):
-            rows = Event.objects.filter(
-                organization_id=actor.organization_id,
-                source=source,
-                external_id__in=ids[start : start + 500],
-            ).values_list("external_id", "pk")
-            existing.update({(source, external_id): pk for external_id, pk in rows})
+def _mark_repeats_in_batch(candidates: list[_Candidate], report: IngestReport) -> None:
+    """An item whose `(source, external_id)` an earlier item of the same batch has is a
+    duplicate of it. (Duplicates of logged events are found by the append itself.)"""
     seen_in_batch: dict[tuple[str, str], int] = {}
     for candidate in candidates:
         key = (candidate.data.source, candidate.data.external_id)
-        entry = report.items[candidate.index]
-        if key in existing:
-            entry.status, entry.event_id = "duplicate", existing[key]
-        elif key in seen_in_batch:
+        if key in seen_in_batch:
+            entry = report.items[candidate.index]
             entry.status = "duplicate"
             entry.details = [
                 FieldError(
@@ -267,6 +256,21 @@ def _mark_duplicates(actor: Actor, candidates: list[_Candidate], report: IngestR
             ]
         else:
             seen_in_batch[key] = candidate.index
+
+
+def _logged_ids(organization_id: int, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The ids of logged events by `(source, external_id)`."""
+    found: dict[tuple[str, str], int] = {}
+    for source in sorted({source for source, _external_id in keys}):
+        ids = [external_id for s, external_id in keys if s == source]
+        for start in range(0, len(ids), 500):
+            rows = Event.objects.filter(
+                organization_id=organization_id,
+                source=source,
+                external_id__in=ids[start : start + 500],
+            ).values_list("external_id", "pk")
+            found.update({(source, external_id): pk for external_id, pk in rows})
+    return found
 
 
 _COLUMNS = (
@@ -295,10 +299,11 @@ def _append(
     """Append the candidates with as few INSERTs as the database allows; return what was
     written.
 
-    The log's unique `(organization, source, external_id)` settles a race with a concurrent
-    delivery of the same event: the insert skips the rows the other side wrote first (`ON
-    CONFLICT DO NOTHING`), and those items are reported as duplicates. Building model
-    instances for a thousand rows would cost more than writing them.
+    The log's unique `(organization, source, external_id)` is the duplicate check: the insert
+    skips the rows already logged — earlier deliveries, or a concurrent one that got there
+    first (`ON CONFLICT DO NOTHING`) — and the items it skipped are reported as duplicates of
+    the logged events, whose ids are then looked up (no query at all when nothing repeats).
+    Building model instances for a thousand rows would cost more than writing them.
     """
     ops = connection.ops
     recorded_at = ops.adapt_datetimefield_value(now)
@@ -330,12 +335,19 @@ def _append(
         ):
             cursor.execute(sql, params)
             written.update({(source, external_id): pk for pk, source, external_id in cursor})
+    repeated = [
+        (c.data.source, c.data.external_id)
+        for c in candidates
+        if (c.data.source, c.data.external_id) not in written
+    ]
+    logged = _logged_ids(actor.organization_id, repeated) if repeated else {}
     recorded = []
     for c in candidates:
         entry = report.items[c.index]
-        pk = written.get((c.data.source, c.data.external_id))
+        key = (c.data.source, c.data.external_id)
+        pk = written.get(key)
         if pk is None:
-            entry.status = "duplicate"
+            entry.status, entry.event_id = "duplicate", logged.get(key)
             continue
         entry.event_id = pk
         recorded.append(
