@@ -101,10 +101,6 @@ def run_triggers(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
     A batch touching deals of many teams (each may follow its own playbook) is handled in one
     pass: one read of the existing tasks, of the deals and of their moves for all of them.
     """
-    deal_ids = {event.opportunity_id for event in events if event.opportunity_id is not None}
-    if not deal_ids:
-        return
-    teams = dict(Opportunity.objects.filter(pk__in=deal_ids).values_list("pk", "team_id"))
     published: dict[int, PublishedVersions] = {}
     rules_of: dict[tuple[int, int | None], _Rules | None] = {}
     firing: list[tuple[RecordedEvent, _Rules]] = []
@@ -112,7 +108,7 @@ def run_triggers(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
     for event in events:
         if event.opportunity_id is None:
             continue
-        scope = (event.organization_id, teams[event.opportunity_id])
+        scope = (event.organization_id, event.team_id)
         if scope not in rules_of:
             if scope[0] not in published:
                 published[scope[0]] = published_versions(organization_id=scope[0])

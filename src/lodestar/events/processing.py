@@ -33,6 +33,8 @@ class RecordedEvent:
     type: str
     occurred_at: dt.datetime
     opportunity_id: int | None
+    # The deal's team when the event was recorded: it picks the playbook the event meets.
+    team_id: int | None
     with_customer: bool
     actor: User | None
 
@@ -44,6 +46,7 @@ class RecordedEvent:
             type=event.type,
             occurred_at=event.occurred_at,
             opportunity_id=event.opportunity_id,
+            team_id=event.opportunity.team_id if event.opportunity_id else None,
             with_customer=event.with_customer,
             actor=event.actor,
         )

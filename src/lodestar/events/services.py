@@ -51,6 +51,7 @@ class EventIn(BaseModel):
     external_id: str = Field(min_length=1, max_length=200)
     occurred_at: AwareDatetime
     opportunity_id: int | None = None
+    team_id: int | None = None
     account_id: int | None = None
     contact_id: int | None = None
     with_customer: bool | None = None
@@ -88,6 +89,7 @@ class _Candidate:
     data: EventIn
     with_customer: bool
     opportunity_id: int | None = None
+    team_id: int | None = None
     account_id: int | None = None
 
 
@@ -186,12 +188,13 @@ def _resolve_references(actor: Actor, candidates: list[_Candidate], report: Inge
     opportunity_ids = {c.data.opportunity_id for c in candidates if c.data.opportunity_id}
     account_ids = {c.data.account_id for c in candidates if c.data.account_id}
     contact_ids = {c.data.contact_id for c in candidates if c.data.contact_id}
-    deal_accounts = dict(
-        opportunity_scope(actor=actor)
+    deals = {
+        pk: (account_id, team_id)
+        for pk, account_id, team_id in opportunity_scope(actor=actor)
         .filter(pk__in=opportunity_ids)
         .order_by()
-        .values_list("pk", "account_id")
-    )
+        .values_list("pk", "account_id", "team_id")
+    }
     accounts = set(
         account_scope(actor=actor).filter(pk__in=account_ids).values_list("pk", flat=True)
     )
@@ -202,8 +205,9 @@ def _resolve_references(actor: Actor, candidates: list[_Candidate], report: Inge
     )
     for candidate in candidates:
         data, problems = candidate.data, []
-        deal_account = deal_accounts.get(data.opportunity_id) if data.opportunity_id else None
-        if data.opportunity_id and deal_account is None:
+        deal = deals.get(data.opportunity_id) if data.opportunity_id else None
+        deal_account = deal[0] if deal is not None else None
+        if data.opportunity_id and deal is None:
             problems.append(
                 FieldError("opportunity_id", str(_NO_SUCH["deal"] % {"id": data.opportunity_id}))
             )
@@ -230,6 +234,7 @@ def _resolve_references(actor: Actor, candidates: list[_Candidate], report: Inge
             entry = report.items[candidate.index]
             entry.status, entry.details = "rejected", problems
         candidate.opportunity_id, candidate.account_id = data.opportunity_id, account_id
+        candidate.team_id = deal[1] if deal is not None else None
 
 
 _NO_SUCH = {
@@ -357,6 +362,7 @@ def _append(
                 type=c.data.type,
                 occurred_at=c.data.occurred_at,
                 opportunity_id=c.opportunity_id,
+                team_id=c.team_id,
                 with_customer=c.with_customer,
                 actor=user,
             )
