@@ -137,6 +137,8 @@ def _start_gunicorn(port: int, workdir: Path) -> subprocess.Popen[bytes]:
         f"127.0.0.1:{port}",
         "--workers",
         str(WORKERS),
+        "--config",
+        "python:lodestar.web.gunicorn_conf",
         "--log-level",
         "warning",
     ]

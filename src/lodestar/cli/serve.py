@@ -53,7 +53,7 @@ def serve(
         [
             sys.executable, "-m", "gunicorn", "lodestar.wsgi:application",
             "--bind", bind, "--workers", str(web_workers), "--access-logfile", "-",
-            "--graceful-timeout", "5",
+            "--graceful-timeout", "5", "--config", "python:lodestar.web.gunicorn_conf",
         ]
     ]  # fmt: skip
     if with_worker:
