@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 
 from lodestar.db import bulk_insert_new
@@ -97,3 +98,35 @@ def test_insert_statements_write_every_row_with_its_values_and_return_what_the_t
     assert [(e.external_id, e.occurred_at, e.with_customer, e.payload) for e in stored] == [
         (f"m{i}", NOW, True, {"text": f"王总 {i}"}) for i in range(3)
     ]
+
+
+def test_among_matches_what_in_matches_for_ids_and_for_strings(cast: Cast) -> None:
+    rows = _events(cast, "a", "b", "c", "d")
+    bulk_insert_new(rows)
+    wanted = [rows[0].pk, rows[2].pk, 10**9]
+
+    by_id = Event.objects.filter(pk__among=wanted).order_by("pk")
+    by_text = Event.objects.filter(external_id__among=["b", "d", "zz"]).order_by("pk")
+
+    assert list(by_id) == list(Event.objects.filter(pk__in=wanted).order_by("pk"))
+    assert [e.external_id for e in by_id] == ["a", "c"]
+    assert [e.external_id for e in by_text] == ["b", "d"]
+
+
+def test_among_an_empty_list_matches_nothing_and_related_ids_work(cast: Cast) -> None:
+    from tests.factories import OpportunityFactory
+
+    deal = OpportunityFactory(owner=cast.owner)
+    (row,) = _events(cast, "a")
+    row.opportunity = deal
+    row.save()
+
+    assert list(Event.objects.filter(pk__among=[])) == []
+    assert list(Event.objects.filter(opportunity_id__among=[deal.pk])) == [row]
+    assert list(Event.objects.filter(opportunity__among=[deal.pk])) == [row]
+
+
+@pytest.mark.parametrize("value", [None, 1.5, True, NOW])
+def test_among_refuses_values_other_than_ints_and_strings(cast: Cast, value: object) -> None:
+    with pytest.raises(TypeError, match="__among takes ints or strings"):
+        Event.objects.filter(pk__among=[1, value])

@@ -132,7 +132,7 @@ def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.d
         return
     existing = set(
         Task.objects.filter(
-            opportunity_id__in={event.opportunity_id for event, _ in firing},
+            opportunity_id__among=sorted({event.opportunity_id for event, _ in firing}),
             trigger_key__in={t.id for event, rules in firing for t in rules.firing[event.type]},
         ).values_list("opportunity_id", "trigger_key")
     )
@@ -150,7 +150,7 @@ def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.d
     ).in_bulk(deal_ids)
     moves: defaultdict[int, list[tuple[dt.datetime, str, str]]] = defaultdict(list)
     for deal_id, *move in (
-        StageTransition.objects.filter(opportunity_id__in=deal_ids)
+        StageTransition.objects.filter(opportunity_id__among=sorted(deal_ids))
         .order_by("occurred_at", "id")
         .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
     ):

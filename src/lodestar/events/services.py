@@ -191,7 +191,7 @@ def _resolve_references(actor: Actor, candidates: list[_Candidate], report: Inge
     deals = {
         pk: (account_id, team_id)
         for pk, account_id, team_id in opportunity_scope(actor=actor)
-        .filter(pk__in=opportunity_ids)
+        .filter(pk__among=sorted(opportunity_ids))
         .order_by()
         .values_list("pk", "account_id", "team_id")
     }

@@ -348,7 +348,7 @@ def _live_risk_alerts(organization_id: int, deal_ids: set[int] | None) -> list[_
         organization_id=organization_id, kind__in=RISK_ALERT_KINDS, status__in=_LIVE
     )
     if deal_ids is not None:
-        alerts = alerts.filter(opportunity_id__in=deal_ids)
+        alerts = alerts.filter(opportunity_id__among=sorted(deal_ids))
     return _live_rows(alerts)
 
 
@@ -808,7 +808,7 @@ def insights_refresh(
         return summary
     organization = Organization.objects.get(pk=organization_id)
     policies = Policies(organization)
-    deal_q = Q(pk__in=ids)
+    deal_q = Q(pk__among=sorted(ids))
     if risks:
         facts = deal_facts(policy=policies.default, deal_q=deal_q, now=now)
         summary.deals = len(facts)
@@ -817,7 +817,7 @@ def insights_refresh(
         return summary
     _sync_scorecard(policies, deal_q, now, summary)
     owners = set(
-        Opportunity.objects.filter(pk__in=ids).values_list("owner_id", flat=True)
+        Opportunity.objects.filter(pk__among=sorted(ids)).values_list("owner_id", flat=True)
     ) & _reps_of(organization_id)
     if owners:
         scores = rep_health_now(policies=policies, rep_ids=owners, now=now)

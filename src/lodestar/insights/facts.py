@@ -91,7 +91,12 @@ def related_q(deal_q: Q, prefix: str = "opportunity") -> Q:
         else:
             lookup, value = child
             children.append(
-                (f"{prefix}__{lookup}" if lookup != "pk__in" else f"{prefix}_id__in", value)
+                (
+                    f"{prefix}_id__{lookup[4:]}"
+                    if lookup in ("pk__in", "pk__among")
+                    else f"{prefix}__{lookup}",
+                    value,
+                )
             )
     rewritten = Q(*children, _connector=deal_q.connector, _negated=deal_q.negated)
     return rewritten
