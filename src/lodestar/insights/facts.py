@@ -134,6 +134,9 @@ def _latest(rows: QuerySet[Any], column: str) -> Subquery:
     )
 
 
+_BY_ID = 5000
+
+
 def deal_facts(
     *,
     policy: InsightsPolicy,
@@ -197,7 +200,11 @@ def deal_facts(
         item.last_action_at = _later(_later(item.last_action_at, last_move), last_done)
     if not facts:
         return facts
-    through = related_q(open_q)
+    # The rows behind the deals found: named by id when they are few (an incremental refresh
+    # — a join on the deals' status made PostgreSQL scan every deal), joined otherwise (the
+    # full sweep over all open deals).
+    found_q = Q(pk__among=sorted(facts)) if len(facts) <= _BY_ID else open_q
+    through = related_q(found_q)
     customer = Q(with_customer=True)
     if policy.interaction_types:
         customer &= Q(type__in=sorted(policy.interaction_types))
@@ -228,7 +235,7 @@ def deal_facts(
         # The direction recorded when the move was made is the truth (a later playbook may
         # order its stages differently); the positions only need to say "backward".
         facts[deal_id].backward.append(StageMove(at, from_stage, to_stage, 1, 0))
-    for deal_id, exemptions in exemptions_of(organization_id=org_id, deal_q=open_q).items():
+    for deal_id, exemptions in exemptions_of(organization_id=org_id, deal_q=found_q).items():
         if deal_id in facts:
             facts[deal_id].exemptions = exemptions
     if window is not None:
