@@ -219,10 +219,10 @@ def _sync_alerts(
             changed.append((text.zh, text.en, want.since, want.wording, row[0]))
     if changed:
         _rewrite(changed)
-    for start in range(0, len(stale_ids), _CHUNK):
-        summary.alerts_resolved += m.Alert.objects.filter(
-            pk__in=stale_ids[start : start + _CHUNK]
-        ).update(status=m.AlertStatus.RESOLVED, resolved_at=now)
+    if stale_ids:
+        summary.alerts_resolved += m.Alert.objects.filter(pk__among=stale_ids).update(
+            status=m.AlertStatus.RESOLVED, resolved_at=now
+        )
     missing = sorted(pair for pair in wanted if pair not in live_pairs)
     if not missing:
         return
