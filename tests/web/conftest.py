@@ -86,3 +86,21 @@ def _fresh_cache(settings: Any, _shared_cache_dir: Any) -> None:
         },
     }
     cache.clear()
+
+
+@pytest.fixture
+def health_alert(cast: Cast, demo_deal: DemoDeal) -> Any:
+    """The manager's alert that the demo rep's funnel health is under 70."""
+    from lodestar.insights.services import alert_raise
+
+    alert = alert_raise(
+        organization=cast.org,
+        kind="health",
+        recipient=cast.manager,
+        subject_user=cast.owner,
+        dedupe_key=f"rep:{cast.owner.pk}:health",
+        message_zh="owner 的漏斗健康度 52,低于 70",
+        message_en="owner's funnel health is 52, below 70",
+    )
+    assert alert is not None
+    return alert

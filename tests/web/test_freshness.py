@@ -54,18 +54,9 @@ def test_it_shows_a_task_the_worker_creates_in_bulk_on_the_kept_page_at_once(
 
 
 def test_it_shows_the_reps_page_the_coaching_their_manager_plans(
-    cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
+    cast: Cast, client_as: ClientAs, health_alert: Any
 ) -> None:
-    alert = alert_raise(
-        organization=cast.org,
-        kind="health",
-        recipient=cast.manager,
-        subject_user=cast.owner,
-        dedupe_key=f"rep:{cast.owner.pk}:health",
-        message_zh="owner 的漏斗健康度 52,低于 70",
-        message_en="owner's funnel health is 52, below 70",
-    )
-    assert alert is not None
+    alert = health_alert
     rep, manager = client_as(cast.owner), client_as(cast.manager)
     assert "coaching" not in rep.get(reverse("web:today")).content.decode().lower()
     dashboard = manager.get(reverse("web:dashboard")).content.decode()

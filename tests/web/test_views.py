@@ -16,7 +16,6 @@ from lodestar.automation.models import Task, TaskStatus
 from lodestar.crm.models import Attachment
 from lodestar.events.models import Event
 from lodestar.insights.models import Alert, AlertStatus, Exemption
-from lodestar.insights.services import alert_raise
 from tests.conftest import Cast
 from tests.web.conftest import DemoDeal, htmx
 
@@ -341,21 +340,6 @@ def test_it_lets_only_deal_workers_in_scope_move_cards(
 
 
 # --- the manager dashboard ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def health_alert(cast: Cast, demo_deal: DemoDeal) -> Alert:
-    alert = alert_raise(
-        organization=cast.org,
-        kind="health",
-        recipient=cast.manager,
-        subject_user=cast.owner,
-        dedupe_key=f"rep:{cast.owner.pk}:health",
-        message_zh="owner 的漏斗健康度 52,低于 70",
-        message_en="owner's funnel health is 52, below 70",
-    )
-    assert alert is not None
-    return alert
 
 
 def test_it_shows_the_manager_the_alert_inbox_and_the_filters(
