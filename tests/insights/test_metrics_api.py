@@ -38,7 +38,7 @@ def test_it_gives_the_task_on_time_rate_with_its_rows(
     on_time = task(cast, cast.owner, yesterday, yesterday - HOUR)
     late = task(cast, cast.owner, yesterday, yesterday + HOUR)
     task(cast, cast.teammate, yesterday, None)
-    day = yesterday.date().isoformat()
+    day = yesterday.astimezone(cast.org.tz).date().isoformat()  # the period is in its time zone
 
     mine = api_as(cast.owner).get("/metrics/task_on_time", **{"from": day, "to": day}).json()
     team = api_as(cast.manager).get("/metrics/task_on_time", **{"from": day, "to": day}).json()
