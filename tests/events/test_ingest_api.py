@@ -278,3 +278,19 @@ def test_one_batch_gives_each_deal_the_tasks_of_its_own_teams_playbook(
     assert (east.title, east.due_at) == ("准备行业案例包 + 设置试用账号", booked_at + 2 * HOUR)
     assert (south.title, south.due_at) == ("准备华南案例包", booked_at + 4 * HOUR)
     assert south.assignee == cast.other_team_rep
+
+
+def test_it_refuses_an_empty_batch_with_a_clear_message_and_the_service_writes_nothing(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    from lodestar.events.services import events_ingest
+
+    events_before = Event.objects.count()
+
+    response = api_as(cast.owner).post("/events", {"events": []})
+    report = events_ingest(user=cast.owner, items=[])
+
+    assert response.status_code == 422
+    assert [detail["field"] for detail in response.json()["details"]] == ["events"]
+    assert report.items == []
+    assert Event.objects.count() == events_before

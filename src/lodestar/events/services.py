@@ -267,14 +267,12 @@ def _logged_ids(organization_id: int, keys: list[tuple[str, str]]) -> dict[tuple
     """The ids of logged events by `(source, external_id)`."""
     found: dict[tuple[str, str], int] = {}
     for source in sorted({source for source, _external_id in keys}):
-        ids = [external_id for s, external_id in keys if s == source]
-        for start in range(0, len(ids), 500):
-            rows = Event.objects.filter(
-                organization_id=organization_id,
-                source=source,
-                external_id__in=ids[start : start + 500],
-            ).values_list("external_id", "pk")
-            found.update({(source, external_id): pk for external_id, pk in rows})
+        rows = Event.objects.filter(
+            organization_id=organization_id,
+            source=source,
+            external_id__among=[external_id for s, external_id in keys if s == source],
+        ).values_list("external_id", "pk")
+        found.update({(source, external_id): pk for external_id, pk in rows})
     return found
 
 

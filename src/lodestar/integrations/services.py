@@ -43,7 +43,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _MAX_TITLE = 200
-_CHUNK = 900  # keys per IN (…) list, under every backend's parameter limit
 
 
 def enqueue_delivery(notification_ids: Iterable[int]) -> None:
@@ -195,14 +194,11 @@ def notify_many(
             )
     if not rows:
         return []
-    keys = list(rows)
-    existing: set[str] = set()
-    for start in range(0, len(keys), _CHUNK):
-        existing.update(
-            Notification.objects.filter(
-                organization=organization, dedupe_key__in=keys[start : start + _CHUNK]
-            ).values_list("dedupe_key", flat=True)
-        )
+    existing = set(
+        Notification.objects.filter(
+            organization=organization, dedupe_key__among=list(rows)
+        ).values_list("dedupe_key", flat=True)
+    )
     fresh = [row for key, row in rows.items() if key not in existing]
     if not fresh:
         return []
@@ -210,16 +206,13 @@ def notify_many(
     # aborting the caller's transaction; what this call did write is then read back.
     created = fresh
     if not bulk_insert_new(fresh):
-        fresh_keys = [row.dedupe_key for row in fresh]
-        created = []
-        for start in range(0, len(fresh_keys), _CHUNK):
-            created.extend(
-                Notification.objects.filter(
-                    organization=organization,
-                    dedupe_key__in=fresh_keys[start : start + _CHUNK],
-                    created_at=now,
-                )
+        created = list(
+            Notification.objects.filter(
+                organization=organization,
+                dedupe_key__among=[row.dedupe_key for row in fresh],
+                created_at=now,
             )
+        )
     enqueue_delivery(row.pk for row in created if row.status == NotificationStatus.PENDING)
     return created
 
