@@ -61,6 +61,8 @@ class Task(models.Model):
             models.Index(fields=["organization", "assignee", "status", "due_at"]),
             models.Index(fields=["organization", "status", "due_at"]),
             models.Index(fields=["organization", "opportunity", "trigger_key"]),
+            # A deal's latest completed task (its last action) in one seek.
+            models.Index(fields=["opportunity", "completed_at"], name="task_deal_completed"),
         ]
 
     def __str__(self) -> str:

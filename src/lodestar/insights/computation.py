@@ -391,12 +391,12 @@ def rep_health_now(
     *, policies: Policies, rep_ids: set[int], now: dt.datetime
 ) -> dict[int, HealthScore]:
     """The health of these reps at `now`, computed from the data (nothing is written)."""
-    window = policies.default.health.window
+    windows = policies.health_windows()
     facts = deal_facts(
-        policy=policies.default, deal_q=Q(owner_id__in=rep_ids), now=now, window=window
+        policy=policies.default, deal_q=Q(owner_id__in=rep_ids), now=now, windows=windows
     )
     tasks = task_records(
-        organization_id=policies.organization_id, rep_ids=rep_ids, now=now, window=window
+        organization_id=policies.organization_id, rep_ids=rep_ids, now=now, window=max(windows)
     )
     return _health_of(policies, facts, tasks, rep_ids, now)
 
@@ -831,15 +831,15 @@ def _recompute_org(
     summary = RecomputeSummary(organizations=1)
     policies = Policies(organization)
     org_id = organization.pk
-    window = policies.default.health.window
+    windows = policies.health_windows()
     progress("deals", 0, 3)
-    facts = deal_facts(policy=policies.default, deal_q=Q(), now=now, window=window)
+    facts = deal_facts(policy=policies.default, deal_q=Q(), now=now, windows=windows)
     summary.deals = len(facts)
     # Alerts of deals that closed since the last run resolve here too: `live` covers them all.
     _sync_risks(policies, facts, _live_risk_alerts(org_id, None), now, summary)
     progress("health", 1, 3)
     reps = _reps_of(org_id)
-    tasks = task_records(organization_id=org_id, rep_ids=None, now=now, window=window)
+    tasks = task_records(organization_id=org_id, rep_ids=None, now=now, window=max(windows))
     _sync_health(policies, _health_of(policies, facts, tasks, reps, now), now, summary)
     progress("scorecard", 2, 3)
     _sync_scorecard(policies, Q(), now, summary)

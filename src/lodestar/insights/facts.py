@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Greatest
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.core.scoring import (
@@ -54,6 +56,9 @@ class DealFacts:
     last_action_at: dt.datetime | None = None
     backward: list[StageMove] = field(default_factory=list)
     exemptions: tuple[Exemption, ...] = ()
+    # Customer interactions counted per health window start (see `deal_facts`); their times
+    # only for the deals whose exemptions reach into a window.
+    interaction_counts: dict[dt.datetime, int] = field(default_factory=dict)
     interactions: list[dt.datetime] = field(default_factory=list)
 
     def risk_input(self, policy: InsightsPolicy) -> DealRiskInput:
@@ -79,6 +84,7 @@ class DealFacts:
             target_dwell=policy.stage_targets.get(self.stage),
             customer_interactions=tuple(self.interactions),
             exemptions=self.exemptions,
+            interaction_counts=tuple(self.interaction_counts.items()),
         )
 
 
@@ -142,23 +148,24 @@ def deal_facts(
     policy: InsightsPolicy,
     deal_q: Q,
     now: dt.datetime,
-    window: dt.timedelta | None = None,
+    windows: Collection[dt.timedelta] = (),
 ) -> dict[int, DealFacts]:
-    """Facts of the open deals matched by `deal_q`, as of `now` (4 queries).
+    """Facts of the open deals matched by `deal_q`, as of `now` (4–6 queries).
 
-    One query reads the open deals with, per deal, what its activity summary (`DealActivity`)
-    says and its latest stage move and completed task at `now` — each an index seek per deal,
-    so the cost follows the open deals, not the years of moves and tasks behind them. The
-    summary answers for the latest event and customer interaction unless the playbook narrows
-    what counts as an interaction (`risks.silence.interaction_events`) or the deal has events
+    One query reads the open deals with what their activity summary (`DealActivity`) says and
+    their latest stage move and completed task at `now` — each an index seek per deal, so the
+    cost follows the open deals, not the years of moves and tasks behind them. The summary
+    answers for the latest event and customer interaction unless the playbook narrows what
+    counts as an interaction (`risks.silence.interaction_events`) or the deal has events
     after `now` (the summary cannot say what was latest *then*): those deals scan the log.
 
-    With `window`, the customer interactions inside `[now - window, now)` are fetched too
-    (the health score's interaction part needs their times).
+    With `windows` (the health windows of the organization's playbooks), each deal's
+    customer interactions inside `[max(now - window, opened), now)` are counted in SQL, one
+    figure per window; only deals whose exemptions reach into a window get their
+    interactions' times (the health score leaves the exempted ones out).
     """
     org_id = policy.organization_id
     open_q = deal_q & Q(status=OpportunityStatus.OPEN)
-    activity = m.DealActivity.objects.filter(opportunity_id=OuterRef("pk"))
     moves = StageTransition.objects.filter(organization_id=org_id, occurred_at__lte=now)
     done = Task.objects.filter(
         organization_id=org_id, completed_at__isnull=False, completed_at__lte=now
@@ -171,8 +178,8 @@ def deal_facts(
         .annotate(
             entered=Stored("stage_entered_at"),
             opened=Stored("created_at"),
-            activity_last=Subquery(activity.values("last_event_at")[:1]),
-            activity_customer=Subquery(activity.values("last_customer_at")[:1]),
+            activity_last=Stored("activity__last_event_at"),
+            activity_customer=Stored("activity__last_customer_at"),
             last_move=_latest(moves, "occurred_at"),
             last_done=_latest(done, "completed_at"),
         )
@@ -208,7 +215,6 @@ def deal_facts(
     customer = Q(with_customer=True)
     if policy.interaction_types:
         customer &= Q(type__in=sorted(policy.interaction_types))
-    events = Event.objects.filter(through, organization_id=org_id, occurred_at__lte=now)
     scan: Q | None = through if not summary else Q(opportunity_id__in=later) if later else None
     if scan is not None:
         for deal_id, last_any, last_customer in rows_of(
@@ -238,15 +244,50 @@ def deal_facts(
     for deal_id, exemptions in exemptions_of(organization_id=org_id, deal_q=found_q).items():
         if deal_id in facts:
             facts[deal_id].exemptions = exemptions
-    if window is not None:
+    if windows:
+        # Scoped through the deal, not the event's own organization column: the count then
+        # reads the index of customer interactions alone, never the log's rows.
+        interactions = Event.objects.filter(through, customer, opportunity__organization_id=org_id)
+        _interactions(facts, interactions, now, sorted({now - w for w in windows}))
+    return facts
+
+
+def _interactions(
+    facts: dict[int, DealFacts], events: QuerySet[Event], now: dt.datetime, starts: list
+) -> None:
+    """Each deal's customer interactions since each window start (one grouped count from the
+    partial index of customer interactions), and the times of those whose exemptions reach
+    into the longest window."""
+    recent = events.filter(occurred_at__gte=starts[0], occurred_at__lt=now).order_by()
+    since_opened = [Greatest(Value(start), F("opportunity__created_at")) for start in starts]
+    for row in (
+        recent.values("opportunity_id")
+        .annotate(
+            **{
+                f"since_{i}": Count("pk", filter=Q(occurred_at__gte=since))
+                for i, since in enumerate(since_opened)
+            }
+        )
+        .values_list("opportunity_id", *(f"since_{i}" for i in range(len(starts))))
+    ):
+        item = facts.get(row[0])
+        if item is not None:
+            item.interaction_counts = dict(zip(starts, row[1:], strict=True))
+    for item in facts.values():
+        if not item.interaction_counts:
+            item.interaction_counts = dict.fromkeys(starts, 0)
+    overlapping = [
+        deal_id
+        for deal_id, item in facts.items()
+        if any(e.overlap(starts[0], now) for e in item.exemptions)
+    ]
+    if overlapping:
         for deal_id, at in rows_of(
-            events.filter(customer, occurred_at__gte=now - window, occurred_at__lt=now)
+            recent.filter(opportunity_id__among=overlapping)
             .annotate(at=Stored("occurred_at"))
-            .order_by()
             .values_list("opportunity_id", "at")
         ):
             facts[deal_id].interactions.append(at)
-    return facts
 
 
 def task_records(

@@ -216,7 +216,7 @@ class DealActivity(models.Model):
     """
 
     opportunity = models.OneToOneField(
-        Opportunity, on_delete=models.CASCADE, primary_key=True, related_name="+"
+        Opportunity, on_delete=models.CASCADE, primary_key=True, related_name="activity"
     )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)

@@ -108,6 +108,12 @@ class Policies:
     def organization_id(self) -> int:
         return self.organization.pk
 
+    def health_windows(self) -> set[dt.timedelta]:
+        """The health windows of every published playbook (teams may look back differently)."""
+        return {self.default.health.window} | {
+            self.of(version.team_id).health.window for version in self._published.all()
+        }
+
     def of(self, team_id: int | None) -> InsightsPolicy:
         policy = self._by_team.get(team_id)
         if policy is None:

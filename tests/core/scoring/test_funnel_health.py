@@ -122,6 +122,33 @@ def test_it_counts_only_exposure_since_a_deal_opened() -> None:
     assert part.score == 100
 
 
+def test_it_takes_a_counted_interaction_figure_for_its_window_instead_of_times() -> None:
+    window_start = NOW - HealthConfig().window
+    deal = OpenDeal("d1", days_ago(30), "demo", days_ago(1), None, (), (), ((window_start, 2),))
+    assert rep_health(deals=[deal], tasks=[], now=NOW).interactions.score == 100
+
+
+def test_it_ignores_a_count_made_for_another_window() -> None:
+    deal = OpenDeal("d1", days_ago(30), "demo", days_ago(1), None, (), (), ((days_ago(30), 9),))
+    assert rep_health(deals=[deal], tasks=[], now=NOW).interactions.interactions == 0
+
+
+def test_it_counts_times_when_an_exemption_overlaps_the_window_despite_a_count() -> None:
+    window_start = NOW - HealthConfig().window
+    exemption = Exemption(days_ago(6), days_ago(3), "客户临时失联")
+    deal = OpenDeal(
+        "d1",
+        days_ago(30),
+        "demo",
+        days_ago(1),
+        None,
+        (days_ago(5), days_ago(1)),
+        (exemption,),
+        ((window_start, 2),),
+    )
+    assert rep_health(deals=[deal], tasks=[], now=NOW).interactions.interactions == 1
+
+
 def test_it_gives_no_interaction_score_below_the_minimum_exposure() -> None:
     deal = OpenDeal("d1", hours_ago(3), "lead", hours_ago(3))
     assert rep_health(deals=[deal], tasks=[], now=NOW).interactions.score is None

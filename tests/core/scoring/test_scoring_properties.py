@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import datetime, timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from tests.core.scoring.times import NOW
 
@@ -166,6 +167,19 @@ def test_an_extra_interaction_never_lowers_the_interaction_part(deal: OpenDeal, 
     )
     after = rep_health(deals=[more], tasks=[], now=NOW).interactions.score
     assert before is None or (after is not None and after >= before)
+
+
+@given(deals())
+def test_a_counted_interaction_figure_scores_as_the_times_do(deal: OpenDeal) -> None:
+    window_start = NOW - HealthConfig().window
+    start = max(window_start, deal.opened_at)
+    count = sum(1 for at in deal.customer_interactions if start <= at < NOW)
+    counted = dataclasses.replace(
+        deal, customer_interactions=(), interaction_counts=((window_start, count),)
+    )
+    assume(not any(e.overlap(start, NOW) for e in deal.exemptions))  # times needed then
+    with_times = rep_health(deals=[deal], tasks=[], now=NOW).interactions
+    assert rep_health(deals=[counted], tasks=[], now=NOW).interactions == with_times
 
 
 @given(st.integers(0, 2000), st.floats(0, 72), st.integers(0, 5), st.booleans())

@@ -132,6 +132,11 @@ class OpenDeal:
 
     ``customer_interactions`` are the times of events with or from the customer (any range;
     only those inside the window count). ``target_dwell`` is the current stage's target.
+
+    ``interaction_counts`` spares passing the times when the caller counted them set-wise:
+    ``(start, n)`` pairs, ``n`` interactions in ``[max(start, opened_at), now)``. The
+    interaction part takes the pair whose ``start`` is its window's start when no exemption
+    of the deal overlaps the window (else it needs the times, to leave exempted ones out).
     """
 
     deal_id: RowId
@@ -141,6 +146,13 @@ class OpenDeal:
     target_dwell: timedelta | None = None
     customer_interactions: tuple[datetime, ...] = ()
     exemptions: tuple[Exemption, ...] = ()
+    interaction_counts: tuple[tuple[datetime, int], ...] = ()
+
+    def counted_since(self, start: datetime) -> int | None:
+        for counted_from, count in self.interaction_counts:
+            if counted_from == start:
+                return count
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,9 +354,11 @@ def interaction_part(
         start = max(window.start, require_aware(deal.opened_at, "opened_at"))
         if start >= now:
             continue
-        if not exemptions:  # most deals: a plain count
-            exposure = now - start
-            count = sum(1 for at in deal.customer_interactions if start <= at < now)
+        if not exemptions or not any(e.overlap(start, now) for e in exemptions):
+            exposure = now - start  # most deals: a plain count
+            count = deal.counted_since(window.start)
+            if count is None:
+                count = sum(1 for at in deal.customer_interactions if start <= at < now)
         else:
             exposure = (now - start) - exempted_time(exemptions, start, now)
             count = sum(
