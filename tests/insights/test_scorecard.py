@@ -168,3 +168,45 @@ def test_it_keeps_a_score_provisional_inside_the_upload_window(
     insights_recompute(now=now + 2 * DAY)
     stored.refresh_from_db()
     assert (stored.score, stored.final) == (40, True)
+
+
+def test_a_full_recompute_finds_the_one_communication_whose_score_went_missing(
+    cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lodestar.insights import computation
+
+    deal = make_deal(opened=80 * DAY)
+    held = [now - (3 + 5 * week) * DAY for week in range(12)]
+    api_as(cast.owner).post(
+        "/events",
+        {"events": [event(deal, "meeting.held", f"m{i}", at) for i, at in enumerate(held)]},
+    )
+    insights_recompute(organization_id=cast.org.pk, now=now)
+    lost = CommunicationScore.objects.get(occurred_at=held[7])
+    lost.delete()
+    monkeypatch.setattr(computation, "_SEARCH_DIRECTLY", 1)  # halve down to single meetings
+
+    periods = computation._unscored_periods(cast.org.pk, now - computation.SCORECARD_HORIZON, now)
+    insights_recompute(organization_id=cast.org.pk, now=now)
+
+    assert len(periods) == 1
+    assert CommunicationScore.objects.filter(event_id=lost.event_id).exists()
+    assert CommunicationScore.objects.count() == len(held)
+
+
+def test_a_full_recompute_finds_no_period_to_search_when_every_communication_is_scored(
+    cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime
+) -> None:
+    from lodestar.insights import computation
+
+    deal = make_deal(opened=30 * DAY)
+    api_as(cast.owner).post(
+        "/events",
+        {"events": [event(deal, "call", f"c{i}", now - (i + 2) * DAY) for i in range(5)]},
+    )
+    insights_recompute(organization_id=cast.org.pk, now=now)
+
+    periods = computation._unscored_periods(cast.org.pk, now - computation.SCORECARD_HORIZON, now)
+
+    assert periods == []
+    assert CommunicationScore.objects.count() == 5

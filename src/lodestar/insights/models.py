@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.crm.models import Opportunity
@@ -168,7 +169,11 @@ class CommunicationScore(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "rep", "occurred_at"]),
-            models.Index(fields=["organization", "final"]),
+            # Scores counted by time, against the communications of the same time (the sweep's
+            # search for communications without a score).
+            models.Index(fields=["organization", "occurred_at"], name="score_time"),
+            # The scores still open to change: few, and found without reading the rest.
+            models.Index(fields=["organization"], condition=Q(final=False), name="score_not_final"),
         ]
 
     def __str__(self) -> str:
