@@ -120,12 +120,11 @@ def rows_of(queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
         fetched = cursor.fetchall()
     if len(compiler.select) > width:  # ordering columns added for DISTINCT
         fetched = [row[:width] for row in fetched]
-    if not convert:
+    if not convert or not fetched:
         return [tuple(row) for row in fetched]
-    out = []
-    for row in fetched:
-        values = list(row)
-        for index, func in convert:
-            values[index] = func(values[index])
-        out.append(tuple(values))
-    return out
+    # Column by column: one pass of a single converter over a column costs less than a
+    # lookup of the converter for every value of every row.
+    columns = list(zip(*fetched, strict=True))
+    for index, func in convert:
+        columns[index] = tuple(map(func, columns[index]))
+    return list(zip(*columns, strict=True))
