@@ -92,3 +92,21 @@ def test_sqlite_connections_use_the_write_ahead_log_and_checkpoint_every_10000_p
     # The in-memory test database reports "memory" as its journal; a file database gets WAL.
     assert pragmas["journal_mode"] in ("wal", "memory")
     assert (pragmas["synchronous"], pragmas["wal_autocheckpoint"]) == (1, 10000)
+
+
+def test_sqlite_connections_read_through_a_memory_map_and_a_32_mb_page_cache(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from django.conf import settings
+
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.skip("the PRAGMAs are SQLite's own")
+    with sqlite3.connect(tmp_path / "file.sqlite3") as connection:
+        connection.executescript(options["init_command"])
+        mmap = connection.execute("PRAGMA mmap_size").fetchone()[0]
+        cache = connection.execute("PRAGMA cache_size").fetchone()[0]
+    assert mmap >= 1 << 30
+    assert cache == -32768

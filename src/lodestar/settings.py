@@ -103,12 +103,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while one of them writes. A batch of events
     # dirties thousands of index pages; checkpointing every 1000 pages (the default) would copy
     # them back into the database after nearly every batch, so the log is let grow to ~40 MB.
+    # Reads go through a memory map of the file (up to SQLite's 2 GB limit) instead of a read
+    # call per page into a 2 MB cache: the hourly sweep's index seeks over 50,000 deals spent
+    # more time in those calls than in SQLite.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
         {
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; "
-                "PRAGMA wal_autocheckpoint=10000;"
+                "PRAGMA wal_autocheckpoint=10000; PRAGMA mmap_size=2147418112; "
+                "PRAGMA cache_size=-32768;"
             ),
             "transaction_mode": "IMMEDIATE",
         }

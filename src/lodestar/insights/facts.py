@@ -264,7 +264,7 @@ def _interactions(
         recent.values("opportunity_id")
         .annotate(
             **{
-                f"since_{i}": Count("pk", filter=Q(occurred_at__gte=since))
+                f"since_{i}": Count("opportunity_id", filter=Q(occurred_at__gte=since))
                 for i, since in enumerate(since_opened)
             }
         )
