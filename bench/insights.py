@@ -234,9 +234,20 @@ def run(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> None:
     started = time.perf_counter()
     first = insights_recompute(organization_id=org_id, now=NOW)
     cold = time.perf_counter() - started
+    marks: list[tuple[str, float]] = []
     started = time.perf_counter()
-    insights_recompute(organization_id=org_id, now=NOW + dt.timedelta(hours=1))
+    insights_recompute(
+        organization_id=org_id,
+        now=NOW + dt.timedelta(hours=1),
+        progress=lambda phase, done, total: marks.append((phase, time.perf_counter())),
+    )
     steady = time.perf_counter() - started
+    phases = ", ".join(
+        f"{name} {end - begin:.3f} s"
+        for name, (_, begin), (_, end) in zip(
+            ("deal facts + risks", "health", "scorecard"), marks, marks[1:], strict=False
+        )
+    )
 
     started = time.perf_counter()
     sql_days, sql_weekly = _sql_figures(org_id)
@@ -260,6 +271,7 @@ def run(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> None:
     print(f"{'step':<48}{'seconds':>10}{'× DuckDB':>10}")
     for name, seconds in rows:
         print(f"{name:<48}{seconds:>10.3f}{seconds / duck_seconds:>10.1f}")
+    print(f"steady state by phase: {phases}")
     print(
         f"open deals {len(sql_days):,}; reps with interactions {len(sql_weekly):,}; "
         f"findings {first.findings:,}; alerts raised {first.alerts_raised:,}; "
