@@ -60,6 +60,7 @@ __all__ = [
     "ProgressCallback",
     "generate",
     "load_demo_organization",
+    "refresh_statistics",
 ]
 
 DEFAULT_SLUG = "demo"
@@ -198,7 +199,7 @@ def generate(
     return builder.run()
 
 
-def _refresh_statistics() -> None:
+def refresh_statistics() -> None:
     """Fresh planner statistics after a bulk load (outside a transaction only: PostgreSQL's
     autovacuum would get there later), or the planner reads a deal's events through the
     organization-wide time index instead of the deal's own, and a thousand deals' alerts by
@@ -252,7 +253,7 @@ def load_demo_organization(
             if progress is not None
             else None,
         )
-        _refresh_statistics()  # the recompute wrote tens of thousands of alerts and scores
+        refresh_statistics()  # the recompute wrote tens of thousands of alerts and scores
         return dataclasses.replace(summary, counts=_count_rows(summary.organization_id))
     return DemoSummary(
         seed=seed,
@@ -578,7 +579,7 @@ class _Builder:
             from lodestar.insights.activity import deal_activity_rebuild
 
             deal_activity_rebuild(organization_id=self.org.pk)
-        _refresh_statistics()
+        refresh_statistics()
         for name, count in sorted(self.event_types.items()):
             self.digest.update(f"event:{name}={count}\n".encode())
         for name, count in sorted(self.counts.items()):
