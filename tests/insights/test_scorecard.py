@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from lodestar.crm.models import Attachment, KnowledgeEntry, KnowledgeKind
+from lodestar.db import bulk_insert_new
 from lodestar.insights.computation import insights_recompute
 from lodestar.insights.models import CommunicationScore, HandbookPush
 from lodestar.integrations.models import Notification
@@ -78,6 +79,31 @@ def test_it_pushes_the_handbook_once_after_three_scores_under_75(
 
     assert len(pushes(cast)) == 1
     assert handbook_notices(cast) == 1
+
+
+def test_a_push_another_run_wrote_first_is_announced_once(
+    cast: Cast,
+    make_deal: Any,
+    api_as: ApiAs,
+    now: dt.datetime,
+    handbook: KnowledgeEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lodestar.insights import computation
+
+    def raced(rows: Any) -> bool:  # the insert goes in, as if some keys had been taken
+        bulk_insert_new(rows)
+        return False
+
+    monkeypatch.setattr(computation, "bulk_insert_new", raced)
+    deal = make_deal(opened=30 * DAY)
+    api = api_as(cast.owner)
+    for index, days_ago in enumerate((5, 4, 3)):
+        api.post("/events", event(deal, "meeting.held", f"m{index}", now - days_ago * DAY))
+
+    [push] = pushes(cast)
+    assert push.notified
+    assert Notification.objects.filter(cause_key=f"handbook:{push.pk}").count() == 1
 
 
 def test_it_starts_over_after_a_score_of_75_or_more(

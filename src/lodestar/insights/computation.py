@@ -61,7 +61,7 @@ from lodestar.core.scoring import (
     CommunicationScore as CoreScore,
 )
 from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity
-from lodestar.db import insert_statements
+from lodestar.db import bulk_insert_new, insert_statements
 from lodestar.events.models import Event
 from lodestar.insights import models as m
 from lodestar.insights.activity import deal_activity_rebuild
@@ -70,7 +70,7 @@ from lodestar.insights.policy import COMMUNICATION_TYPES, InsightsPolicy, Polici
 from lodestar.insights.rows import Stored, rows_of
 from lodestar.insights.services import AlertSpec, alerts_raise_many
 from lodestar.insights.wording import dwell_wording, with_prefix
-from lodestar.integrations.services import notify
+from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.org.models import Membership, Organization, Role, Team, User
 from lodestar.runtime import cycle_collection_paused
 
@@ -808,48 +808,63 @@ def _push_handbooks(
         organization_id=org_id, key=policy.handbook_key
     ).first()
     users = _users(rep_ids)
+    pushes: list[m.HandbookPush] = []
     for rep_id in sorted(rep_ids):
         for streak in low_score_streaks(finals.get(rep_id, []), config=policy.scorecard):
             run = {int(i) for i in streak.communication_ids}
             if run & pushed[rep_id]:  # this run was already pushed
                 continue
             pushed[rep_id] |= run
-            announce = streak.fired_at_time >= now - ANNOUNCE_WITHIN
-            push = m.HandbookPush.objects.create(
-                organization_id=org_id,
-                rep_id=rep_id,
-                fired_by_id=pk_of[int(streak.fired_at)],
-                handbook=handbook,
-                handbook_key=policy.handbook_key,
-                communication_ids=sorted(run),
-                scores=list(streak.scores),
-                pushed_at=now,
-                notified=announce,
+            pushes.append(
+                m.HandbookPush(
+                    organization_id=org_id,
+                    rep_id=rep_id,
+                    fired_by_id=pk_of[int(streak.fired_at)],
+                    handbook=handbook,
+                    handbook_key=policy.handbook_key,
+                    communication_ids=sorted(run),
+                    scores=list(streak.scores),
+                    pushed_at=now,
+                    notified=streak.fired_at_time >= now - ANNOUNCE_WITHIN,
+                )
             )
-            summary.handbooks_pushed += 1
-            if announce and rep_id in users:
-                title = handbook.title if handbook is not None else policy.handbook_key
-                with translation.override(settings.LANGUAGE_CODE):
-                    heading = gettext("Please read “%(title)s”") % {"title": title}
-                    detail = gettext(
-                        "Your last %(count)d customer communications scored %(scores)s, "
-                        "under %(threshold)s."
-                    ) % {
-                        "count": len(streak.scores),
-                        "scores": ", ".join(f"{s:.0f}" for s in streak.scores),
-                        "threshold": f"{policy.scorecard.threshold:g}",
-                    }
-                notify(
-                    organization=policy.organization,
-                    recipient=users[rep_id],
+    if not pushes:
+        return
+    summary.handbooks_pushed += len(pushes)
+    if not bulk_insert_new(pushes):
+        # A concurrent run pushed some of these runs first; notifying every push of these
+        # runs is safe, as a cause reaches its recipient once.
+        pushes = list(
+            m.HandbookPush.objects.filter(
+                organization_id=org_id, fired_by_id__in=[p.fired_by_id for p in pushes]
+            )
+        )
+    title = handbook.title if handbook is not None else policy.handbook_key
+    link = reverse("web:knowledge", kwargs={"entry_id": handbook.pk}) if handbook else ""
+    specs = []
+    with translation.override(settings.LANGUAGE_CODE):
+        heading = gettext("Please read “%(title)s”") % {"title": title}
+        for push in pushes:
+            if not push.notified or push.rep_id not in users:
+                continue
+            detail = gettext(
+                "Your last %(count)d customer communications scored %(scores)s, "
+                "under %(threshold)s."
+            ) % {
+                "count": len(push.scores),
+                "scores": ", ".join(f"{s:.0f}" for s in push.scores),
+                "threshold": f"{policy.scorecard.threshold:g}",
+            }
+            specs.append(
+                NotificationSpec(
+                    recipient=users[push.rep_id],
                     title=heading,
                     body=detail,
-                    link=reverse("web:knowledge", kwargs={"entry_id": handbook.pk})
-                    if handbook is not None
-                    else "",
+                    link=link,
                     cause_key=f"handbook:{push.pk}",
-                    now=now,
                 )
+            )
+    notify_many(organization=policy.organization, specs=specs, now=now)
 
 
 # --- the two roads -------------------------------------------------------------------------------
