@@ -94,7 +94,6 @@ SCORECARD_HORIZON = dt.timedelta(weeks=12)
 # Runs of low scores completed longer ago than this are recorded but not announced.
 ANNOUNCE_WITHIN = dt.timedelta(days=7)
 _LIVE = (m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED)
-_CHUNK = 900  # ids per IN (…) list, under every backend's parameter limit
 
 Progress = Callable[[str, int, int], None]
 # id, key, recipient id, message zh, message en, since, wording
@@ -513,8 +512,9 @@ def _communications(
 
     Two cheap id reads narrow the months of communications down to the few to score: those
     with no score yet (an anti-join that the `(organization, type, occurred_at)` index answers
-    alone, without reading the events) and those whose score is not final; only these rows are
-    then read in full and checked (customer taking part) as before.
+    alone, run for the whole organization only over the periods `_unscored_periods` finds)
+    and those whose score is not final; only these rows are then read in full, in one query,
+    and checked (customer taking part).
     """
     from lodestar.insights.facts import related_q
 
@@ -535,23 +535,19 @@ def _communications(
     else:  # the whole organization: months of communications, nearly all scored
         for period in _unscored_periods(org_id, now - SCORECARD_HORIZON, now):
             candidates.update(unscored.filter(period))
-    ids = sorted(candidates)
-    found: list[tuple[int, int, int, dt.datetime, dict, int | None]] = []
-    for start in range(0, len(ids), _CHUNK):
-        found.extend(
-            in_scope.filter(pk__in=ids[start : start + _CHUNK], with_customer=True)
-            .exclude(communication_score__final=True)
-            .order_by()
-            .values_list(
-                "pk",
-                "opportunity_id",
-                "opportunity__owner_id",
-                "occurred_at",
-                "payload",
-                "opportunity__team_id",
-            )
+    return list(
+        in_scope.filter(pk__among=sorted(candidates), with_customer=True)
+        .exclude(communication_score__final=True)
+        .order_by()
+        .values_list(
+            "pk",
+            "opportunity_id",
+            "opportunity__owner_id",
+            "occurred_at",
+            "payload",
+            "opportunity__team_id",
         )
-    return found
+    )
 
 
 # A period with at most this many communications is searched for unscored ones directly.
@@ -611,7 +607,7 @@ def _evidence(
     for deal_id, at, chars, pk in (
         Attachment.objects.filter(
             organization_id=policy.organization_id,
-            opportunity_id__in=deal_ids,
+            opportunity_id__among=sorted(deal_ids),
             kind=policy.minutes_kind,
             uploaded_at__gte=start,
             uploaded_at__lte=end,
@@ -627,7 +623,7 @@ def _evidence(
     for deal_id, kind, at, payload in (
         Event.objects.filter(
             organization_id=policy.organization_id,
-            opportunity_id__in=deal_ids,
+            opportunity_id__among=sorted(deal_ids),
             type__in=("knowledge.linked", "followup.scheduled"),
             occurred_at__gte=start,
             occurred_at__lte=end,
@@ -836,7 +832,7 @@ def _push_handbooks(
         # runs is safe, as a cause reaches its recipient once.
         pushes = list(
             m.HandbookPush.objects.filter(
-                organization_id=org_id, fired_by_id__in=[p.fired_by_id for p in pushes]
+                organization_id=org_id, fired_by_id__among=[p.fired_by_id for p in pushes]
             )
         )
     title = handbook.title if handbook is not None else policy.handbook_key

@@ -215,7 +215,7 @@ def deal_facts(
     customer = Q(with_customer=True)
     if policy.interaction_types:
         customer &= Q(type__in=sorted(policy.interaction_types))
-    scan: Q | None = through if not summary else Q(opportunity_id__in=later) if later else None
+    scan: Q | None = through if not summary else Q(opportunity_id__among=later) if later else None
     if scan is not None:
         for deal_id, last_any, last_customer in rows_of(
             Event.objects.filter(scan, organization_id=org_id, occurred_at__lte=now)
@@ -307,7 +307,9 @@ def task_records(
     deal_ids = {row[2] for row in rows if row[2] is not None}
     exemptions = (
         exemptions_of(
-            organization_id=organization_id, deal_q=Q(pk__in=deal_ids), since=now - window
+            organization_id=organization_id,
+            deal_q=Q(pk__among=sorted(deal_ids)),
+            since=now - window,
         )
         if deal_ids
         else {}
