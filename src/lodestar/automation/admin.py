@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from lodestar.automation.models import Task
+from lodestar.org.admin_site import OrganizationScopedAdmin
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(OrganizationScopedAdmin):
     list_display = [
         "title",
         "assignee",

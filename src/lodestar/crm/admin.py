@@ -22,16 +22,17 @@ from lodestar.crm.models import (
     Product,
     StageTransition,
 )
+from lodestar.org.admin_site import OrganizationScoped, OrganizationScopedAdmin
 
 
 @admin.register(DecisionRole)
-class DecisionRoleAdmin(admin.ModelAdmin):
+class DecisionRoleAdmin(OrganizationScopedAdmin):
     list_display = ["name_zh", "name_en", "key", "position", "organization"]
     list_filter = ["organization"]
     search_fields = ["key", "name_zh", "name_en"]
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(OrganizationScoped, admin.TabularInline):  # type: ignore[type-arg]
     model = Contact
     extra = 0
     fields = ["name", "title", "decision_role", "is_decision_maker", "phone", "email"]
@@ -39,7 +40,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(OrganizationScopedAdmin):
     list_display = ["name", "tier", "industry", "region", "owner", "organization", "updated_at"]
     list_filter = ["tier", "organization", "industry"]
     list_select_related = ["owner", "organization"]
@@ -49,7 +50,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(OrganizationScopedAdmin):
     list_display = ["name", "title", "account", "decision_role", "is_decision_maker", "phone"]
     list_filter = ["is_decision_maker", "organization", "decision_role"]
     list_select_related = ["account", "decision_role"]
@@ -58,14 +59,14 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(OrganizationScopedAdmin):
     list_display = ["name", "model_number", "category", "list_price", "organization"]
     list_filter = ["category", "organization"]
     search_fields = ["name", "model_number"]
 
 
 @admin.register(KnowledgeEntry)
-class KnowledgeEntryAdmin(admin.ModelAdmin):
+class KnowledgeEntryAdmin(OrganizationScopedAdmin):
     list_display = ["title", "key", "kind", "product", "organization"]
     list_filter = ["kind", "organization"]
     list_select_related = ["product", "organization"]
@@ -73,7 +74,7 @@ class KnowledgeEntryAdmin(admin.ModelAdmin):
     raw_id_fields = ["product"]
 
 
-class StageTransitionInline(admin.TabularInline):
+class StageTransitionInline(OrganizationScoped, admin.TabularInline):  # type: ignore[type-arg]
     model = StageTransition
     extra = 0
     fields = ["occurred_at", "from_stage", "to_stage", "direction", "actor"]
@@ -85,7 +86,7 @@ class StageTransitionInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(OrganizationScopedAdmin):
     list_display = [
         "name",
         "account",
@@ -111,7 +112,7 @@ class OpportunityAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageTransition)
-class StageTransitionAdmin(admin.ModelAdmin):
+class StageTransitionAdmin(OrganizationScopedAdmin):
     list_display = ["opportunity", "from_stage", "to_stage", "direction", "occurred_at", "actor"]
     list_filter = ["direction", "organization"]
     list_select_related = ["opportunity", "actor"]
@@ -126,7 +127,7 @@ class StageTransitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(OrganizationScopedAdmin):
     list_display = ["original_name", "kind", "content_type", "size", "opportunity", "uploaded_at"]
     list_filter = ["kind", "content_type", "organization"]
     list_select_related = ["opportunity"]
@@ -141,7 +142,7 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(DailyReport)
-class DailyReportAdmin(admin.ModelAdmin):
+class DailyReportAdmin(OrganizationScopedAdmin):
     list_display = ["author", "date", "submitted_at", "organization"]
     list_filter = ["organization", "date"]
     list_select_related = ["author", "organization"]

@@ -8,10 +8,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from lodestar.events.models import Event
+from lodestar.org.admin_site import OrganizationScopedAdmin
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(OrganizationScopedAdmin):
     list_display = [
         "occurred_at",
         "type",

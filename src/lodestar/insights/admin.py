@@ -12,10 +12,11 @@ from lodestar.insights.models import (
     HandbookPush,
     HealthSnapshot,
 )
+from lodestar.org.admin_site import OrganizationScopedAdmin
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(OrganizationScopedAdmin):
     list_display = ["kind", "status", "recipient", "opportunity", "subject_user", "raised_at"]
     list_filter = ["kind", "status", "organization"]
     list_select_related = ["recipient", "opportunity", "subject_user"]
@@ -25,7 +26,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(Exemption)
-class ExemptionAdmin(admin.ModelAdmin):
+class ExemptionAdmin(OrganizationScopedAdmin):
     list_display = [
         "opportunity",
         "reason_code",
@@ -41,7 +42,7 @@ class ExemptionAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
 
 
-class _Computed(admin.ModelAdmin):
+class _Computed(OrganizationScopedAdmin):
     """Rows the insights computation writes: look, never edit (a recompute would undo it)."""
 
     def has_add_permission(self, request: object) -> bool:

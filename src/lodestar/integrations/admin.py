@@ -16,10 +16,11 @@ from lodestar.integrations.models import (
     NotificationStatus,
 )
 from lodestar.integrations.services import notification_retry
+from lodestar.org.admin_site import OrganizationScopedAdmin
 
 
 @admin.register(ChannelConfig)
-class ChannelConfigAdmin(admin.ModelAdmin):
+class ChannelConfigAdmin(OrganizationScopedAdmin):
     list_display = ["kind", "organization", "team", "user", "name", "enabled", "updated_at"]
     list_filter = ["kind", "enabled", "organization"]
     search_fields = ["name", "webhook_url", "email_address"]
@@ -27,7 +28,7 @@ class ChannelConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(OrganizationScopedAdmin):
     list_display = [
         "id",
         "title",
@@ -80,7 +81,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(OrganizationScopedAdmin):
     """Who subscribes to a calendar; tokens are created and rotated by their owner only."""
 
     list_display = ["user", "created_at", "last_fetched_at"]

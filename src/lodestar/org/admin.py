@@ -1,10 +1,15 @@
-"""Admin for tenants, people, roles, API tokens and the audit trail."""
+"""Admin for tenants, people, roles, API tokens and the audit trail.
+
+Every admin here is scoped to the organization of the admin using it (`admin_site`); only the
+operator sees every organization, and only the operator's command line makes operators.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -12,26 +17,48 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from lodestar.org.models import ApiToken, AuditEntry, Holiday, Membership, Organization, Team, User
+from lodestar.org.admin_site import OrganizationScoped, OrganizationScopedAdmin
+from lodestar.org.models import (
+    ApiToken,
+    AuditEntry,
+    Holiday,
+    Membership,
+    Organization,
+    Role,
+    Team,
+    User,
+)
 from lodestar.org.services import api_token_create, api_token_revoke
 
 
-class HolidayInline(admin.TabularInline):
+class HolidayInline(OrganizationScoped, admin.TabularInline):  # type: ignore[type-arg]
     model = Holiday
     extra = 0
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(OrganizationScopedAdmin):
+    """An organization's admin changes their organization; only the operator adds or removes."""
+
     list_display = ["name", "slug", "time_zone", "workday_starts", "workday_ends", "created_at"]
     search_fields = ["name", "slug"]
     list_filter = ["time_zone"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [HolidayInline]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        scope = self.admin_scope(request)
+        return scope is not None and scope.is_operator and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        scope = self.admin_scope(request)
+        return (
+            scope is not None and scope.is_operator and super().has_delete_permission(request, obj)
+        )
+
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(OrganizationScopedAdmin):
     list_display = ["date", "name", "organization"]
     list_filter = ["organization"]
     search_fields = ["name"]
@@ -39,7 +66,7 @@ class HolidayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(OrganizationScopedAdmin):
     list_display = ["name", "organization", "manager"]
     list_filter = ["organization"]
     list_select_related = ["organization", "manager"]
@@ -47,7 +74,7 @@ class TeamAdmin(admin.ModelAdmin):
     raw_id_fields = ["manager"]
 
 
-class MembershipInline(admin.StackedInline):
+class MembershipInline(OrganizationScoped, admin.StackedInline):  # type: ignore[type-arg]
     model = Membership
     can_delete = False
     extra = 0
@@ -55,8 +82,14 @@ class MembershipInline(admin.StackedInline):
     raw_id_fields = ["team"]
 
 
+# Who may use the admin follows the membership role (and the operator's superuser flag, set
+# only by `lodestar operator create`), so Django's staff flag, groups and model permissions
+# decide nothing here and are not offered.
+_NOT_OURS = {"is_staff", "is_superuser", "groups", "user_permissions"}
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(OrganizationScoped, DjangoUserAdmin):  # type: ignore[misc]
     list_display = [
         "username",
         "display_name",
@@ -64,20 +97,52 @@ class UserAdmin(DjangoUserAdmin):
         "membership__organization",
         "membership__role",
         "is_active",
-        "is_staff",
     ]
-    list_filter = ["membership__organization", "membership__role", "is_active", "is_staff"]
+    list_filter = ["membership__organization", "membership__role", "is_active"]
     list_select_related = ["membership__organization"]
     search_fields = ["username", "display_name", "email", "phone"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(
+            (name, {**options, "fields": [f for f in options["fields"] if f not in _NOT_OURS]})
+            for name, options in DjangoUserAdmin.fieldsets
+        ),
         (_("Lodestar"), {"fields": ["display_name", "phone"]}),
     )
     inlines = [MembershipInline]
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        scope = self.admin_scope(request)
+        if obj is not None and scope is not None and scope.is_operator:
+            return (*fieldsets, (None, {"fields": ["is_superuser"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), "is_superuser"]
+
+    def get_inline_instances(
+        self, request: HttpRequest, obj: Any = None
+    ) -> list[InlineModelAdmin[Any, Any]]:
+        # A new user gets a name and a password first (Django's two-step form); the membership
+        # is set on the next page. An organization's admin's new user joins their organization.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    def claim(self, request: HttpRequest, obj: Any, *, parent: Any) -> None:
+        if obj.pk is None:
+            return  # no organization yet: `save_model` places the new user in the admin's
+        super().claim(request, obj, parent=parent)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        scope = self.admin_scope(request)
+        if not change and scope is not None and not scope.is_operator:
+            Membership.objects.create(
+                organization_id=scope.organization_id, user=obj, role=Role.REP
+            )
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(OrganizationScopedAdmin):
     list_display = ["user", "organization", "role", "team"]
     list_filter = ["organization", "role"]
     list_select_related = ["user", "organization", "team"]
@@ -86,7 +151,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(OrganizationScopedAdmin):
     """Creating a token goes through the service; its secret is shown once, as a message."""
 
     list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
@@ -141,7 +206,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(OrganizationScopedAdmin):
     """The audit trail is evidence: viewable, never edited or removed here."""
 
     list_display = ["at", "action", "object_type", "object_id", "actor", "organization"]
