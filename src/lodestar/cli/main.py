@@ -6,6 +6,8 @@ database exists.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -37,6 +39,11 @@ insights_app = typer.Typer(
     help="Health scores, risks, scorecards and yardsticks.", no_args_is_help=True
 )
 app.add_typer(insights_app, name="insights")
+operator_app = typer.Typer(
+    help="Operators: the installation's superusers, who see every organization in /admin/.",
+    no_args_is_help=True,
+)
+app.add_typer(operator_app, name="operator")
 
 
 @app.command()
@@ -196,6 +203,40 @@ def token_revoke(
         fail(f"no token with id {token_id}; `lodestar token list USER` shows the ids")
     api_token_revoke(token=token)
     console.print(f"token #{token_id} revoked")
+
+
+@operator_app.command("create")
+def operator_create(
+    username: Annotated[str, typer.Argument(help="The operator's user name.")],
+    email: Annotated[str, typer.Option(help="The operator's e-mail address.")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from the first line of standard input."
+        ),
+    ] = False,
+) -> None:
+    """Create an operator (a Django superuser): the only account that sees every organization.
+
+    The password comes from --password-stdin, else from LODESTAR_OPERATOR_PASSWORD, else it is
+    asked for twice. Organization admins need no such account: their role lets them into the
+    admin, scoped to their organization.
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = os.environ.get("LODESTAR_OPERATOR_PASSWORD") or typer.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+    setup_django()
+    from lodestar.errors import ValidationFailed
+    from lodestar.org.services import operator_create as create
+
+    try:
+        operator = create(username=username, email=email, password=password)
+    except ValidationFailed as exc:
+        fail("\n".join(f"{detail.field}: {detail.message}" for detail in exc.details))
+    console.print(f"operator '{operator.username}' created; sign in at /admin/")
 
 
 @insights_app.command("recompute")

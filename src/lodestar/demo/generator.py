@@ -665,7 +665,9 @@ class _Builder:
         users: list[Any] = []
         roles: list[tuple[str, int | None]] = []
 
-        def add(username: str, display: str, role: str, team: int | None, staff: bool) -> int:
+        # Nobody here is a superuser: the demo's admin uses the admin site through their role,
+        # scoped to the demo organization; operators are made by `lodestar operator create`.
+        def add(username: str, display: str, role: str, team: int | None) -> int:
             users.append(
                 User(
                     username=self.prefix + username,
@@ -673,8 +675,6 @@ class _Builder:
                     email=f"{self.prefix}{username}@lodestar-demo.test",
                     phone=self._phone(),
                     password=hashed,
-                    is_staff=staff,
-                    is_superuser=staff,
                 )
             )
             roles.append((role, team))
@@ -686,18 +686,18 @@ class _Builder:
             counters[kind] += 1
             city, label = ("绍兴", "工业设备") if kind == "industrial" else ("杭州", "SaaS")
             username = "manager" if index == 0 else f"manager-{index + 1:02d}"
-            manager = add(username, self._person_name(names), Role.MANAGER, index, False)
+            manager = add(username, self._person_name(names), Role.MANAGER, index)
             teams.append(
                 _Team(index, kind, f"{city}{label}{_cn_number(counters[kind])}组", manager)
             )
         reps: list[_Rep] = []
         for index, team in enumerate(rep_teams):
             username = "rep" if index == 0 else f"rep-{index + 1:03d}"
-            user = add(username, self._person_name(names), Role.REP, team, False)
+            user = add(username, self._person_name(names), Role.REP, team)
             skill = round(0.15 + 0.8 * self.rng.betavariate(2.5, 2.0), 3)
             reps.append(_Rep(index, user, team, skill))
-        ops = add("ops", self._person_name(names), Role.OPS, None, False)
-        admin = add("admin", self._person_name(names), Role.ADMIN, None, True)
+        ops = add("ops", self._person_name(names), Role.OPS, None)
+        admin = add("admin", self._person_name(names), Role.ADMIN, None)
         taken = list(
             User.objects.filter(username__in=[u.username for u in users]).values_list(
                 "username", flat=True

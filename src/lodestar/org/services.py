@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lodestar.errors import ValidationFailed
+from lodestar.errors import FieldError, ValidationFailed
 from lodestar.org.models import ApiToken, AuditEntry, User
 from lodestar.org.selectors import membership_of
 
@@ -19,6 +22,7 @@ __all__ = [
     "api_token_create",
     "api_token_revoke",
     "audit_record",
+    "operator_create",
 ]
 
 # `last_used_at` is written at most this often per token, so busy clients cost no write per call.
@@ -117,3 +121,43 @@ def api_token_authenticate(*, raw: str, now: dt.datetime | None = None) -> User 
             last_used_at=now
         )
     return token.user
+
+
+@transaction.atomic
+def operator_create(*, username: str, email: str, password: str) -> User:
+    """Create an operator: the installation's Django superuser, who sees every organization.
+
+    This is the only way the application makes a superuser. An operator belongs to no
+    organization (an organization's admins use the admin through their membership role).
+    Every problem with the input is reported at once, one line per field.
+    """
+    username = username.strip()
+    email = email.strip()
+    problems: list[FieldError] = []
+    username_field = User._meta.get_field("username")
+    try:
+        if not username:
+            raise ValidationError(_("Give the operator a user name."))
+        username_field.run_validators(username)
+    except ValidationError as exc:
+        problems += [FieldError(field="username", message=m) for m in exc.messages]
+    else:
+        if User.objects.filter(username__iexact=username).exists():
+            problems.append(
+                FieldError(
+                    field="username",
+                    message=_("The user name “%(username)s” is taken; choose another.")
+                    % {"username": username},
+                )
+            )
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        problems += [FieldError(field="email", message=m) for m in exc.messages]
+    try:
+        validate_password(password, User(username=username, email=email))
+    except ValidationError as exc:
+        problems += [FieldError(field="password", message=m) for m in exc.messages]
+    if problems:
+        raise ValidationFailed(details=problems)
+    return User.objects.create_superuser(username=username, email=email, password=password)
