@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from lodestar.cli.backup import backup, restore
 from lodestar.cli.common import (
     console,
     fail,
@@ -35,6 +36,8 @@ token_app = typer.Typer(help="Create, list and revoke personal API tokens.", no_
 app.add_typer(token_app, name="token")
 
 app.add_typer(playbook_app, name="playbook")
+app.command()(backup)
+app.command()(restore)
 insights_app = typer.Typer(
     help="Health scores, risks, scorecards and yardsticks.", no_args_is_help=True
 )
