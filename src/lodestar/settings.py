@@ -6,6 +6,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Needed for counting failed sign-ins and locking them out (`lodestar.web.signin`).
+    "axes",
     "huey.contrib.djhuey",
     "lodestar.org",
     "lodestar.crm",
@@ -64,12 +67,17 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Sign-in and password-reset posts beyond their rate per address, refused in the language
+    # of the request before the form is read (`lodestar.web.signin`).
+    "lodestar.web.signin.SignInThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into the "try again at …" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lodestar.urls"
@@ -228,12 +236,48 @@ CACHES = {
     },
     "shared": _shared_cache("shared", 100),
     "sessions": _shared_cache("sessions", 5000),
-}
+    # Request counters of the rate limits (`lodestar.throttling`): shared through Redis when
+    # set; otherwise each process's memory (a file per counter would cost more than it saves).
+    "ratelimit": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "lodestar-ratelimit"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+    ),
+}  # fmt: skip
 # Sessions are read on every page: from the cache, written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_CACHE_ALIAS = "sessions"
-# The model backend, with the session's user and membership kept until anyone's write.
-AUTHENTICATION_BACKENDS = ["lodestar.web.auth.KeptUserBackend"]
+# First django-axes, which refuses a locked-out sign-in before any password is hashed; then
+# the model backend, with the session's user and membership kept until anyone's write.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "lodestar.web.auth.KeptUserBackend",
+]
+
+# Signing in (`lodestar.web.signin`, docs/operations.md): failed sign-ins lock an account after
+# LOGIN_FAILURE_LIMIT, an address after LOGIN_ADDRESS_FAILURE_LIMIT, until LOGIN_COOLOFF_MINUTES
+# after the last counted failure; sign-in posts are limited per address per minute.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+LOGIN_RATE_PER_MINUTE = env.int("LOGIN_RATE_PER_MINUTE", default=20)
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_HANDLER = "lodestar.web.signin.SignInAttempts"
+AXES_LOCKOUT_CALLABLE = "lodestar.web.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "lodestar.throttling.client_ip"
+# Attempts while locked are refused uncounted: the lock ends by itself, and costs no write.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+# Reverse proxies of ours in front of the web processes; only then is X-Forwarded-For read.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Password reset by e-mail: how long a link holds (seconds), and requests per address and
+# mails per e-mail address per hour.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+PASSWORD_RESET_RATE_PER_HOUR = env.int("PASSWORD_RESET_RATE_PER_HOUR", default=10)
+PASSWORD_RESET_EMAIL_RATE_PER_HOUR = env.int("PASSWORD_RESET_EMAIL_RATE_PER_HOUR", default=3)
+# API requests per caller (a token's user, or a signed-in session's) per minute.
+API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=600)
 
 # One-time secrets (a new API token) are shown through messages: keep them server-side.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -6,12 +6,13 @@ authentication failures all leave the API in this shape.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from lodestar.errors import ApplicationError, FieldError, NotFound, ValidationFailed
@@ -36,6 +37,8 @@ ERROR_RESPONSES: dict[int, Any] = {
     403: ErrorOut,
     404: ErrorOut,
     422: ErrorOut,
+    # More than API_RATE_PER_MINUTE requests; the Retry-After header says when to go on.
+    429: ErrorOut,
 }
 
 # Where ninja says a value came from; the rest of `loc` is the field path the client sent.
@@ -98,6 +101,15 @@ def install_error_handlers(api: NinjaAPI, *, wrappers: set[str]) -> None:
     def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         error = ApplicationError(_("Sign in, or send a valid token as “Authorization: Bearer …”."))
         error.code, error.status = "not_authenticated", 401
+        return render(request, error)
+
+    @api.exception_handler(Throttled)
+    def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        error = ApplicationError(
+            _("Too many requests; wait %(seconds)d seconds (Retry-After) and send again.")
+            % {"seconds": math.ceil(exc.wait or 1)}
+        )
+        error.code, error.status = "throttled", 429
         return render(request, error)
 
     @api.exception_handler(HttpError)

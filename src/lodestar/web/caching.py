@@ -81,7 +81,18 @@ PAGE_SECONDS = 60
 
 # Tables whose writes change nothing a kept page shows (sessions, audit and access bookkeeping).
 UNWATCHED_TABLES = frozenset(
-    {"django_session", "django_admin_log", "org_apitoken", "org_auditentry"}
+    {
+        "django_session",
+        "django_admin_log",
+        "org_apitoken",
+        "org_auditentry",
+        # Sign-in attempts and logins (django-axes): a stream of wrong passwords must not make
+        # everyone's kept pages stale.
+        "axes_accessattempt",
+        "axes_accessattemptexpiration",
+        "axes_accesslog",
+        "axes_accessfailurelog",
+    }
 )
 # Updates of this one column only: when a user last signed in, when a calendar app last fetched.
 UNWATCHED_COLUMNS = frozenset(

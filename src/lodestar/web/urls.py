@@ -2,12 +2,31 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from lodestar.web import views
+from lodestar.web.password_reset import (
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    PasswordResetSent,
+)
 
 app_name = "web"
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", PasswordResetRequest.as_view(), name="password-reset"),
+    path("password-reset/sent/", PasswordResetSent.as_view(), name="password-reset-sent"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        PasswordResetConfirm.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="web/password_reset_complete.html"
+        ),
+        name="password-reset-complete",
+    ),
     path("", views.home, name="home"),
     path("today/", views.today, name="today"),
     path("today/deals/", views.today_deals, name="today-deals"),

@@ -1,0 +1,100 @@
+"""Setting a new password by e-mail: Django's password-reset views with our rules around them.
+
+- The request page answers the same whether or not an account has the address (nobody learns
+  who has an account here); the mail goes only to active accounts with a usable password.
+- Each address may ask `PASSWORD_RESET_RATE_PER_HOUR` times an hour (`SignInThrottleMiddleware`)
+  and each e-mail address receives at most `PASSWORD_RESET_EMAIL_RATE_PER_HOUR` mails an hour;
+  requests beyond that are answered as usual and send nothing, so nobody can flood a mailbox.
+- The link holds for `PASSWORD_RESET_TIMEOUT` seconds and only until the password changes or
+  the user signs in (Django's token covers both).
+- A new password ends a sign-in lock of the account and is written to the audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
+from django.http import HttpResponse
+from django.urls import reverse_lazy
+
+from lodestar.org.models import User
+from lodestar.org.selectors import membership_of
+from lodestar.org.services import audit_record
+from lodestar.throttling import Rate, hit
+from lodestar.web.signin import sign_in_failures_forget
+
+__all__ = [
+    "PasswordResetConfirm",
+    "PasswordResetRequest",
+    "PasswordResetRequestForm",
+    "PasswordResetSent",
+    "password_reset_complete",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    def get_users(self, email: str) -> Iterable[Any]:
+        rate = Rate(settings.PASSWORD_RESET_EMAIL_RATE_PER_HOUR, 3600)
+        if hit(scope="password-reset:email", caller=email.strip().casefold(), rate=rate):
+            logger.warning(
+                "Password reset mails to one address beyond the hourly limit; none sent."
+            )
+            return iter(())
+        return super().get_users(email)
+
+
+def password_reset_complete(*, user: User) -> None:
+    """`user` has set a new password through a reset link: end any sign-in lock of the
+    account, and write it to the organization's audit trail."""
+    sign_in_failures_forget(username=user.get_username())
+    membership = membership_of(user=user)
+    if membership is not None:
+        audit_record(
+            organization_id=membership.organization_id,
+            actor=user,
+            action="user.password_reset",
+            object_type="user",
+            object_id=user.pk,
+        )
+
+
+def _link_hours() -> int:
+    """How long a reset link holds, in whole hours (rounded up), as the mail and page say."""
+    return max(math.ceil(settings.PASSWORD_RESET_TIMEOUT / 3600), 1)
+
+
+class PasswordResetRequest(auth_views.PasswordResetView):
+    form_class = PasswordResetRequestForm
+    template_name = "web/password_reset_form.html"
+    email_template_name = "web/password_reset_email.txt"
+    subject_template_name = "web/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password-reset-sent")
+
+    @property
+    def extra_email_context(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"reset_hours": _link_hours()}
+
+
+class PasswordResetSent(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset_sent.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "reset_hours": _link_hours()}
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    template_name = "web/password_reset_confirm.html"
+    success_url = reverse_lazy("web:password-reset-complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        password_reset_complete(user=form.user)
+        return response
