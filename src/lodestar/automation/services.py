@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.changes import changed
 from lodestar.errors import Conflict, NotFound, PermissionDenied
 from lodestar.insights.services import alert_resolve
 from lodestar.org.models import User
@@ -90,6 +91,11 @@ def tasks_close_by_events(
                     break
     if done:
         Task.objects.bulk_update(done, ["status", "completed_at", "completed_by"], batch_size=500)
+        changed(
+            tables=[Task],
+            deals=[task.opportunity_id for task in done],
+            people=[task.assignee_id for task in done],
+        )
     return len(done)
 
 

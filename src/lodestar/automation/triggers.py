@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.automation.services import tasks_close_by_events
+from lodestar.changes import changed
 from lodestar.core.engine import BusinessCalendar, Clock, due_at
 from lodestar.core.playbook.model import Trigger
 from lodestar.core.rules import CompiledPlaybook, DealContext
@@ -236,9 +237,13 @@ def _create_tasks(planned: list[Task], deals: dict[int, Opportunity]) -> None:
         )
     by_org: defaultdict[int, list[NotificationSpec]] = defaultdict(list)
     organizations = {}
+    created = [task for task in created if (task.opportunity_id, task.trigger_key) in wanted]
+    changed(
+        tables=[Task],
+        deals=[task.opportunity_id for task in created],
+        people=[task.assignee_id for task in created],
+    )
     for task in created:
-        if (task.opportunity_id, task.trigger_key) not in wanted:
-            continue
         deal = deals[task.opportunity_id]  # type: ignore[index]
         organizations[deal.organization_id] = deal.organization
         by_org[deal.organization_id].append(

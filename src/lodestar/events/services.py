@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from lodestar.changes import changed
 from lodestar.core.events import EventCatalogue
 from lodestar.crm.models import Contact
 from lodestar.crm.selectors import account_scope, opportunity_scope
@@ -365,4 +366,7 @@ def _append(
                 actor=user,
             )
         )
+    if all(event.opportunity_id is not None for event in recorded):
+        # Events of accounts and contacts only are shown through no deal: left to the watcher.
+        changed(tables=[Event], deals=[event.opportunity_id for event in recorded])
     return recorded

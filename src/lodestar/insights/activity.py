@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import connection
 
+from lodestar.changes import changed
 from lodestar.db import insert_statements
 from lodestar.events.models import Event
 from lodestar.events.processing import RecordedEvent
@@ -82,6 +83,7 @@ def activity_on_events(*, events: Sequence[RecordedEvent], now: dt.datetime) -> 
             f"customer_events = {table}.customer_events + excluded.customer_events",
         ):
             cursor.execute(sql, params)
+    changed(tables=[DealActivity], deals=totals)
 
 
 def deal_activity_rebuild(*, organization_id: int | None = None) -> None:

@@ -41,6 +41,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from lodestar.changes import changed
 from lodestar.core.scoring import (
     RISK_KINDS,
     Communication,
@@ -60,7 +61,7 @@ from lodestar.core.scoring import (
 from lodestar.core.scoring import (
     CommunicationScore as CoreScore,
 )
-from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity
+from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity, TextStatus
 from lodestar.db import bulk_insert_new, insert_statements
 from lodestar.events.models import Event
 from lodestar.insights import models as m
@@ -96,9 +97,18 @@ ANNOUNCE_WITHIN = dt.timedelta(days=7)
 _LIVE = (m.AlertStatus.OPEN, m.AlertStatus.ACKNOWLEDGED)
 
 Progress = Callable[[str, int, int], None]
-# id, key, recipient id, message zh, message en, since, wording
-_LiveAlert = tuple[int, str, int, str, str, dt.datetime | None, str]
-_LIVE_FIELDS = ("pk", "dedupe_key", "recipient_id", "message_zh", "message_en", "since", "wording")
+# id, key, recipient id, message zh, message en, since, wording, deal id
+_LiveAlert = tuple[int, str, int, str, str, dt.datetime | None, str, int | None]
+_LIVE_FIELDS = (
+    "pk",
+    "dedupe_key",
+    "recipient_id",
+    "message_zh",
+    "message_en",
+    "since",
+    "wording",
+    "opportunity_id",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +156,11 @@ def _live_rows(alerts: Any) -> list[_LiveAlert]:
         alerts.filter(since__isnull=False)
         .annotate(since_at=Stored("since"))
         .order_by()
-        .values_list("pk", "dedupe_key", "recipient_id", "since_at", "wording")
+        .values_list("pk", "dedupe_key", "recipient_id", "since_at", "wording", "opportunity_id")
     )
     return timeless + [
-        (pk, key, to, "", "", since, wording) for pk, key, to, since, wording in timed
+        (pk, key, to, "", "", since, wording, deal_id)
+        for pk, key, to, since, wording, deal_id in timed
     ]
 
 
@@ -209,18 +220,25 @@ def _sync_alerts(
     """
     live_pairs: set[tuple[str, int]] = set()
     stale_ids: list[int] = []
-    changed: list[tuple[str, str, dt.datetime | None, str, int]] = []
+    rewritten: list[tuple[str, str, dt.datetime | None, str, int]] = []
+    touched: list[_LiveAlert] = []
     for row in live:
         pair = (row[1], row[2])
         live_pairs.add(pair)
         want = wanted.get(pair)
         if want is None:
             stale_ids.append(row[0])
+            touched.append(row)
         elif want.differs(row):
             text = want.words(now)
-            changed.append((text.zh, text.en, want.since, want.wording, row[0]))
-    if changed:
-        _rewrite(changed)
+            rewritten.append((text.zh, text.en, want.since, want.wording, row[0]))
+            touched.append(row)
+    if touched:
+        changed(
+            tables=[m.Alert], deals=[row[7] for row in touched], people=[row[2] for row in touched]
+        )
+    if rewritten:
+        _rewrite(rewritten)
     if stale_ids:
         summary.alerts_resolved += m.Alert.objects.filter(pk__among=stale_ids).update(
             status=m.AlertStatus.RESOLVED, resolved_at=now
@@ -463,6 +481,7 @@ def _sync_health(
         ],
         batch_size=500,
     )
+    changed(tables=[m.HealthSnapshot], reps=scores)
     summary.reps += len(scores)
     org_id = policy.organization_id
     team_of = _teams_of(org_id, scores)
@@ -603,8 +622,8 @@ def _evidence(
     deal_ids = {c[1] for c in comms}
     start = min(c[3] for c in comms)
     end = min(max(c[3] for c in comms) + window, now)
-    uploads: defaultdict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
-    for deal_id, at, chars, pk in (
+    uploads: defaultdict[int, list[tuple[dt.datetime, int, int, bool]]] = defaultdict(list)
+    for deal_id, at, chars, pk, text_status in (
         Attachment.objects.filter(
             organization_id=policy.organization_id,
             opportunity_id__among=sorted(deal_ids),
@@ -613,9 +632,9 @@ def _evidence(
             uploaded_at__lte=end,
         )
         .order_by("uploaded_at", "pk")
-        .values_list("opportunity_id", "uploaded_at", "text_length", "pk")
+        .values_list("opportunity_id", "uploaded_at", "text_length", "pk", "text_status")
     ):
-        uploads[deal_id].append((at, chars, pk))
+        uploads[deal_id].append((at, chars, pk, text_status == TextStatus.PENDING))
     links: defaultdict[int, list[tuple[dt.datetime, int | None, frozenset[str]]]] = defaultdict(
         list
     )
@@ -641,8 +660,10 @@ def _evidence(
     for event_id, deal_id, _owner, at, payload, _team in comms:
         deadline = at + window
         minutes = tuple(
-            MinutesUpload(uploaded_at=u_at, text_chars=chars, attachment_id=pk)
-            for u_at, chars, pk in _between(uploads[deal_id], at, deadline)
+            MinutesUpload(
+                uploaded_at=u_at, text_chars=chars, attachment_id=pk, text_pending=pending
+            )
+            for u_at, chars, pk, pending in _between(uploads[deal_id], at, deadline)
         )
         keys = {str(k) for k in payload.get("knowledge_keys") or ()}
         for l_at, named, linked in links[deal_id]:
@@ -722,6 +743,8 @@ def _write_scores(rows: list[tuple[object, ...]]) -> None:
             tail=f"ON CONFLICT (event_id) DO UPDATE SET {rewrite}",
         ):
             cursor.execute(sql, params)
+    deal = _SCORE_COLUMNS.index("opportunity_id")
+    changed(tables=[m.CommunicationScore], deals=[row[deal] for row in rows])  # type: ignore[misc]
 
 
 def _sync_scorecard(
@@ -835,6 +858,7 @@ def _push_handbooks(
                 organization_id=org_id, fired_by_id__among=[p.fired_by_id for p in pushes]
             )
         )
+    changed(tables=[m.HandbookPush], people=[push.rep_id for push in pushes])
     title = handbook.title if handbook is not None else policy.handbook_key
     link = reverse("web:knowledge", kwargs={"entry_id": handbook.pk}) if handbook else ""
     specs = []

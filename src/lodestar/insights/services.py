@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.changes import changed
 from lodestar.crm.models import Opportunity, OpportunityStatus
 from lodestar.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from lodestar.insights.models import Alert, AlertStatus, Exemption, ExemptionReason
@@ -151,6 +152,11 @@ def alerts_raise_many(
             for spec in wanted
         ],
         batch_size=500,
+    )
+    changed(
+        tables=[Alert],
+        deals=[spec.opportunity_id for spec in wanted],
+        people=[spec.recipient.pk for spec in wanted],
     )
     notify_many(
         organization=organization,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lodestar.changes import changed
 from lodestar.db import bulk_insert_new
 from lodestar.errors import Conflict, PermissionDenied, ValidationFailed
 from lodestar.integrations.models import (
@@ -213,6 +214,7 @@ def notify_many(
                 created_at=now,
             )
         )
+    changed(tables=[Notification], people=[row.recipient_id for row in created])
     enqueue_delivery(row.pk for row in created if row.status == NotificationStatus.PENDING)
     return created
 

@@ -14,14 +14,25 @@ Every key carries the user, the organization, the active language and the page's
 When kept things stop being trusted:
 
 - **anyone's write**: every statement that changes a table the pages read (`INSERT`, `UPDATE`,
-  `DELETE`, whoever runs it: a page, the API, a webhook, the worker, the CLI) changes the
-  *data version* once its transaction commits (`watch_writes`). The version lives in the
-  `shared` cache, which every process on the machine reads (a folder under the var directory by
-  default; Redis when `REDIS_URL` is set, which several hosts then share), and it is part of
-  every key: the next request after a commit misses and reads the database again. Statements are
-  watched rather than model signals because ingestion, triggers and sweeps write in bulk
-  (`bulk_create`, `update()`), which send no signals. The version is one per database, not per
-  organization: the statement does not say whose row it wrote.
+  `DELETE`, whoever runs it: a page, the API, a webhook, the worker, the CLI) is noted
+  (`watch_writes`), and once its transaction commits the versions of what it changed are
+  replaced (`lodestar.changes`). Versions live in the `shared` cache, which every process on
+  the machine reads (a folder under the var directory by default; Redis when `REDIS_URL` is
+  set, which several hosts then share), and they are part of every key: the next request after
+  a commit misses and reads the database again. Statements are watched rather than model
+  signals because ingestion, triggers and sweeps write in bulk (`bulk_create`, `update()`),
+  which send no signals.
+
+  What changed is known where it was written: the event road (the append, the activity
+  summary, trigger tasks, notifications, alerts, scores and health) names the deals, reps and
+  people its rows are about, so a transaction that wrote only such rows replaces the versions
+  of *scopes* — a person (what is addressed to them), a deal owner's deals, a team's deals, an
+  organization's deals — and each page is kept under the scopes it `shows`: Today and the inbox
+  under the user's person scope, the deals that need you and the dashboard also under the
+  deals the user may read (`lodestar.changes.work_scopes`). An event on one deal thus renders
+  again only the pages of its owner, its team's managers and the organization's admins. Any
+  other write (a statement no write path described: the admin, a sweep, an import, a new
+  playbook) replaces the one *data version* every key carries, as before.
 - **the user's own write**: each write a page makes also bumps a counter in the user's session
   (`note_write`), so their change shows at once even if the shared cache were cleared or
   unreachable.
@@ -43,20 +54,21 @@ dashboard recompute them on every visit; the HTML around them is still rendered 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.core.cache import cache, caches
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.translation import get_language
+
+from lodestar import changes
 
 __all__ = [
     "SHARED_CACHE",
@@ -66,16 +78,19 @@ __all__ = [
     "kept_page",
     "may_keep",
     "note_write",
+    "page_version",
+    "publish_changes",
     "watch_writes",
 ]
 
 T = TypeVar("T")
-logger = logging.getLogger(__name__)
 
 # The cache alias every process (and, with Redis, every host) sees: it holds the data version.
 SHARED_CACHE = "shared"
 _VERSION_KEY = "web:data-version"
 _WRITES = "web:writes"
+# Changed by every narrow change: the version of pages that do not say what they show.
+_ANY = "any"
 # Kept HTML is rendered again at least this often unless the page says otherwise.
 PAGE_SECONDS = 60
 
@@ -115,12 +130,29 @@ def data_version() -> str:
     Read it *before* reading the data a kept thing is built from: a write that commits in
     between then changes the version, and what was built is kept under the old one, never read.
     """
+    return _versions([_VERSION_KEY])
+
+
+def _scope_key(scope: str) -> str:
+    return f"{_VERSION_KEY}:{scope}"
+
+
+def _versions(keys: list[str]) -> str:
     shared = caches[SHARED_CACHE]
-    version = shared.get(_VERSION_KEY)
-    if version is None:
-        shared.add(_VERSION_KEY, uuid.uuid4().hex, None)
-        version = shared.get(_VERSION_KEY)
-    return str(version)
+    found = shared.get_many(keys)
+    for key in keys:
+        if key not in found:
+            shared.add(key, uuid.uuid4().hex, None)
+            found[key] = shared.get(key)
+    return ":".join(str(found[key]) for key in keys)
+
+
+def page_version(shows: Sequence[str] | None) -> str:
+    """The version of what a page `shows` (scopes of `lodestar.changes`; None: anything in any
+    organization), read before the data as `data_version` is: the data version, and one
+    version per scope."""
+    scopes = (_ANY,) if shows is None else shows
+    return _versions([_VERSION_KEY, *(_scope_key(scope) for scope in scopes)])
 
 
 def data_changed() -> None:
@@ -137,39 +169,36 @@ def _watch(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, A
             and written.group(1) not in UNWATCHED_TABLES
             and written.groups() not in UNWATCHED_COLUMNS
         ):
-            _change_on_commit(context["connection"])
+            changes.note_write(context["connection"], written.group(1))
     return result
 
 
-def _change_on_commit(connection: BaseDatabaseWrapper) -> None:
-    """`data_changed` once the current transaction commits (at once outside a transaction);
-    registered once per transaction, and again after a savepoint that had it rolls back."""
-    if not connection.in_atomic_block:
-        try:
-            data_changed()
-        except Exception:  # the write is done: a cache that fails to answer must not undo it
-            logger.exception("The data version could not be changed; kept pages may be stale.")
+def _published(change: changes.Change) -> None:
+    """A transaction committed (`lodestar.changes`): a broad change makes every kept thing
+    stale; a narrow one only what shows its scopes (and pages that show anything)."""
+    if change.everything:
+        data_changed()
         return
-    if any(entry[1] is data_changed for entry in connection.run_on_commit):  # (sids, fn, robust)
-        return
-    # robust: a shared cache that fails to answer must not stop the writer's other callbacks.
-    transaction.on_commit(data_changed, using=connection.alias, robust=True)
+    fresh = {_scope_key(scope): uuid.uuid4().hex for scope in (*change.scopes, _ANY)}
+    caches[SHARED_CACHE].set_many(fresh, None)
 
 
 def may_keep() -> bool:
     """Whether what is read now may be kept or taken from what was kept: not inside a transaction
     that has written. Its reads include changes that may yet roll back (nobody else may see
     them), and what was kept before does not include its changes (it must see them)."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    return not connection.in_atomic_block or not any(
-        entry[1] is data_changed for entry in connection.run_on_commit
-    )
+    return not changes.has_pending(connections[DEFAULT_DB_ALIAS])
 
 
 def watch_writes(connection: BaseDatabaseWrapper, **_kwargs: Any) -> None:
     """Watch `connection`'s statements (connected to `connection_created` by the web app)."""
     if _watch not in connection.execute_wrappers:
         connection.execute_wrappers.append(_watch)
+
+
+def publish_changes() -> None:
+    """Make committed changes stale what shows them (connected once by the web app)."""
+    changes.listen(_published)
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -200,14 +229,16 @@ def cached_for(
     ttl: int,
     build: Callable[[], T],
     *args: Any,
+    shows: Sequence[str] | None = None,
     time_only: bool = False,
 ) -> T:
     """`build()`, or what it returned for the same user, language and `args` less than `ttl`
     seconds ago and before the user's own last write — and, unless `time_only` (for figures
-    over weeks of history, where minutes of lag do not show), before anyone's last write."""
+    over weeks of history, where minutes of lag do not show), before anyone's last write that
+    changed what it `shows` (see `page_version`)."""
     if not may_keep():
         return build()
-    key = _key(request, part, "" if time_only else data_version(), *args)
+    key = _key(request, part, "" if time_only else page_version(shows), *args)
     value = cache.get(key)
     if value is None:
         value = build()
@@ -243,10 +274,12 @@ def kept_page(
     part: str,
     build: Callable[[], tuple[str, dict[str, Any]]],
     ttl: int = PAGE_SECONDS,
+    shows: Sequence[str] | None = None,
 ) -> HttpResponse:
     """The page `build()` describes (template name and context), rendered, or its HTML kept
     from an earlier request of the same user for the same path and language, less than `ttl`
-    seconds ago and since anyone's last write.
+    seconds ago and since anyone's last write that changed what it `shows` (see
+    `page_version`).
 
     A browser that already has this rendering gets `304 Not Modified` (the ETag also carries
     the CSRF cookie, so a page whose token a new login replaced is sent again).
@@ -254,7 +287,7 @@ def kept_page(
     if _has_messages(request) or not may_keep():  # a one-time message is for this response only
         template, context = build()
         return render(request, template, context)
-    version = data_version()
+    version = page_version(shows)
     key = _key(
         request,
         f"page:{part}",

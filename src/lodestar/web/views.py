@@ -20,6 +20,7 @@ from django_htmx.http import trigger_client_event
 
 from lodestar.automation.selectors import access_task
 from lodestar.automation.services import coaching_task_create, task_complete
+from lodestar.changes import person_scope, work_scopes
 from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import access_knowledge_entry, access_opportunity
 from lodestar.errors import ApplicationError, FieldError, ValidationFailed
@@ -93,6 +94,17 @@ def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) ->
     return trigger_client_event(response, "deal-changed", {"id": deal_id})
 
 
+def _shows(request: HttpRequest, *, deals: bool) -> list[str] | None:
+    """What a page of the user's own shows (`lodestar.changes` scopes): what is addressed to
+    them (tasks, notifications, alerts) and, with `deals`, what happens on the deals they may
+    read; None (anything) for a user without a membership."""
+    actor = actor_of(user=request.user)  # type: ignore[arg-type]
+    if actor is None:
+        return None
+    own = [person_scope(actor.user_id)]
+    return [*own, *work_scopes(actor=actor)] if deals else own
+
+
 # --- the rep's 今日 page -------------------------------------------------------------------------
 
 
@@ -100,7 +112,9 @@ def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) ->
 @member_view
 def today(request: HttpRequest) -> HttpResponse:
     """The rep's tasks, read at most `TODAY_TTL` ago and after anyone's last write; the
-    countdowns are counted from when the page is rendered (kept HTML: `TODAY_TTL` too)."""
+    countdowns are counted from when the page is rendered (kept HTML: `TODAY_TTL` too).
+    It shows what is addressed to the user, not what happens on their deals."""
+    shows = _shows(request, deals=False)
 
     def build() -> tuple[str, dict[str, Any]]:
         page = cached_for(
@@ -108,11 +122,12 @@ def today(request: HttpRequest) -> HttpResponse:
             "today",
             TODAY_TTL,
             lambda: pages.today_page(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+            shows=shows,
         )
         page = dataclasses.replace(page, now=timezone.now())
         return "web/today.html", {"page": page, "delivery_id": new_delivery_id}
 
-    return kept_page(request, "today", build, TODAY_TTL)
+    return kept_page(request, "today", build, TODAY_TTL, shows=shows)
 
 
 @require_GET
@@ -123,6 +138,7 @@ def today_deals(request: HttpRequest) -> HttpResponse:
     Kept per user (see `lodestar.web.caching`): anyone's committed write shows at the next
     request; time alone changes it after `TODAY_DEALS_TTL`.
     """
+    shows = _shows(request, deals=True)
 
     def build() -> tuple[str, dict[str, Any]]:
         page = cached_for(
@@ -130,10 +146,11 @@ def today_deals(request: HttpRequest) -> HttpResponse:
             "today-deals",
             TODAY_DEALS_TTL,
             lambda: pages.today_deals(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+            shows=shows,
         )
         return "web/partials/today_deals.html", {"page": page, "delivery_id": new_delivery_id}
 
-    return kept_page(request, "today-deals", build, TODAY_DEALS_TTL)
+    return kept_page(request, "today-deals", build, TODAY_DEALS_TTL, shows=shows)
 
 
 @require_POST
@@ -448,6 +465,7 @@ def _dashboard_filters(
 @member_view
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     """Kept per user and query (`kept_page`): the filters are checked when it is rendered."""
+    shows = _shows(request, deals=True)
 
     def build() -> tuple[str, dict[str, Any]]:
         form, filters = _dashboard_filters(request)
@@ -461,10 +479,11 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
             ),
             filters,
+            shows=shows,
         )
         return "web/dashboard.html", {"page": page, "form": form, "query": request.GET.urlencode()}
 
-    return kept_page(request, "dashboard", build, DASHBOARD_TTL)
+    return kept_page(request, "dashboard", build, DASHBOARD_TTL, shows=shows)
 
 
 DASHBOARD_PARTS = ("tiles", "funnel", "stuck", "rep-stuck", "trend")
@@ -478,7 +497,11 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
     if part not in DASHBOARD_PARTS:
         raise Http404
     return kept_page(
-        request, f"dashboard-{part}", lambda: _dashboard_part(request, part), DASHBOARD_TTL
+        request,
+        f"dashboard-{part}",
+        lambda: _dashboard_part(request, part),
+        DASHBOARD_TTL,
+        shows=_shows(request, deals=True),
     )
 
 
@@ -603,7 +626,7 @@ def _page_number(value: str | None) -> int:
 @require_GET
 @member_view
 def inbox_view(request: HttpRequest) -> HttpResponse:
-    """Kept per user and page number until anyone's write (a new notification, one read)."""
+    """Kept per user and page number until a write to their notifications (a new one, one read)."""
 
     def build() -> tuple[str, dict[str, Any]]:
         page = inbox.inbox_page(
@@ -612,7 +635,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         )
         return "web/inbox.html", {"page": page}
 
-    return kept_page(request, "inbox", build, INBOX_TTL)
+    return kept_page(request, "inbox", build, INBOX_TTL, shows=_shows(request, deals=False))
 
 
 @require_POST
