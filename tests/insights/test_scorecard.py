@@ -174,15 +174,21 @@ def test_it_does_not_count_minutes_uploaded_after_24_hours_or_under_300_characte
 
 
 def test_it_keeps_a_score_provisional_inside_the_upload_window(
-    cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime
+    cast: Cast,
+    make_deal: Any,
+    api_as: ApiAs,
+    now: dt.datetime,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     deal = make_deal(opened=30 * DAY)
     api = api_as(cast.owner)
     api.post("/events", event(deal, "meeting.held", "m", now - HOUR))
     upload = SimpleUploadedFile("纪要.txt", ("会议纪要:客户确认了预算与上线时间。" * 30).encode())
-    response = api.client.post(
-        f"/api/v1/opportunities/{deal.pk}/attachments", {"kind": "meeting_minutes", "file": upload}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the worker reads the text
+        response = api.client.post(
+            f"/api/v1/opportunities/{deal.pk}/attachments",
+            {"kind": "meeting_minutes", "file": upload},
+        )
     assert response.status_code == 201, response.json()
     api.post(
         "/events",

@@ -63,8 +63,13 @@ def client_as() -> Callable[[Any], Client]:
 
 
 def htmx(client: Client, path: str, data: dict[str, Any] | None = None) -> Any:
-    """POST as htmx does (the partial comes back, not a page)."""
-    return client.post(path, data or {}, HTTP_HX_REQUEST="true")
+    """POST as htmx does (the partial comes back, not a page). A real request commits and then
+    its on-commit work runs (e.g. an upload's text extraction, left to the worker); inside a
+    test's transaction that must be asked for."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(path, data or {}, HTTP_HX_REQUEST="true")
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,33 @@
-"""Attachment uploads: the type is sniffed from the bytes, the text extracted, the file stored.
+"""Attachment uploads: the type is sniffed from the bytes, the file stored, the text extracted.
 
 `attachment_upload(user=…, opportunity=…, kind=…, uploaded_file=…)` is the one door for files
 on a deal (meeting minutes, signed quotes, technical agreements …). What it accepts:
 
 - **PDF** — text extracted with `pypdf` when it is installed; without it the file is stored
   with no text (a gate or scorecard needing N characters stays unmet), see `PDF_TEXT`;
-- **DOCX** — the paragraphs of `word/document.xml` (zip + XML, no dependency);
+- **DOCX** — the paragraphs of `word/document.xml` (zip + XML read with defusedxml);
 - **JPEG / PNG** — stored, no text yet (quote photos get theirs from OCR later);
 - **plain text** — anything that decodes as UTF-8 (with or without a BOM) or GB18030.
 
-Everything else is refused with a clear error. The stored name is the content hash, so the
-client's file name is kept only as a label. A `minutes.uploaded` event is not appended here:
-callers that want the event log to show the upload ingest one themselves.
+Everything else is refused with a clear error, and so is a file that fails the cheap checks of
+`extraction.check_upload` (a decompression bomb, a damaged archive, a DTD in the XML, a
+truncated or password-protected PDF): nothing is stored then. A file that passes is stored with
+`text_status=pending`, and `attachment_extract_text` — run by the worker once the upload commits
+— reads its text within the limits of `extraction.limits()` and records `done` or `refused`
+with the reason. The stored name is the content hash, so the client's file name is kept only as
+a label. A `minutes.uploaded` event is not appended here: callers that want the event log to
+show the upload ingest one themselves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
+import logging
 import zipfile
 from typing import Any
-from xml.etree import ElementTree
 
 import filetype  # type: ignore[import-untyped]
 from django.core.files.base import ContentFile
@@ -29,12 +35,32 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lodestar.crm.models import Attachment, Opportunity
+from lodestar.crm.extraction import (
+    DOCX,
+    PDF_TEXT,
+    Refused,
+    as_text,
+    check_upload,
+    check_zip_entries,
+    extract_text,
+    limits,
+)
+from lodestar.crm.models import Attachment, Opportunity, TextProblem, TextStatus
 from lodestar.errors import PermissionDenied, ValidationFailed
 from lodestar.org.models import User
 from lodestar.org.selectors import actor_of
 
-__all__ = ["MAX_UPLOAD_BYTES", "PDF_TEXT", "SUPPORTED_TYPES", "attachment_upload", "sniff"]
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "PDF_TEXT",
+    "SUPPORTED_TYPES",
+    "attachment_extract_text",
+    "attachment_pending_ids",
+    "attachment_upload",
+    "sniff",
+]
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SUPPORTED_TYPES = {
@@ -44,19 +70,12 @@ SUPPORTED_TYPES = {
     "image/png": "png",
     "text/plain": "txt",
 }
-_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_WORD_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-try:  # Needed for PDF text; optional so uploads work without it (text stays empty).
-    import pypdf  # type: ignore[import-not-found, unused-ignore]
-
-    PDF_TEXT = True
-except ImportError:  # pragma: no cover - depends on the environment
-    pypdf = None
-    PDF_TEXT = False
+# Types whose text the worker reads; the others are stored with none (images wait for OCR).
+_TEXT_TYPES = frozenset({"application/pdf", DOCX, "text/plain"})
 
 
 def _is_docx(data: bytes) -> bool:
+    check_zip_entries(data, limits())  # before zipfile reads a directory of any size
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return "word/document.xml" in archive.namelist()
@@ -64,56 +83,17 @@ def _is_docx(data: bytes) -> bool:
         return False
 
 
-def _as_text(data: bytes) -> str | None:
-    if b"\x00" in data:
-        return None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def sniff(data: bytes) -> str | None:
-    """The content type of `data` judged from its bytes, or None when it is not supported."""
+    """The content type of `data` judged from its bytes, or None when it is not supported.
+    Raises `Refused` for a ZIP archive with more entries than a DOCX may hold."""
     guess = filetype.guess(data)
     if guess is not None:
-        if guess.mime == "application/zip" or guess.mime == _DOCX:
-            return _DOCX if _is_docx(data) else None
+        if guess.mime == "application/zip" or guess.mime == DOCX:
+            return DOCX if _is_docx(data) else None
         return guess.mime if guess.mime in SUPPORTED_TYPES else None
-    if data and _as_text(data) is not None:
+    if data and as_text(data) is not None:
         return "text/plain"
     return None
-
-
-def _docx_text(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        root = ElementTree.fromstring(archive.read("word/document.xml"))  # noqa: S314 - no DTDs in docx
-    paragraphs = []
-    for paragraph in root.iter(f"{_WORD_NS}p"):
-        paragraphs.append("".join(node.text or "" for node in paragraph.iter(f"{_WORD_NS}t")))
-    return "\n".join(p for p in paragraphs if p)
-
-
-def _pdf_text(data: bytes) -> str:
-    if pypdf is None:
-        return ""
-    try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
-    except Exception:
-        return ""
-
-
-def extract_text(data: bytes, content_type: str) -> str:
-    if content_type == "text/plain":
-        return _as_text(data) or ""
-    if content_type == _DOCX:
-        return _docx_text(data)
-    if content_type == "application/pdf":
-        return _pdf_text(data)
-    return ""
 
 
 def _count_chars(text: str) -> int:
@@ -150,15 +130,19 @@ def attachment_upload(
         )
     if not data:
         raise ValidationFailed.on("file", _("The file is empty."))
-    content_type = sniff(data)
-    if content_type is None:
-        raise ValidationFailed.on(
-            "file",
-            _("This file type is not supported; upload PDF, DOCX, JPG, PNG or plain text."),
-        )
-    text = extract_text(data, content_type)
+    try:
+        content_type = sniff(data)
+        if content_type is None:
+            raise ValidationFailed.on(
+                "file",
+                _("This file type is not supported; upload PDF, DOCX, JPG, PNG or plain text."),
+            )
+        check_upload(data, content_type)
+    except Refused as refused:
+        raise ValidationFailed.on("file", refused.message) from None
     digest = hashlib.sha256(data).hexdigest()
     name = str(getattr(uploaded_file, "name", "") or f"upload.{SUPPORTED_TYPES[content_type]}")
+    pending = content_type in _TEXT_TYPES
     attachment = Attachment(
         organization_id=opportunity.organization_id,
         opportunity=opportunity,
@@ -168,11 +152,66 @@ def attachment_upload(
         content_type=content_type,
         size=len(data),
         sha256=digest,
-        extracted_text=text,
-        text_length=_count_chars(text),
+        text_status=TextStatus.PENDING if pending else TextStatus.DONE,
         uploaded_by=user,
         uploaded_at=now or timezone.now(),
     )
     attachment.file.save(digest, ContentFile(data), save=False)
-    attachment.save()
+    try:
+        attachment.save()
+    except BaseException:
+        # The row was not written: take back the file so storage holds no orphan.
+        attachment.file.delete(save=False)
+        raise
+    if pending:
+        transaction.on_commit(functools.partial(_enqueue_extraction, attachment.pk), robust=True)
     return attachment
+
+
+def _enqueue_extraction(attachment_id: int) -> None:
+    from lodestar.crm.tasks import extract_attachment_text
+
+    extract_attachment_text(attachment_id)
+
+
+def attachment_extract_text(*, attachment_id: int) -> TextStatus | None:
+    """Worker step: read a pending attachment's text within the extraction limits and record it
+    (`done`, possibly truncated, or `refused` with the problem). Returns the status written, or
+    None when the row is gone or no longer pending (another run finished it first).
+
+    The extraction runs outside any transaction (it may take seconds); the result is written
+    by one conditional UPDATE, so two runs of the same task never both record."""
+    attachment = (
+        Attachment.objects.filter(pk=attachment_id, text_status=TextStatus.PENDING)
+        .only("file", "content_type")
+        .first()
+    )
+    if attachment is None:
+        return None
+    with attachment.file.open("rb") as stored:
+        data = stored.read(MAX_UPLOAD_BYTES + 1)
+    try:
+        extracted = extract_text(data, attachment.content_type)
+    except Refused as refused:
+        logger.info("attachment %s: text not read: %s", attachment_id, refused)
+        status, text, problem = TextStatus.REFUSED, "", refused.problem
+    else:
+        status, text = TextStatus.DONE, extracted.text
+        problem = TextProblem.TRUNCATED if extracted.truncated else TextProblem.NONE
+    written = Attachment.objects.filter(pk=attachment_id, text_status=TextStatus.PENDING).update(
+        text_status=status,
+        text_problem=problem,
+        extracted_text=text,
+        text_length=_count_chars(text),
+    )
+    return status if written else None
+
+
+def attachment_pending_ids(*, older_than: dt.datetime) -> list[int]:
+    """Attachments still pending since before `older_than`: their task was lost (a broker
+    outage at enqueue, a worker killed mid-extraction) and the sweep queues them again."""
+    return list(
+        Attachment.objects.filter(
+            text_status=TextStatus.PENDING, uploaded_at__lt=older_than
+        ).values_list("pk", flat=True)[:1000]
+    )

@@ -262,6 +262,31 @@ class AttachmentKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class TextStatus(models.TextChoices):
+    PENDING = "pending", _("Text being extracted")
+    DONE = "done", _("Text extracted")
+    REFUSED = "refused", _("Text not extracted")
+
+
+class TextProblem(models.TextChoices):
+    """Why an attachment's text is partial or missing (shown next to it, in both languages)."""
+
+    NONE = "", _("No problem")
+    TRUNCATED = (
+        "truncated",
+        _(
+            "Only the beginning of the text was kept: the file is longer than the character or "
+            "page limit."
+        ),
+    )
+    TOO_LARGE = (
+        "too_large",
+        _("The text was not read: the file unpacks to more than the size limit."),
+    )
+    TOO_SLOW = "too_slow", _("The text was not read: reading it took longer than the time limit.")
+    DAMAGED = "damaged", _("The text was not read: the document is damaged.")
+
+
 class Attachment(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     opportunity = models.ForeignKey(
@@ -279,6 +304,14 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     extracted_text = models.TextField(_("extracted text"), blank=True)
     text_length = models.PositiveIntegerField(_("extracted text length"), default=0)
+    # Text is extracted by the worker after the upload commits; until then `text_length` is 0
+    # and readers (gates, the scorecard) say the text is still pending rather than too short.
+    text_status = models.CharField(
+        _("text status"), max_length=16, choices=TextStatus.choices, default=TextStatus.DONE
+    )
+    text_problem = models.CharField(
+        _("text problem"), max_length=16, choices=TextProblem.choices, blank=True, default=""
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -436,6 +436,13 @@ class AttachmentOut(Schema):
 
 
 @router.post(
+    text_status: str = Field(
+        description="pending (the worker is reading the text), done, or refused (no text)."
+    )
+    text_problem: str = Field(
+        description="Why the text is partial or missing: truncated, too_large, too_slow, "
+        "damaged; empty when there is none."
+    )
     "/opportunities/{opportunity_id}/attachments",
     response={201: AttachmentOut, **WRITE_ERRORS},
     tags=["opportunities"],
@@ -447,7 +454,9 @@ def upload_attachment(
     file: File[UploadedFile],
 ) -> Status[Any]:
     """Upload a file to a deal (multipart: `kind`, `file`). The type is judged from the bytes:
-    PDF, DOCX, JPG, PNG or plain text; text is extracted for minutes and gates."""
+    PDF, DOCX, JPG, PNG or plain text. A decompression bomb or a damaged file is refused (422,
+    the reason in `details`); otherwise the file is stored and its text is read by the worker
+    (`text_status` pending, then done or refused) for minutes and gates."""
     user = _user(request)
     deal = access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
     return Status(

@@ -17,7 +17,7 @@ from lodestar.core.rules import (
     FieldValue,
     field_values_from_json,
 )
-from lodestar.crm.models import Attachment, Contact, Opportunity
+from lodestar.crm.models import Attachment, Contact, Opportunity, TextStatus
 from lodestar.events.models import Event
 
 __all__ = ["MEETING_EVENT_TYPES", "deal_context"]
@@ -67,10 +67,11 @@ def deal_context(
             uploaded_at=attachment.uploaded_at,
             text_length=attachment.text_length,
             name=attachment.original_name,
+            text_pending=attachment.text_status == TextStatus.PENDING,
         )
         for attachment in Attachment.objects.filter(
             opportunity=opportunity, uploaded_at__lte=now
-        ).only("kind", "content_type", "uploaded_at", "text_length", "original_name")
+        ).only("kind", "content_type", "uploaded_at", "text_length", "original_name", "text_status")
     )
     return DealContext(
         deal=DealData(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -138,6 +139,19 @@ def test_it_requires_enough_extracted_text() -> None:
 
     assert not result.met
     assert result.explanation.zh == "会议纪要文字不足 300 字(当前 120 字)"
+
+
+def test_it_says_the_text_is_still_being_extracted_rather_than_too_short() -> None:
+    rule = criterion({"attachment": {"kind": "meeting_minutes", "min_chars": 300}})
+    pending = replace(attachment("meeting_minutes", "text/plain", chars=0), text_pending=True)
+
+    result = rule.evaluate(context(attachments=(pending,)))
+
+    assert not result.met
+    assert (
+        result.explanation.en
+        == "Meeting minutes: text is still being extracted, check again shortly"
+    )
 
 
 def test_it_requires_the_upload_within_the_window() -> None:

@@ -89,6 +89,15 @@ def test_a_score_is_provisional_within_the_upload_window() -> None:
     assert not communication_score(comm, now=NOW).final
 
 
+def test_minutes_whose_text_is_still_being_read_keep_the_score_open() -> None:
+    unread = Communication("c", MET, (MinutesUpload(MET + timedelta(hours=2), 0, None, True),))
+
+    score = communication_score(unread, now=NOW)
+
+    assert not score.final  # the upload window is long past, but the length is not known yet
+    assert score.criteria[0].message.en == "minutes text is still being extracted"
+
+
 def test_three_consecutive_scores_under_75_fire() -> None:
     (alert,) = low_score_streaks(_scores([70, 60, 74.9]))
     assert alert.fired_at == 2

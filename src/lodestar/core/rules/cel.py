@@ -81,6 +81,7 @@ ITEM_KEYS: frozenset[str] = frozenset(
         "kind",
         "content_type",
         "text_length",
+        "text_pending",
         "uploaded_at",
         "age_hours",
         "type",
@@ -373,6 +374,7 @@ class CelRuntime:
                     "kind": a.kind,
                     "content_type": a.content_type,
                     "text_length": int(a.text_length),
+                    "text_pending": bool(a.text_pending),
                     "uploaded_at": a.uploaded_at.isoformat(),
                     "age_hours": (now - a.uploaded_at).total_seconds() / 3600,
                 }

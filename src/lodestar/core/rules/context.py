@@ -77,13 +77,15 @@ class ContactData:
 @dataclass(frozen=True, slots=True)
 class AttachmentData:
     """An uploaded file; ``content_type`` is the sniffed MIME type, ``text_length`` the number
-    of characters of extracted text (OCR or document text)."""
+    of characters of extracted text (OCR or document text), ``text_pending`` true while that
+    text is still being read (``text_length`` is 0 until then)."""
 
     kind: str
     content_type: str
     uploaded_at: datetime
     text_length: int = 0
     name: str = ""
+    text_pending: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self.uploaded_at, "AttachmentData.uploaded_at")

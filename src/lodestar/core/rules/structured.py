@@ -1006,6 +1006,17 @@ def _attachment_criterion(
             if not typed:
                 return wrong_type
         good = [item for item in typed if item.text_length >= min_chars]
+        if not good and any(item.text_pending for item in typed):
+            # Unmet for now, but not "too little text": the count is not known yet.
+            return CriterionResult(
+                cid,
+                s,
+                False,
+                Bilingual(
+                    f"{s.zh}文字仍在提取中,请稍后再看",
+                    f"{s.en}: text is still being extracted, check again shortly",
+                ),
+            )
         if not good:
             most = max(item.text_length for item in typed)
             return CriterionResult(

@@ -102,11 +102,13 @@ class ScorecardConfig:
 
 @dataclass(frozen=True, slots=True)
 class MinutesUpload:
-    """Meeting minutes attached to a communication; ``text_chars`` after text extraction."""
+    """Meeting minutes attached to a communication; ``text_chars`` after text extraction,
+    ``text_pending`` while the text is still being read (``text_chars`` is 0 until then)."""
 
     uploaded_at: datetime
     text_chars: int
     attachment_id: RowId | None = None
+    text_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,9 @@ def _minutes_result(comm: Communication, config: ScorecardConfig, weight: float)
             f"minutes uploaded within {hours} h ({best} characters)",
         )
         return CriterionResult("minutes", True, weight, message)
-    if best is not None:
+    if any(m.text_pending for m in in_time):
+        message = Message("纪要文字仍在提取中", "minutes text is still being extracted")
+    elif best is not None:
         message = Message(
             f"纪要只有 {best} 字,不足 {config.min_chars} 字",
             f"minutes have {best} characters, fewer than {config.min_chars}",
@@ -172,6 +176,10 @@ def communication_score(
     require_aware(now, "now")
     require_aware(comm.occurred_at, "occurred_at")
     weights = config.active_weights()
+    deadline = comm.occurred_at + config.upload_within
+    # Minutes uploaded in time whose text is not read yet keep the score open: it is not final
+    # until their length is known.
+    unread = any(m.text_pending and m.uploaded_at <= deadline for m in comm.minutes)
     results = [_minutes_result(comm, config, weights["minutes"])]
     if "knowledge_link" in weights:
         met = comm.knowledge_links >= config.min_knowledge_links
@@ -211,7 +219,7 @@ def communication_score(
         communication_id=comm.communication_id,
         occurred_at=comm.occurred_at,
         score=score,
-        final=now >= comm.occurred_at + config.upload_within,
+        final=now >= deadline and not unread,
         criteria=tuple(results),
     )
 
