@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from lodestar.api.auth import default_auth
 from lodestar.api.docs import OfflineSwagger, asset_response
 from lodestar.api.errors import install_error_handlers
+from lodestar.api.parsing import JsonParser
 from lodestar.api.throttling import CallerThrottle
 from lodestar.crm.api import router as crm_router
 from lodestar.events.api import router as events_router
@@ -28,6 +29,7 @@ api = NinjaAPI(
     auth=default_auth(),
     throttle=[CallerThrottle()],
     docs=OfflineSwagger(),
+    parser=JsonParser(),
 )
 # The parameter names our views give to body and query schemas; error fields drop them.
 install_error_handlers(api, wrappers={"payload", "filters"})
