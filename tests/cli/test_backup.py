@@ -334,7 +334,7 @@ def test_it_copies_one_sqlite_snapshot_while_another_connection_writes(tmp_path:
         into=tmp_path / "copy.sqlite3", progress=write_between_steps
     )
 
-    assert len(steps) > 3
+    assert len(steps) >= 3
     assert copied.tables["note"] == 20_000
     copy = sqlite3.connect(tmp_path / "copy.sqlite3")
     assert copy.execute("SELECT count(*) FROM note").fetchone() == (20_000,)
