@@ -111,8 +111,10 @@ def test_it_accepts_the_good_items_of_a_batch_and_rejects_the_bad_ones_with_reas
             event(deal, "call", "ok-2", now),
         ]
     }
-    body = api_as(cast.owner).post("/events", batch).json()
+    response = api_as(cast.owner).post("/events", batch)
+    body = response.json()
 
+    assert response.status_code == 207
     assert [item["status"] for item in body["results"]] == [
         "accepted",
         "rejected",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Body, Router, Schema
+from ninja import Body, Router, Schema, Status
 from pydantic import Field, ValidationError
 
+from lodestar.api.errors import ERROR_RESPONSES
 from lodestar.errors import ValidationFailed
 from lodestar.events.services import MAX_BATCH, events_ingest, pydantic_details
 
@@ -36,22 +37,25 @@ class IngestOut(Schema):
 
 
 class BatchIn(Schema):
-    events: list[dict[str, Any]] = Field(
+    # Items are `Any` so that one that is not even an object is rejected alone, by the service.
+    events: list[Any] = Field(
         min_length=1, max_length=MAX_BATCH, description="The events; each is checked on its own."
     )
 
 
 @router.post(
     "/events",
-    response=IngestOut,
+    response={200: IngestOut, 207: IngestOut, **ERROR_RESPONSES},
     summary="Record one event or a batch",
     description=(
         'Send one event object, or `{"events": [...]}` with up to 1000. Each item is accepted, '
         "recognised as a duplicate of an earlier delivery with the same `(source, external_id)`, "
-        "or rejected with the reason; a bad item never rejects the others."
+        "or rejected with the reason; a bad item never rejects the others. The status is 200 "
+        "when no item was rejected and 207 when at least one was (the others are stored); "
+        "422 means the envelope itself was refused and nothing was stored."
     ),
 )
-def post_events(request: HttpRequest, body: dict[str, Any] = Body(...)) -> IngestOut:
+def post_events(request: HttpRequest, body: dict[str, Any] = Body(...)) -> Status[IngestOut]:
     if "events" in body:
         try:
             items = BatchIn.model_validate(body).events
@@ -60,19 +64,23 @@ def post_events(request: HttpRequest, body: dict[str, Any] = Body(...)) -> Inges
     else:
         items = [body]
     report = events_ingest(user=request.user, items=items)  # type: ignore[arg-type]
-    return IngestOut(
-        accepted=report.count("accepted"),
-        duplicates=report.count("duplicate"),
-        rejected=report.count("rejected"),
-        results=[
-            IngestItemOut(
-                index=item.index,
-                status=item.status,
-                event_id=item.event_id,
-                source=item.source,
-                external_id=item.external_id,
-                details=[FieldErrorOut(**detail.as_dict()) for detail in item.details],
-            )
-            for item in report.items
-        ],
+    rejected = report.count("rejected")
+    return Status(
+        207 if rejected else 200,
+        IngestOut(
+            accepted=report.count("accepted"),
+            duplicates=report.count("duplicate"),
+            rejected=rejected,
+            results=[
+                IngestItemOut(
+                    index=item.index,
+                    status=item.status,
+                    event_id=item.event_id,
+                    source=item.source,
+                    external_id=item.external_id,
+                    details=[FieldErrorOut(**detail.as_dict()) for detail in item.details],
+                )
+                for item in report.items
+            ],
+        ),
     )

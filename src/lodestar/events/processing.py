@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lodestar.events.models import Event
     from lodestar.org.models import User
 
 __all__ = ["RecordedEvent", "process_recorded_events"]
@@ -37,19 +36,6 @@ class RecordedEvent:
     team_id: int | None
     with_customer: bool
     actor: User | None
-
-    @classmethod
-    def of(cls, event: Event) -> RecordedEvent:
-        return cls(
-            pk=event.pk,
-            organization_id=event.organization_id,
-            type=event.type,
-            occurred_at=event.occurred_at,
-            opportunity_id=event.opportunity_id,
-            team_id=event.opportunity.team_id if event.opportunity_id else None,
-            with_customer=event.with_customer,
-            actor=event.actor,
-        )
 
 
 Step = Callable[..., None]

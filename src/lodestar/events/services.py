@@ -1,6 +1,7 @@
 """Event ingestion: the one door through which every fact enters the log.
 
-Pages, the API, chat callbacks, ERP webhooks and CSV imports all call `events_ingest`. Each item
+Pages, the API, stage moves, chat callbacks, ERP webhooks and CSV imports all call
+`events_ingest`. Each item
 is judged on its own — accepted, duplicate (same `(source, external_id)` already logged) or
 rejected with the reason — so one bad item never rejects or half-writes the good ones. Accepted
 events are appended and processed (gates, triggers, risks) in the same transaction.
@@ -11,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from lodestar.api.fields import Id, SupportedDatetime, Text, json_problems
 from lodestar.changes import changed
 from lodestar.core.events import EventCatalogue
 from lodestar.crm.models import Contact
@@ -43,20 +45,29 @@ MAX_BATCH = 1000
 
 
 class EventIn(BaseModel):
-    """One event as delivered by any entry point."""
+    """One event as delivered by any entry point.
+
+    Everything an event can hold is checked here, before anything is written: texts the
+    databases can store, ids that fit their columns, a moment in the supported range (one
+    outside it could be stored by PostgreSQL but never read back, breaking every page of the
+    deal), and a payload of finite numbers within the size and depth limits of `json_problems`.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    type: str = Field(min_length=1, max_length=64)
-    source: str = Field(default="api", min_length=1, max_length=64)
-    external_id: str = Field(min_length=1, max_length=200)
-    occurred_at: AwareDatetime
-    opportunity_id: int | None = None
-    team_id: int | None = None
-    account_id: int | None = None
-    contact_id: int | None = None
+    type: Text = Field(min_length=1, max_length=64)
+    source: Text = Field(default="api", min_length=1, max_length=64)
+    external_id: Text = Field(min_length=1, max_length=200)
+    occurred_at: SupportedDatetime
+    opportunity_id: Id | None = None
+    team_id: Id | None = None
+    account_id: Id | None = None
+    contact_id: Id | None = None
     with_customer: bool | None = None
-    payload: dict[str, Any] = Field(default_factory=dict)
+    # Kept as sent: the model's whitespace stripping would otherwise reach the keys.
+    payload: dict[Annotated[str, StringConstraints(strip_whitespace=False)], Any] = Field(
+        default_factory=dict
+    )
 
 
 Status = Literal["accepted", "duplicate", "rejected"]
@@ -97,10 +108,19 @@ class _Candidate:
 def pydantic_details(exc: ValidationError) -> list[FieldError]:
     return [
         FieldError(
-            field=".".join(str(part) for part in error["loc"]) or "item", message=error["msg"]
+            field=".".join(str(part) for part in error["loc"]) or "item",
+            message=_PYDANTIC_MESSAGES.get(error["type"], error["msg"]),
         )
         for error in exc.errors()
     ]
+
+
+# pydantic's words for the common slips, in the request's language and saying what to send.
+_PYDANTIC_MESSAGES: dict[str, Any] = {
+    "missing": _("This field is required."),
+    "extra_forbidden": _("Unknown field; remove it (extra data belongs in 'payload')."),
+    "dict_type": _("Send a JSON object here ({…})."),
+}
 
 
 def events_ingest(
@@ -165,10 +185,12 @@ def _validate(
             ]
             continue
         spec = catalogue.get(data.type)
-        problems = spec.check_payload(data.payload)
+        problems = json_problems(data.payload, path="payload") or [
+            (p.path, p.message) for p in spec.check_payload(data.payload)
+        ]
         if problems:
             entry.status = "rejected"
-            entry.details = [FieldError(p.path, p.message) for p in problems]
+            entry.details = [FieldError(path, message) for path, message in problems]
             continue
         if data.opportunity_id is None and data.account_id is None:
             entry.status = "rejected"

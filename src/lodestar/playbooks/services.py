@@ -31,8 +31,7 @@ from lodestar.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from lodestar.events.models import Event
-from lodestar.events.processing import RecordedEvent, process_recorded_events
+from lodestar.events.services import events_ingest
 from lodestar.i18n import localized
 from lodestar.org.models import Team, User
 from lodestar.org.selectors import actor_of
@@ -344,26 +343,31 @@ def opportunity_advance(
     deal.status = _STATUS_AFTER.get(decision.kind, OpportunityStatus.OPEN)
     deal.closed_at = now if deal.status != OpportunityStatus.OPEN else None
     deal.save(update_fields=["stage_key", "stage_entered_at", "status", "closed_at", "updated_at"])
-    # The move joins the event log (the history replays read) and runs its processing steps,
-    # so regressions and the like are judged at once, not at the next sweep.
-    moved = Event.objects.create(
-        organization_id=deal.organization_id,
-        type="stage.changed",
-        source="lodestar",
-        external_id=f"transition:{transition.pk}",
-        occurred_at=now,
-        recorded_at=now,
-        actor=user,
-        opportunity=deal,
-        account_id=deal.account_id,
-        payload={
-            "from": decision.from_stage,
-            "to": to_stage,
-            "direction": transition.direction,
-            "kind": decision.kind.value,
-        },
-    )
-    process_recorded_events(events=[RecordedEvent.of(moved)], now=now)
+    # The move joins the event log (the history replays read) through the log's one door, which
+    # checks it like any other event and runs its processing steps, so regressions and the like
+    # are judged at once, not at the next sweep.
+    logged = events_ingest(
+        user=user,
+        items=[
+            {
+                "type": "stage.changed",
+                "source": "lodestar",
+                "external_id": f"transition:{transition.pk}",
+                "occurred_at": now,
+                "opportunity_id": deal.pk,
+                "payload": {
+                    "from": decision.from_stage,
+                    "to": to_stage,
+                    "direction": transition.direction,
+                    "kind": decision.kind.value,
+                },
+            }
+        ],
+        now=now,
+    ).items[0]
+    if logged.status == "rejected":
+        # Rolls the move back with the reason (e.g. a clock outside the supported range).
+        raise ValidationFailed(_("The stage move could not be logged."), details=logged.details)
     audit_record(
         organization_id=deal.organization_id,
         actor=user,

@@ -7,12 +7,14 @@ right JSON type; anything else in the payload is kept as sent, because outside s
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lodestar.core.errors import LodestarError
+from lodestar.core.limits import SUPPORTED_FROM, SUPPORTED_UNTIL, datetime_is_supported
 
 __all__ = [
     "CATALOGUE",
@@ -74,6 +76,15 @@ class EventTypeSpec:
                         f"payload.{spec.name}", f"expected {_TYPE_WORDS[spec.type]}, got {got}"
                     )
                 )
+            elif spec.type == "datetime" and not _is_supported_time(value):
+                problems.append(
+                    PayloadProblem(
+                        f"payload.{spec.name}",
+                        f"'{value[:40]}' is not an ISO-8601 date-time from "
+                        f"{SUPPORTED_FROM:%Y-%m-%d} to {SUPPORTED_UNTIL:%Y-%m-%d} (UTC), "
+                        "e.g. 2026-03-31T14:00:00+08:00",
+                    )
+                )
         return problems
 
 
@@ -102,6 +113,16 @@ def _has_type(value: Any, kind: PayloadType) -> bool:
     if kind == "text_list":
         return isinstance(value, list) and all(isinstance(item, str) for item in value)
     return isinstance(value, dict)
+
+
+def _is_supported_time(text: str) -> bool:
+    """Whether `text` reads as a date-time in the supported range (a time without an offset is
+    taken as UTC): the engine reads these payload times, e.g. a follow-up's start."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return datetime_is_supported(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
 
 
 @dataclass(frozen=True)
