@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
@@ -17,7 +19,14 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from lodestar.errors import ApplicationError, FieldError, NotFound, ValidationFailed
 
-__all__ = ["ERROR_RESPONSES", "ErrorDetailOut", "ErrorOut", "install_error_handlers"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "WRITE_ERRORS",
+    "ErrorDetailOut",
+    "ErrorOut",
+    "error_for_status",
+    "install_error_handlers",
+]
 
 
 class ErrorDetailOut(Schema):
@@ -31,8 +40,11 @@ class ErrorOut(Schema):
     details: list[ErrorDetailOut]
 
 
-# Documented on every operation so clients see the error shape in the OpenAPI document.
+# Documented on every operation so clients see the error shape in the OpenAPI document: 400 an
+# unreadable request, 401 no or a bad token, 403 not allowed, 404 not found (or not yours), 422
+# a value out of its documented range or refused by a rule.
 ERROR_RESPONSES: dict[int, Any] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
@@ -40,6 +52,9 @@ ERROR_RESPONSES: dict[int, Any] = {
     # More than API_RATE_PER_MINUTE requests; the Retry-After header says when to go on.
     429: ErrorOut,
 }
+# Operations that change something may also answer 409 (clashes with the current state) and,
+# taking a body, 413 (larger than DATA_UPLOAD_MAX_MEMORY_SIZE).
+WRITE_ERRORS: dict[int, Any] = {**ERROR_RESPONSES, 409: ErrorOut, 413: ErrorOut}
 
 # Where ninja says a value came from; the rest of `loc` is the field path the client sent.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -50,8 +65,36 @@ _HTTP_CODES = {
     403: "permission_denied",
     404: "not_found",
     405: "method_not_allowed",
+    413: "too_large",
     429: "throttled",
+    500: "server_error",
 }
+
+
+def error_for_status(status: int, message: Any = None) -> ApplicationError:
+    """The error body for a bare HTTP status (from Django or ninja rather than our code)."""
+    if message is None:
+        message = _status_message(status)
+    error = ApplicationError(message)
+    error.code = _HTTP_CODES.get(status, "error")
+    error.status = status
+    return error
+
+
+def _status_message(status: int) -> Any:
+    if status == 400:
+        return _("The request could not be read; send JSON, or query parameters as documented.")
+    if status == 404:
+        return _("There is no such path in the API; the list is at /api/v1/docs.")
+    if status == 405:
+        return _("This path does not take this HTTP method; the Allow header lists those it takes.")
+    if status == 413:
+        return _("The request body is larger than %(size)d MB; send less data in one request.") % {
+            "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        }
+    if status >= 500:
+        return _("The server failed to answer this request; the error has been logged.")
+    return ApplicationError.default_message
 
 
 def _field_of(loc: list[Any] | tuple[Any, ...], body_params: set[str]) -> str:
@@ -117,10 +160,11 @@ def install_error_handlers(api: NinjaAPI, *, wrappers: set[str]) -> None:
         message: Any = exc.message
         if exc.status_code == 400:
             message = _("The request body could not be read; send JSON.")
-        error = ApplicationError(message)
-        error.code = _HTTP_CODES.get(exc.status_code, "error")
-        error.status = exc.status_code
-        return render(request, error)
+        return render(request, error_for_status(exc.status_code, message))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return render(request, error_for_status(413))
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

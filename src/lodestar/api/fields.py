@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.translation import gettext_lazy as _
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from lodestar.core.limits import (
     ID_MAX,
+    INT64_MAX,
+    INT64_MIN,
     SUPPORTED_DATE_FROM,
     SUPPORTED_DATE_UNTIL,
     SUPPORTED_FROM,
@@ -47,6 +50,7 @@ __all__ = [
     "SupportedDate",
     "SupportedDatetime",
     "Text",
+    "decimal_in",
     "json_problems",
     "text_problem",
 ]
@@ -69,6 +73,10 @@ _DATETIME_RANGE = _(
     "(taken in UTC, after its time zone offset is applied)."
 )
 _DATE_RANGE = _("%(value)s is outside the supported range: send a date from %(start)s to %(end)s.")
+_DATE_FORMAT = _("Send a date as YYYY-MM-DD, e.g. 2026-03-31.")
+# Years 1900 to 9999 (the supported range, whose last day is checked by `_check_date`).
+_DATE_PATTERN = "^(19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$"
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _error(kind: str, message: Any) -> PydanticCustomError:
@@ -133,6 +141,15 @@ def _check_date(value: dt.date) -> dt.date:
                 "end": SUPPORTED_DATE_UNTIL.isoformat(),
             },
         )
+    return value
+
+
+def _check_date_text(value: Any) -> Any:
+    # pydantic alone reads 0 or "0" as 1970-01-01 and "20260331" as a Unix time.
+    if isinstance(value, dt.datetime) or not (
+        isinstance(value, dt.date) or (isinstance(value, str) and _DATE_TEXT.fullmatch(value))
+    ):
+        raise _error("date_format", _DATE_FORMAT)
     return value
 
 
@@ -242,12 +259,72 @@ _TOO_BIG = _(
 _KEY = _("The key is not storable: %(problem)s")
 _NOT_JSON = _("A %(kind)s is not a JSON value.")
 
-Text = Annotated[str, AfterValidator(_check_text)]
-Int64 = Annotated[int, AfterValidator(_check_int64)]
-Id = Annotated[int, AfterValidator(_check_id)]
+# The `json_schema_extra` keywords document in the OpenAPI what the validators hold values to.
+Text = Annotated[
+    str, AfterValidator(_check_text), Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})
+]
+Int64 = Annotated[
+    int,
+    AfterValidator(_check_int64),
+    Field(json_schema_extra={"minimum": INT64_MIN, "maximum": INT64_MAX}),
+]
+Id = Annotated[
+    int, AfterValidator(_check_id), Field(json_schema_extra={"minimum": 1, "maximum": ID_MAX})
+]
 SupportedDatetime = Annotated[AwareDatetime, AfterValidator(_check_datetime)]
-SupportedDate = Annotated[dt.date, AfterValidator(_check_date)]
+SupportedDate = Annotated[
+    dt.date,
+    BeforeValidator(_check_date_text),
+    AfterValidator(_check_date),
+    Field(json_schema_extra={"pattern": _DATE_PATTERN}),
+]
 FiniteFloat = Annotated[float, AfterValidator(_check_float)]
 # pydantic's own refusal of NaN decimals is untranslated; ours runs instead.
 FiniteDecimal = Annotated[Decimal, Field(allow_inf_nan=True), AfterValidator(_check_decimal)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_check_json_object)]
+
+
+def decimal_in(*, max_digits: int, decimal_places: int, ge: int = 0, le: int | None = None) -> Any:
+    """A non-negative decimal sent as a JSON number or a plain decimal string ("1234.50").
+
+    pydantic alone also reads "", " 1e3", "+5" and "0x1"-like text its own way, and the OpenAPI
+    document it writes says "any string"; this type documents and accepts the same forms.
+    """
+    whole = max_digits - decimal_places
+    largest = Decimal(10**whole) - Decimal(1).scaleb(-decimal_places)
+    maximum = largest if le is None else min(largest, Decimal(le))
+    pattern = f"^[0-9]{{1,{whole}}}(\\.[0-9]{{1,{decimal_places}}})?$"
+    text = re.compile(pattern)
+
+    def check_form(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+            raise _error("decimal_type", _DECIMAL_FORM % {"example": _DECIMAL_EXAMPLE})
+        if isinstance(value, str) and not text.fullmatch(value):
+            raise _error("decimal_form", _DECIMAL_FORM % {"example": _DECIMAL_EXAMPLE})
+        return value
+
+    return Annotated[
+        Decimal,
+        BeforeValidator(check_form),
+        Field(ge=ge, le=maximum, max_digits=max_digits, decimal_places=decimal_places),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "number",
+                        "minimum": ge,
+                        "maximum": float(maximum),
+                        "multipleOf": float(Decimal(1).scaleb(-decimal_places)),
+                    },
+                    {"type": "string", "pattern": pattern},
+                ]
+            }
+        ),
+    ]
+
+
+_DECIMAL_EXAMPLE = "1234.50"
+_DECIMAL_FORM = _(
+    "Send a decimal number as a JSON number or as digits with an optional point, "
+    "e.g. %(example)s (no sign, exponent or spaces)."
+)

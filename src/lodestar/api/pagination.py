@@ -9,17 +9,19 @@ from ninja import Field
 
 from lodestar.api.schemas import StrictQuery
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "PageQuery", "page_of"]
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_OFFSET", "MAX_PAGE_SIZE", "PageQuery", "page_of"]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Far beyond any list we hold, and `offset + limit` stays a 64-bit integer for both databases.
+MAX_OFFSET = 1_000_000_000
 
 M = TypeVar("M", bound=Model)
 
 
 class PageQuery(StrictQuery):
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Page size.")
-    offset: int = Field(0, ge=0, description="Items to skip.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip.")
 
 
 def page_of(queryset: QuerySet[M], query: PageQuery) -> dict[str, Any]:

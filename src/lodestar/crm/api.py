@@ -11,7 +11,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from lodestar.api.errors import ERROR_RESPONSES, ErrorOut
+from lodestar.api.errors import ERROR_RESPONSES, WRITE_ERRORS
+from lodestar.api.fields import Id
 from lodestar.api.pagination import page_of
 from lodestar.crm import selectors, services
 from lodestar.crm.models import Account, Contact, Opportunity, Product
@@ -40,8 +41,6 @@ from lodestar.crm.schemas import (
 from lodestar.org.models import User
 
 router = Router()
-
-WRITE_ERRORS: dict[int, Any] = {**ERROR_RESPONSES, 409: ErrorOut}
 
 
 def _user(request: HttpRequest) -> User:
@@ -75,21 +74,21 @@ def create_account(request: HttpRequest, payload: AccountCreateIn) -> Status[Any
 @router.get(
     "/accounts/{account_id}", response={200: AccountOut, **ERROR_RESPONSES}, tags=["accounts"]
 )
-def get_account(request: HttpRequest, account_id: int) -> Account:
+def get_account(request: HttpRequest, account_id: Id) -> Account:
     return selectors.access_account(user=_user(request), account_id=account_id)
 
 
 @router.patch(
     "/accounts/{account_id}", response={200: AccountOut, **WRITE_ERRORS}, tags=["accounts"]
 )
-def update_account(request: HttpRequest, account_id: int, payload: AccountUpdateIn) -> Account:
+def update_account(request: HttpRequest, account_id: Id, payload: AccountUpdateIn) -> Account:
     user = _user(request)
     account = selectors.access_account(user=user, account_id=account_id, for_write=True)
     return services.account_update(user=user, account=account, data=_changes(payload))
 
 
 @router.delete("/accounts/{account_id}", response={204: None, **WRITE_ERRORS}, tags=["accounts"])
-def delete_account(request: HttpRequest, account_id: int) -> Status[None]:
+def delete_account(request: HttpRequest, account_id: Id) -> Status[None]:
     user = _user(request)
     account = selectors.access_account(user=user, account_id=account_id, for_write=True)
     services.account_delete(user=user, account=account)
@@ -117,21 +116,21 @@ def create_contact(request: HttpRequest, payload: ContactCreateIn) -> Status[Any
 @router.get(
     "/contacts/{contact_id}", response={200: ContactOut, **ERROR_RESPONSES}, tags=["contacts"]
 )
-def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+def get_contact(request: HttpRequest, contact_id: Id) -> Contact:
     return selectors.access_contact(user=_user(request), contact_id=contact_id)
 
 
 @router.patch(
     "/contacts/{contact_id}", response={200: ContactOut, **WRITE_ERRORS}, tags=["contacts"]
 )
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactUpdateIn) -> Contact:
+def update_contact(request: HttpRequest, contact_id: Id, payload: ContactUpdateIn) -> Contact:
     user = _user(request)
     contact = selectors.access_contact(user=user, contact_id=contact_id, for_write=True)
     return services.contact_update(user=user, contact=contact, data=_changes(payload))
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **WRITE_ERRORS}, tags=["contacts"])
-def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+def delete_contact(request: HttpRequest, contact_id: Id) -> Status[None]:
     user = _user(request)
     contact = selectors.access_contact(user=user, contact_id=contact_id, for_write=True)
     services.contact_delete(user=user, contact=contact)
@@ -159,21 +158,21 @@ def create_product(request: HttpRequest, payload: ProductCreateIn) -> Status[Any
 @router.get(
     "/products/{product_id}", response={200: ProductOut, **ERROR_RESPONSES}, tags=["products"]
 )
-def get_product(request: HttpRequest, product_id: int) -> Product:
+def get_product(request: HttpRequest, product_id: Id) -> Product:
     return selectors.access_product(user=_user(request), product_id=product_id)
 
 
 @router.patch(
     "/products/{product_id}", response={200: ProductOut, **WRITE_ERRORS}, tags=["products"]
 )
-def update_product(request: HttpRequest, product_id: int, payload: ProductUpdateIn) -> Product:
+def update_product(request: HttpRequest, product_id: Id, payload: ProductUpdateIn) -> Product:
     user = _user(request)
     product = selectors.access_product(user=user, product_id=product_id, for_write=True)
     return services.product_update(user=user, product=product, data=_changes(payload))
 
 
 @router.delete("/products/{product_id}", response={204: None, **WRITE_ERRORS}, tags=["products"])
-def delete_product(request: HttpRequest, product_id: int) -> Status[None]:
+def delete_product(request: HttpRequest, product_id: Id) -> Status[None]:
     user = _user(request)
     product = selectors.access_product(user=user, product_id=product_id, for_write=True)
     services.product_delete(user=user, product=product)
@@ -217,7 +216,7 @@ def create_opportunity(request: HttpRequest, payload: OpportunityCreateIn) -> St
     response={200: OpportunityOut, **ERROR_RESPONSES},
     tags=["opportunities"],
 )
-def get_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
+def get_opportunity(request: HttpRequest, opportunity_id: Id) -> Opportunity:
     return selectors.access_opportunity(user=_user(request), opportunity_id=opportunity_id)
 
 
@@ -227,7 +226,7 @@ def get_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
     tags=["opportunities"],
 )
 def update_opportunity(
-    request: HttpRequest, opportunity_id: int, payload: OpportunityUpdateIn
+    request: HttpRequest, opportunity_id: Id, payload: OpportunityUpdateIn
 ) -> Opportunity:
     """Change a deal's fields. `stage_key` is refused: stages move through the stage action."""
     user = _user(request)
@@ -238,7 +237,7 @@ def update_opportunity(
 @router.delete(
     "/opportunities/{opportunity_id}", response={204: None, **WRITE_ERRORS}, tags=["opportunities"]
 )
-def delete_opportunity(request: HttpRequest, opportunity_id: int) -> Status[None]:
+def delete_opportunity(request: HttpRequest, opportunity_id: Id) -> Status[None]:
     user = _user(request)
     deal = selectors.access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
     services.opportunity_delete(user=user, opportunity=deal)

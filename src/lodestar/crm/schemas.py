@@ -17,15 +17,17 @@ from pydantic import field_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
+from lodestar.api.fields import Id, JsonObject, SupportedDate, Text, decimal_in
 from lodestar.api.pagination import PageQuery
 from lodestar.api.schemas import AccountRef, StrictIn, TeamRef, UserRef
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-ShortText = Annotated[str, Field(max_length=100)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+Name = Annotated[Text, Field(min_length=1, max_length=200)]
+ShortText = Annotated[Text, Field(max_length=100)]
+SearchText = Annotated[Text, Field(max_length=100)]
+Money = decimal_in(max_digits=14, decimal_places=2)
+Rate = decimal_in(max_digits=5, decimal_places=4, le=1)
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. CNY.")]
-StageKey = Annotated[str, Field(min_length=1, max_length=64)]
+StageKey = Annotated[Text, Field(min_length=1, max_length=64)]
 Tier = Literal["key", "standard", "small"]
 Status = Literal["open", "won", "lost"]
 
@@ -53,10 +55,10 @@ class AccountPage(Schema):
 
 
 class AccountQuery(PageQuery):
-    q: str = Field("", max_length=100, description="Text in the name, or the external reference.")
+    q: SearchText = Field("", description="Text in the name, or the external reference.")
     tier: Tier | None = None
-    industry: str | None = None
-    owner: int | None = Field(None, description="Owner's user id.")
+    industry: ShortText | None = None
+    owner: Id | None = Field(None, description="Owner's user id.")
 
 
 class AccountCreateIn(StrictIn):
@@ -65,7 +67,7 @@ class AccountCreateIn(StrictIn):
     tier: Tier = "standard"
     region: ShortText = ""
     repurchase_rate: Rate = Decimal("0")
-    owner_id: int | None = Field(None, description="Defaults to you.")
+    owner_id: Id | None = Field(None, description="Defaults to you.")
     external_ref: ShortText = ""
 
 
@@ -75,7 +77,7 @@ class AccountUpdateIn(StrictIn):
     tier: Tier = None  # type: ignore[assignment]
     region: ShortText = None  # type: ignore[assignment]
     repurchase_rate: Rate = None  # type: ignore[assignment]
-    owner_id: int | None = None
+    owner_id: Id | None = None
     external_ref: ShortText = None  # type: ignore[assignment]
 
 
@@ -110,37 +112,38 @@ class ContactPage(Schema):
 
 
 class ContactQuery(PageQuery):
-    account: int | None = Field(None, description="Account id.")
-    q: str = Field("", max_length=100, description="Text in the name or title; phone; e-mail.")
+    account: Id | None = Field(None, description="Account id.")
+    q: SearchText = Field("", description="Text in the name or title; phone; e-mail.")
 
 
-ContactName = Annotated[str, Field(min_length=1, max_length=100)]
-Phone = Annotated[str, Field(max_length=32)]
-Email = Annotated[str, Field(max_length=254)]
+ContactName = Annotated[Text, Field(min_length=1, max_length=100)]
+Phone = Annotated[Text, Field(max_length=32)]
+Email = Annotated[Text, Field(max_length=254)]
+ChatIds = dict[Annotated[Text, Field(max_length=32)], Annotated[Text, Field(max_length=200)]]
 
 
 class ContactCreateIn(StrictIn):
-    account_id: int
+    account_id: Id
     name: ContactName
     title: ShortText = ""
-    decision_role_id: int | None = None
+    decision_role_id: Id | None = None
     is_decision_maker: bool = False
     phone: Phone = ""
     email: Email = ""
-    chat_ids: dict[str, str] = Field(
+    chat_ids: ChatIds = Field(
         default_factory=dict, description="Chat identities by platform, e.g. {'wecom': 'wang'}."
     )
 
 
 class ContactUpdateIn(StrictIn):
-    account_id: int = None  # type: ignore[assignment]
+    account_id: Id = None  # type: ignore[assignment]
     name: ContactName = None  # type: ignore[assignment]
     title: ShortText = None  # type: ignore[assignment]
-    decision_role_id: int | None = None
+    decision_role_id: Id | None = None
     is_decision_maker: bool = None  # type: ignore[assignment]
     phone: Phone = None  # type: ignore[assignment]
     email: Email = None  # type: ignore[assignment]
-    chat_ids: dict[str, str] = None  # type: ignore[assignment]
+    chat_ids: ChatIds = None  # type: ignore[assignment]
 
 
 # --- products ----------------------------------------------------------------------------------
@@ -163,11 +166,12 @@ class ProductPage(Schema):
 
 
 class ProductQuery(PageQuery):
-    q: str = Field("", max_length=100, description="Text in the name or model number.")
-    category: str | None = None
+    q: SearchText = Field("", description="Text in the name or model number.")
+    category: ShortText | None = None
 
 
-Aliases = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=50)]
+Alias = Annotated[Text, Field(min_length=1, max_length=100)]
+Aliases = Annotated[list[Alias], Field(max_length=50)]
 
 
 class ProductCreateIn(StrictIn):
@@ -217,36 +221,36 @@ class OpportunityPage(Schema):
 
 class OpportunityQuery(PageQuery):
     status: Status | None = None
-    stage: str | None = Field(None, description="Stage key.")
-    owner: int | None = Field(None, description="Owner's user id.")
-    team: int | None = Field(None, description="Team id.")
-    account: int | None = Field(None, description="Account id.")
-    q: str = Field("", max_length=100, description="Text in the deal or account name.")
-    expected_close_from: dt.date | None = Field(None, description="On or after this date.")
-    expected_close_to: dt.date | None = Field(None, description="On or before this date.")
+    stage: StageKey | None = Field(None, description="Stage key.")
+    owner: Id | None = Field(None, description="Owner's user id.")
+    team: Id | None = Field(None, description="Team id.")
+    account: Id | None = Field(None, description="Account id.")
+    q: SearchText = Field("", description="Text in the deal or account name.")
+    expected_close_from: SupportedDate | None = Field(None, description="On or after this date.")
+    expected_close_to: SupportedDate | None = Field(None, description="On or before this date.")
 
 
 class OpportunityCreateIn(StrictIn):
     name: Name
-    account_id: int
-    owner_id: int | None = Field(None, description="Defaults to you.")
+    account_id: Id
+    owner_id: Id | None = Field(None, description="Defaults to you.")
     stage_key: StageKey | None = Field(None, description="Defaults to the first stage.")
     amount: Money = Decimal("0")
     currency: Currency = "CNY"
-    expected_close_date: dt.date | None = None
-    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    expected_close_date: SupportedDate | None = None
+    custom_fields: JsonObject = Field(default_factory=dict)
     external_ref: ShortText = ""
 
 
 class OpportunityUpdateIn(StrictIn):
     name: Name = None  # type: ignore[assignment]
-    account_id: int = None  # type: ignore[assignment]
-    owner_id: int = None  # type: ignore[assignment]
+    account_id: Id = None  # type: ignore[assignment]
+    owner_id: Id = None  # type: ignore[assignment]
     status: Status = None  # type: ignore[assignment]
     amount: Money = None  # type: ignore[assignment]
     currency: Currency = None  # type: ignore[assignment]
-    expected_close_date: dt.date | None = None
-    custom_fields: dict[str, Any] = None  # type: ignore[assignment]
+    expected_close_date: SupportedDate | None = None
+    custom_fields: JsonObject = None  # type: ignore[assignment]
     external_ref: ShortText = None  # type: ignore[assignment]
     # Not part of the documented schema: present only to explain why it is refused.
     stage_key: SkipJsonSchema[str | None] = None

@@ -14,7 +14,8 @@ from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from lodestar.api.errors import ERROR_RESPONSES, ErrorOut
+from lodestar.api.errors import ERROR_RESPONSES, WRITE_ERRORS
+from lodestar.api.fields import Id, SupportedDate, Text
 from lodestar.api.pagination import PageQuery, page_of
 from lodestar.api.schemas import StrictIn, StrictQuery
 from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
@@ -26,8 +27,6 @@ from lodestar.insights.wording import alert_message
 from lodestar.org.models import User
 
 router = Router()
-
-WRITE_ERRORS: dict[int, Any] = {**ERROR_RESPONSES, 409: ErrorOut}
 
 
 def _user(request: HttpRequest) -> User:
@@ -125,7 +124,7 @@ def _parts(health: HealthScore) -> list[dict[str, Any]]:
 @router.get(
     "/reps/{rep_id}/health", response={200: RepHealthOut, **ERROR_RESPONSES}, tags=["insights"]
 )
-def get_rep_health(request: HttpRequest, rep_id: int) -> dict[str, Any]:
+def get_rep_health(request: HttpRequest, rep_id: Id) -> dict[str, Any]:
     """A rep's funnel health now, its three parts with the rows behind them, and the 12-week
     trend (the last daily snapshot of each week). The rep, their manager, ops and admins."""
     report = selectors.rep_health_report(user=_user(request), rep_id=rep_id)
@@ -168,7 +167,7 @@ class CommunicationScorePage(Schema):
     tags=["insights"],
 )
 def list_communication_scores(
-    request: HttpRequest, rep_id: int, filters: Query[PageQuery]
+    request: HttpRequest, rep_id: Id, filters: Query[PageQuery]
 ) -> dict[str, Any]:
     """The scorecard of each of the rep's customer communications, newest first."""
     found = selectors.communication_score_list(user=_user(request), rep_id=rep_id)
@@ -283,7 +282,7 @@ def _stuck(reason: StuckReason | None) -> dict[str, Any] | None:
     response={200: DealRisksOut, **ERROR_RESPONSES},
     tags=["insights"],
 )
-def get_deal_risks(request: HttpRequest, opportunity_id: int) -> dict[str, Any]:
+def get_deal_risks(request: HttpRequest, opportunity_id: Id) -> dict[str, Any]:
     """The deal's risk findings now (exempted ones flagged, not alerted), why it is stuck when
     it is past its stage's target dwell, its current exemption and your live alerts on it."""
     report = selectors.deal_risk_report(user=_user(request), opportunity_id=opportunity_id)
@@ -304,7 +303,7 @@ class ExemptionIn(StrictIn):
     reason_code: Literal["customer_unreachable", "customer_on_leave", "other"] = (
         ExemptionReason.CUSTOMER_UNREACHABLE.value  # type: ignore[assignment]
     )
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
     days: int = Field(14, ge=1, le=services.EXEMPTION_MAX_DAYS)
 
 
@@ -314,7 +313,7 @@ class ExemptionIn(StrictIn):
     tags=["insights"],
 )
 def declare_exemption(
-    request: HttpRequest, opportunity_id: int, payload: ExemptionIn
+    request: HttpRequest, opportunity_id: Id, payload: ExemptionIn
 ) -> Status[Any]:
     """Declare "客户临时失联" (or another reason) on your own deal for `days` days: no health
     penalty, no silence or stale alerts meanwhile, a re-check task 14 days later. Audited."""
@@ -326,7 +325,7 @@ def declare_exemption(
 
 class ExemptionQuery(PageQuery):
     active: bool | None = Field(None, description="Only exemptions in force now.")
-    opportunity: int | None = Field(None, description="Deal id.")
+    opportunity: Id | None = Field(None, description="Deal id.")
 
 
 class ExemptionPage(Schema):
@@ -374,7 +373,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertQuery]) -> dict[str, A
 @router.post(
     "/alerts/{alert_id}/acknowledge", response={200: AlertOut, **WRITE_ERRORS}, tags=["insights"]
 )
-def acknowledge_alert(request: HttpRequest, alert_id: int) -> Any:
+def acknowledge_alert(request: HttpRequest, alert_id: Id) -> Any:
     """Mark one of your alerts as seen; it still resolves by itself when its condition clears."""
     return services.alert_acknowledge(user=_user(request), alert_id=alert_id)
 
@@ -383,10 +382,15 @@ def acknowledge_alert(request: HttpRequest, alert_id: int) -> Any:
 
 
 class MetricQuery(StrictQuery):
-    team: int | None = Field(None, description="Team id.")
-    rep: int | None = Field(None, description="Person id.")
-    from_: dt.date | None = Field(None, alias="from", description="First local date.")
-    to: dt.date | None = Field(None, description="Last local date (included).")
+    team: Id | None = Field(None, description="Team id.")
+    rep: Id | None = Field(None, description="Person id.")
+    from_: SupportedDate | None = Field(None, alias="from", description="First local date.")
+    to: SupportedDate | None = Field(
+        None,
+        description=(
+            f"Last local date (included); less than {metrics.MAX_PERIOD_DAYS} days after `from`."
+        ),
+    )
 
 
 class MetricOut(Schema):
@@ -432,10 +436,6 @@ class AttachmentOut(Schema):
     size: int
     sha256: str
     text_length: int
-    uploaded_at: dt.datetime
-
-
-@router.post(
     text_status: str = Field(
         description="pending (the worker is reading the text), done, or refused (no text)."
     )
@@ -443,13 +443,17 @@ class AttachmentOut(Schema):
         description="Why the text is partial or missing: truncated, too_large, too_slow, "
         "damaged; empty when there is none."
     )
+    uploaded_at: dt.datetime
+
+
+@router.post(
     "/opportunities/{opportunity_id}/attachments",
     response={201: AttachmentOut, **WRITE_ERRORS},
     tags=["opportunities"],
 )
 def upload_attachment(
     request: HttpRequest,
-    opportunity_id: int,
+    opportunity_id: Id,
     kind: Form[str],
     file: File[UploadedFile],
 ) -> Status[Any]:

@@ -70,9 +70,18 @@ from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.selectors import published_playbook
 
-__all__ = ["ACCURACY_LIMIT", "METRICS", "MetricFilters", "MetricReport", "metric_report"]
+__all__ = [
+    "ACCURACY_LIMIT",
+    "MAX_PERIOD_DAYS",
+    "METRICS",
+    "MetricFilters",
+    "MetricReport",
+    "metric_report",
+]
 
 ACCURACY_LIMIT = 500
+# A period is at most five years: the daily-report yardstick has a row per rep and working day.
+MAX_PERIOD_DAYS = 5 * 366
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,10 @@ def _scope(user: User, filters: MetricFilters, now: dt.datetime) -> _Scope:
     date_to = filters.date_to or today
     if date_to < date_from:
         raise ValidationFailed.on("from", _("The period starts after it ends."))
+    if (date_to - date_from).days >= MAX_PERIOD_DAYS:
+        raise ValidationFailed.on(
+            "to", _("A period spans at most %(days)d days; narrow it.") % {"days": MAX_PERIOD_DAYS}
+        )
     start = dt.datetime.combine(date_from, dt.time(), tzinfo=tz)
     end = min(dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), tzinfo=tz), now)
     return _Scope(

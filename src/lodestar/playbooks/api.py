@@ -15,7 +15,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from lodestar.api.errors import ERROR_RESPONSES, ErrorOut
+from lodestar.api.errors import ERROR_RESPONSES, WRITE_ERRORS, ErrorOut
+from lodestar.api.fields import Id, Text
 from lodestar.api.schemas import StrictIn
 from lodestar.core.playbook import check_playbook
 from lodestar.core.rules import CriterionResult, GateResult
@@ -26,8 +27,6 @@ from lodestar.playbooks import selectors, services
 from lodestar.playbooks.models import PlaybookVersion
 
 router = Router()
-
-WRITE_ERRORS: dict[int, Any] = {**ERROR_RESPONSES, 409: ErrorOut}
 
 
 def _user(request: HttpRequest) -> User:
@@ -86,13 +85,13 @@ def _gate(result: GateResult) -> GateOut:
     tags=["stage gates"],
     summary="The current stage's exit checklist",
 )
-def get_gate(request: HttpRequest, opportunity_id: int) -> GateOut:
+def get_gate(request: HttpRequest, opportunity_id: Id) -> GateOut:
     deal = access_opportunity(user=_user(request), opportunity_id=opportunity_id)
     return _gate(services.opportunity_gate(opportunity=deal))
 
 
 class AdvanceIn(StrictIn):
-    to_stage: str = Field(min_length=1, max_length=64, description="The stage key to move to.")
+    to_stage: Text = Field(min_length=1, max_length=64, description="The stage key to move to.")
 
 
 class AdvanceOut(Schema):
@@ -117,7 +116,7 @@ class AdvanceOut(Schema):
         "regressions."
     ),
 )
-def advance(request: HttpRequest, opportunity_id: int, payload: AdvanceIn) -> AdvanceOut:
+def advance(request: HttpRequest, opportunity_id: Id, payload: AdvanceIn) -> AdvanceOut:
     user = _user(request)
     deal = access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
     decision = services.opportunity_advance(user=user, opportunity=deal, to_stage=payload.to_stage)
@@ -159,10 +158,10 @@ class PlaybookVersionDetailOut(PlaybookVersionOut):
 
 
 class PlaybookIn(StrictIn):
-    source: str = Field(min_length=1, max_length=1_000_000, description="The playbook YAML text.")
-    source_name: str = Field(default="playbook.yaml", min_length=1, max_length=255)
-    note: str = Field(default="", max_length=2000)
-    team_id: int | None = Field(
+    source: Text = Field(min_length=1, max_length=1_000_000, description="The playbook YAML text.")
+    source_name: Text = Field(default="playbook.yaml", min_length=1, max_length=255)
+    note: Text = Field(default="", max_length=2000)
+    team_id: Id | None = Field(
         default=None, description="Publish for one team; omit for the whole organization."
     )
 
@@ -197,7 +196,9 @@ def create_playbook_draft(request: HttpRequest, payload: PlaybookIn) -> Status[A
 
 
 @router.post(
-    "/playbooks/validate", response={200: ValidationOut, **ERROR_RESPONSES}, tags=["playbooks"]
+    "/playbooks/validate",
+    response={200: ValidationOut, **ERROR_RESPONSES, 413: ErrorOut},
+    tags=["playbooks"],
 )
 def validate_playbook(request: HttpRequest, payload: PlaybookIn) -> ValidationOut:
     """Check a YAML text without storing it (for editors)."""
@@ -213,7 +214,7 @@ def validate_playbook(request: HttpRequest, payload: PlaybookIn) -> ValidationOu
     response={200: PlaybookVersionDetailOut, **ERROR_RESPONSES},
     tags=["playbooks"],
 )
-def get_playbook(request: HttpRequest, version_id: int) -> PlaybookVersion:
+def get_playbook(request: HttpRequest, version_id: Id) -> PlaybookVersion:
     return selectors.access_playbook_version(user=_user(request), version_id=version_id)
 
 
@@ -222,7 +223,7 @@ def get_playbook(request: HttpRequest, version_id: int) -> PlaybookVersion:
     response={200: PlaybookVersionOut, **WRITE_ERRORS},
     tags=["playbooks"],
 )
-def publish_playbook(request: HttpRequest, version_id: int) -> PlaybookVersion:
+def publish_playbook(request: HttpRequest, version_id: Id) -> PlaybookVersion:
     """Publish a draft: deals are evaluated against it from now on; the diff is recorded."""
     user = _user(request)
     version = selectors.access_playbook_version(user=user, version_id=version_id, for_write=True)
