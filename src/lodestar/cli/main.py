@@ -127,9 +127,29 @@ def run(
     with_demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load the demo organization first.")
     ] = False,
+    restart_delay: Annotated[
+        float,
+        typer.Option(
+            envvar="LODESTAR_RESTART_DELAY",
+            min=0.01,
+            help="Seconds before restarting a process that died; doubles with each death in a row.",
+        ),
+    ] = 1.0,
+    restart_max_delay: Annotated[
+        float,
+        typer.Option(
+            envvar="LODESTAR_RESTART_MAX_DELAY", min=0.01, help="The longest restart pause."
+        ),
+    ] = 30.0,
 ) -> None:
-    """Serve the app with gunicorn and the background worker until Ctrl-C stops both."""
-    from lodestar.cli.serve import serve
+    """Serve the app with gunicorn and the background worker, restarting either if it dies,
+    until Ctrl-C (or SIGTERM) stops both."""
+    from lodestar.cli.serve import Backoff, serve
+
+    try:
+        backoff = Backoff(first=restart_delay, longest=restart_max_delay)
+    except ValueError as exc:
+        fail(str(exc))
 
     logins: list[str] = []
     if with_demo:
@@ -147,7 +167,12 @@ def run(
 
     raise typer.Exit(
         code=serve(
-            host=host, port=port, web_workers=web_workers, with_worker=with_worker, banner=banner
+            host=host,
+            port=port,
+            web_workers=web_workers,
+            with_worker=with_worker,
+            backoff=backoff,
+            banner=banner,
         )
     )
 
