@@ -30,7 +30,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from typer.testing import CliRunner, Result
 
 from lodestar.automation.models import Task
-from lodestar.backup import backup_create
+from lodestar.backup import backup_create, backup_restore
 from lodestar.backup.databases import SqliteDatabase
 from lodestar.cli.main import app
 from lodestar.crm.models import Attachment, AttachmentKind, Contact, Opportunity
@@ -177,6 +177,13 @@ def with_manifest(archive: Path, into: Path, **fields: object) -> Path:
         return json.dumps({**json.loads(data), **fields}).encode()
 
     return rewritten(archive, change=change, into=into)
+
+
+@pytest.mark.parametrize("command", ["backup", "restore"])
+def test_it_explains_the_commands_with_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
 
 
 def test_it_restores_every_row_and_every_file_after_the_data_changed(
@@ -475,3 +482,55 @@ class TestRefusals:
         assert "files" in message
         assert "--force" in message
         unchanged()
+
+    def test_it_changes_nothing_when_the_database_copy_fails_midway(
+        self, archive: Path, unchanged: Callable[[], None], tmp_path: Path
+    ) -> None:
+        """A database member cut in half but listed with its own checksum: SQLite finds the
+        damage before copying, pg_restore stops midway and its transaction is rolled back."""
+        with tarfile.open(archive) as tar:
+            stream = tar.extractfile("manifest.json")
+            assert stream is not None
+            manifest = json.loads(stream.read())
+        member = manifest["database"]["path"]
+        with tarfile.open(archive) as tar:
+            stream = tar.extractfile(member)
+            assert stream is not None
+            whole = stream.read()
+        half = whole[: len(whole) // 2]
+        manifest["database"] = {
+            "path": member,
+            "size": len(half),
+            "sha256": hashlib.sha256(half).hexdigest(),
+        }
+
+        def cut(name: str, data: bytes) -> bytes:
+            if name == member:
+                return half
+            return json.dumps(manifest).encode() if name == "manifest.json" else data
+
+        message = self.refused(rewritten(archive, change=cut, into=tmp_path / "cut.tar"), "--force")
+
+        assert "nothing was changed" in message or "rolled back" in message
+        unchanged()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite copy runs in this thread")
+def test_it_puts_everything_back_when_the_restore_is_interrupted(
+    organization: Organization, media: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SqliteDatabase, "STEP_PAGES", 8)  # many steps: stopped in the middle
+    backup(tmp_path / "b.tar")
+    OrganizationFactory(slug="after")
+    (media / "new.txt").write_bytes(b"uploaded after the backup")
+    rows, files = every_row(), every_file(media)
+
+    def interrupt(phase: str, done: int, total: int) -> None:
+        if phase == "database":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        backup_restore(path=tmp_path / "b.tar", force=True, progress=interrupt)
+
+    assert every_row() == rows
+    assert every_file(media) == files

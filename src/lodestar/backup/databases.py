@@ -157,12 +157,27 @@ class SqliteDatabase:
             Path(self.name).parent.mkdir(parents=True, exist_ok=True)
         copy = self._connect(source, uri=False)
         try:
+            # The checksum proves the file is the one the backup wrote, not that the database it
+            # copied was sound; SQLite copies pages without reading them, so look before copying.
+            try:
+                verdict = [row[0] for row in copy.execute("PRAGMA quick_check").fetchmany(3)]
+            except sqlite3.DatabaseError as exc:
+                verdict = [str(exc)]
+            if verdict != ["ok"]:
+                raise BackupError(
+                    f"the archive's database is damaged ({'; '.join(map(str, verdict))}); "
+                    "nothing was changed. Use another backup"
+                )
             target = self._connect(self.name, uri=True)
             try:
+                # Not told after the last step: that step has committed, and a progress
+                # callback that raised then would be taken for a copy that did not happen.
                 copy.backup(
                     target,
                     pages=self.STEP_PAGES,
-                    progress=lambda _status, remaining, total: progress(total - remaining, total),
+                    progress=lambda _status, remaining, total: (
+                        progress(total - remaining, total) if remaining else None
+                    ),
                 )
                 # Fold the restored pages back into the database file now, not on a later write.
                 target.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
