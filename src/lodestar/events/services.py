@@ -175,6 +175,12 @@ def _validate(
         except ValidationError as exc:
             entry.status = "rejected"
             entry.details = pydantic_details(exc)
+            # Echoed so the sender can match the verdict to its record, when they are texts of
+            # a sensible length (they are only answered, never stored).
+            entry.source, entry.external_id = (
+                _echo(raw.get("source")),
+                _echo(raw.get("external_id")),
+            )
             continue
         entry.source, entry.external_id = data.source, data.external_id
         if data.type not in catalogue:
@@ -204,6 +210,13 @@ def _validate(
         with_customer = spec.with_customer if data.with_customer is None else data.with_customer
         candidates.append(_Candidate(index, data, with_customer))
     return candidates
+
+
+def _echo(value: object) -> str:
+    return value if isinstance(value, str) and len(value) <= _ECHO_MAX else ""
+
+
+_ECHO_MAX = 200
 
 
 def _resolve_references(actor: Actor, candidates: list[_Candidate], report: IngestReport) -> None:
