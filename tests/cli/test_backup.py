@@ -30,7 +30,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from typer.testing import CliRunner, Result
 
 from lodestar.automation.models import Task
-from lodestar.backup import backup_create, backup_restore
+from lodestar.backup import BackupError, backup_create, backup_restore
 from lodestar.backup.databases import SqliteDatabase
 from lodestar.cli.main import app
 from lodestar.crm.models import Attachment, AttachmentKind, Contact, Opportunity
@@ -281,6 +281,21 @@ def test_it_refuses_to_write_the_archive_inside_the_uploaded_files(
     assert result.exit_code == 2
     assert "inside MEDIA_ROOT" in result.output
     assert not (media / "b.tar").exists()
+
+
+def test_it_leaves_no_archive_when_a_file_vanishes_during_the_backup(
+    organization: Organization, media: Path, tmp_path: Path
+) -> None:
+    last = sorted(path for path in media.rglob("*") if path.is_file())[-1]
+
+    def remove_a_file(phase: str, done: int, total: int) -> None:
+        if phase == "files" and last.exists():
+            last.unlink()
+
+    with pytest.raises(BackupError, match="could not be written"):
+        backup_create(path=tmp_path / "b.tar", progress=remove_a_file)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["media"]
 
 
 @POSTGRES_ONLY

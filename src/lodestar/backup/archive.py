@@ -222,6 +222,11 @@ def extract_member(
                 advance(len(chunk))
     except (tarfile.TarError, EOFError) as exc:
         raise damaged(f"cannot be read ({exc})") from exc
+    except OSError as exc:
+        raise BackupError(
+            f"{member} could not be unpacked to {into} ({exc}); nothing was restored. Make room "
+            "beside MEDIA_ROOT (a restore needs space for the whole archive there) and try again"
+        ) from exc
     if size != expected.size:
         raise damaged(f"has {size:,} bytes where the manifest says {expected.size:,}")
     if digest.hexdigest() != expected.sha256:

@@ -123,6 +123,11 @@ class SqliteDatabase:
                 return self._describe(copy)
             finally:
                 copy.close()
+        except sqlite3.Error as exc:
+            raise BackupError(
+                f"the database {self.name} could not be copied to {into} ({exc}); check the "
+                "free space there and run the backup again"
+            ) from exc
         finally:
             source.close()
 

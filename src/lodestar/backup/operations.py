@@ -164,36 +164,43 @@ def backup_create(
             written += count
             progress("files", written, file_bytes)
 
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-            dump_size = dump.stat().st_size
-            dumped = ArchivedFile(
-                path=database.member,
-                size=dump_size,
-                sha256=add_member(
-                    tar, member=database.member, source=dump, size=dump_size, advance=_ignore
-                ),
-            )
-            archived = []
-            progress("files", 0, file_bytes)
-            for relative, full, size in files:
-                digest = add_member(
-                    tar, member=MEDIA_PREFIX + relative, source=full, size=size, advance=advance
+        try:
+            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+                dump_size = dump.stat().st_size
+                dumped = ArchivedFile(
+                    path=database.member,
+                    size=dump_size,
+                    sha256=add_member(
+                        tar, member=database.member, source=dump, size=dump_size, advance=_ignore
+                    ),
                 )
-                archived.append(ArchivedFile(path=relative, size=size, sha256=digest))
-            write_manifest(
-                tar,
-                Manifest(
-                    format=FORMAT,
-                    format_version=FORMAT_VERSION,
-                    lodestar_version=__version__,
-                    created_at=now,
-                    database_vendor=database.vendor,  # type: ignore[arg-type]
-                    database=dumped,
-                    tables=copied.tables,
-                    migrations=copied.migrations,
-                    files=archived,
-                ),
-            )
+                archived = []
+                progress("files", 0, file_bytes)
+                for relative, full, size in files:
+                    digest = add_member(
+                        tar, member=MEDIA_PREFIX + relative, source=full, size=size, advance=advance
+                    )
+                    archived.append(ArchivedFile(path=relative, size=size, sha256=digest))
+                write_manifest(
+                    tar,
+                    Manifest(
+                        format=FORMAT,
+                        format_version=FORMAT_VERSION,
+                        lodestar_version=__version__,
+                        created_at=now,
+                        database_vendor=database.vendor,  # type: ignore[arg-type]
+                        database=dumped,
+                        tables=copied.tables,
+                        migrations=copied.migrations,
+                        files=archived,
+                    ),
+                )
+        except OSError as exc:
+            raise BackupError(
+                f"the archive could not be written ({exc}); nothing was left at {target}. Check "
+                "the free space there (and that no uploaded file was removed meanwhile), then "
+                "run the backup again"
+            ) from exc
         partial.chmod(0o600)  # it holds password hashes and integration secrets
         os.replace(partial, target)
     return BackupSummary(
