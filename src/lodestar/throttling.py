@@ -6,6 +6,12 @@ or — only when `TRUSTED_PROXY_COUNT` says that many reverse proxies of ours st
 address the outermost of them saw, taken from the right of `X-Forwarded-For`. A client can put
 anything at the left of that header, so it is never read without the setting.
 
+Password checks (`password_check_slot`): a web process that hashes a password is busy for
+a long time on purpose (PBKDF2, ~0.4 s of a core), and a few concurrent ones occupy every
+process while the pages wait. At most `LOGIN_CONCURRENT_CHECKS` run at once on a machine (each
+holds a lock on a file under the var folder, released even if the process dies); a sign-in
+arriving while all are taken is refused at once (`SignInBusy`) instead of queuing a process.
+
 Counters (`hit`) count requests per scope and caller in fixed windows, in the `ratelimit`
 cache: Redis when `REDIS_URL` is set (every process and host share the counts), otherwise each
 web process's own memory (each process then counts on its own: a client spread over N processes
@@ -15,16 +21,21 @@ a cache read and write, nothing from the database, so a refused request is cheap
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import math
+import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest
 
-__all__ = ["RATELIMIT_CACHE", "Rate", "client_ip", "hit"]
+__all__ = ["RATELIMIT_CACHE", "Rate", "SignInBusy", "client_ip", "hit", "password_check_slot"]
 
 RATELIMIT_CACHE = "ratelimit"
 
@@ -81,3 +92,31 @@ def hit(*, scope: str, caller: str, rate: Rate, now: float | None = None) -> flo
     if count <= rate.limit:
         return None
     return max(ends - now, 1.0)
+
+
+class SignInBusy(Exception):
+    """Every password-check slot of this machine is taken; the caller should retry shortly."""
+
+    retry_after = 2
+
+
+@contextmanager
+def password_check_slot() -> Iterator[None]:
+    """Hold one of the machine's `LOGIN_CONCURRENT_CHECKS` password-check slots while the block
+    runs; raise `SignInBusy` at once if all are held."""
+    folder = Path(settings.VAR_DIR) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    for slot in range(max(int(settings.LOGIN_CONCURRENT_CHECKS), 1)):
+        descriptor = os.open(folder / f"password-check-{slot}", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
+        return
+    raise SignInBusy

@@ -15,7 +15,7 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
 from lodestar.org.models import AuditEntry
-from lodestar.throttling import RATELIMIT_CACHE, client_ip
+from lodestar.throttling import RATELIMIT_CACHE, client_ip, password_check_slot
 from tests.conftest import Cast
 
 RIGHT = "pw-for-tests"
@@ -179,10 +179,30 @@ def test_it_counts_the_sign_in_rate_per_address(cast: Cast) -> None:
 
 
 @override_settings(LOGIN_RATE_PER_MINUTE=3)
-def test_it_limits_admin_sign_in_posts_too(cast: Cast) -> None:
+def test_it_counts_admin_and_page_sign_in_posts_together(cast: Cast) -> None:
     client = Client()
-    fail(client, "nobody", 3, admin=True)
+    fail(client, "nobody", 2, admin=True)
+    fail(client, "nobody", 1)
     assert sign_in(client, "admin", RIGHT, admin=True).status_code == 429
+    assert sign_in(client, "owner", RIGHT).status_code == 429
+
+
+def test_it_refuses_a_sign_in_while_every_password_check_is_taken(
+    cast: Cast, tmp_path: Any
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    with override_settings(VAR_DIR=tmp_path, LOGIN_CONCURRENT_CHECKS=1):
+        with password_check_slot():
+            response = sign_in(client, "owner", RIGHT)
+        assert response.status_code == 429
+        assert "Many sign-ins are being checked right now." in response.content.decode()
+        assert sign_in(client, "owner", RIGHT).status_code == 302
+
+
+def test_it_counts_no_failure_for_a_sign_in_refused_as_busy(cast: Cast, tmp_path: Any) -> None:
+    with override_settings(VAR_DIR=tmp_path, LOGIN_CONCURRENT_CHECKS=1), password_check_slot():
+        sign_in(Client(), "owner", "wrong-password")
+    assert not AccessAttempt.objects.exists()
 
 
 @override_settings(LOGIN_RATE_PER_MINUTE=3)

@@ -5,7 +5,8 @@ queries that cost more than a kept page itself. `KeptUserBackend` keeps them in 
 memory under the data version (`lodestar.web.caching`): any committed write to the users,
 memberships or organizations — a new password, a deactivated account, a changed role, a
 removed membership — changes the version, and the next request reads them again. Sign-in
-itself (`authenticate`) is the model backend's, untouched.
+itself (`authenticate`) is the model backend's, in one of the machine's few password-check
+slots (`lodestar.throttling.password_check_slot`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
+from lodestar.throttling import password_check_slot
 from lodestar.web.caching import data_version, may_keep
 
 __all__ = ["KeptUserBackend"]
@@ -26,6 +28,16 @@ _MISSING = "missing"
 
 
 class KeptUserBackend(ModelBackend):
+    def authenticate(
+        self,
+        request: Any,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        with password_check_slot():
+            return super().authenticate(request, username, password, **kwargs)
+
     def get_user(self, user_id: Any) -> Any:
         keep = may_keep()
         key = f"web:user:{user_id}:{data_version()}" if keep else ""

@@ -42,7 +42,7 @@ from django.utils import timezone
 from lodestar.org.models import User
 from lodestar.org.selectors import membership_of
 from lodestar.org.services import audit_record
-from lodestar.throttling import Rate, client_ip, hit
+from lodestar.throttling import Rate, SignInBusy, client_ip, hit
 
 __all__ = [
     "SignInAttempts",
@@ -145,11 +145,12 @@ def sign_in_failures_forget(*, username: str) -> int:
     return AxesProxyHandler.reset_attempts(username=username)
 
 
-def _refusal(request: HttpRequest, *, template: str, ends: dt.datetime) -> HttpResponse:
+def _refusal(
+    request: HttpRequest, *, template: str, ends: dt.datetime, busy: bool = False
+) -> HttpResponse:
     wait = max(math.ceil((ends - timezone.now()).total_seconds()), 1)
-    response = render(
-        request, template, {"ends": ends, "wait_minutes": math.ceil(wait / 60)}, status=429
-    )
+    context = {"ends": ends, "wait_minutes": math.ceil(wait / 60), "busy": busy}
+    response = render(request, template, context, status=429)
     response["Retry-After"] = str(wait)
     return response
 
@@ -164,17 +165,19 @@ def lockout_response(
     return _refusal(request, template="web/locked_out.html", ends=ends)
 
 
-def throttled_response(request: HttpRequest, wait: float) -> HttpResponse:
-    """The page a client sees when it posts a form too often: 429, and when to retry."""
+def throttled_response(request: HttpRequest, wait: float, *, busy: bool = False) -> HttpResponse:
+    """The page a client sees when it posts a form too often (or, `busy`, when every password
+    check of the machine is taken): 429, and when to retry."""
     ends = timezone.now() + dt.timedelta(seconds=wait)
-    return _refusal(request, template="web/throttled.html", ends=ends)
+    return _refusal(request, template="web/throttled.html", ends=ends, busy=busy)
 
 
-def _rate_of(view_name: str) -> Rate | None:
+def _limit_of(view_name: str) -> tuple[str, Rate] | None:
+    """The counter and rate of posts to `view_name`; the two sign-in forms share theirs."""
     if view_name in {"web:login", "admin:login"}:
-        return Rate(settings.LOGIN_RATE_PER_MINUTE, 60)
+        return "sign-in", Rate(settings.LOGIN_RATE_PER_MINUTE, 60)
     if view_name == "web:password-reset":
-        return Rate(settings.PASSWORD_RESET_RATE_PER_HOUR, 3600)
+        return "password-reset", Rate(settings.PASSWORD_RESET_RATE_PER_HOUR, 3600)
     return None
 
 
@@ -193,12 +196,18 @@ class SignInThrottleMiddleware:
         if request.method != "POST" or request.resolver_match is None:
             return None
         view_name = request.resolver_match.view_name
-        rate = _rate_of(view_name)
-        if rate is None:
+        limit = _limit_of(view_name)
+        if limit is None:
             return None
         address = client_ip(request)
-        wait = hit(scope=f"form:{view_name}", caller=address, rate=rate)
+        wait = hit(scope=f"form:{limit[0]}", caller=address, rate=limit[1])
         if wait is None:
             return None
         logger.warning("Too many posts to %s from %s; refused.", view_name, address)
         return throttled_response(request, wait)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, SignInBusy):
+            return None
+        logger.warning("Every password-check slot busy; a sign-in at %s refused.", request.path)
+        return throttled_response(request, SignInBusy.retry_after, busy=True)
