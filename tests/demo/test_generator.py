@@ -90,6 +90,25 @@ def test_it_loads_the_demo_organization_once() -> None:
     assert any("already loaded" in line for line in again.lines())
 
 
+def test_it_makes_no_superuser(demo: tuple[Organization, DemoSummary]) -> None:
+    assert not User.objects.filter(is_superuser=True).exists()
+
+
+def test_it_lets_the_demo_admin_into_the_admin_scoped_to_the_demo(
+    demo: tuple[Organization, DemoSummary],
+) -> None:
+    from django.test import Client
+
+    org, summary = demo
+    login = next(login for login in summary.logins if login.role == Role.ADMIN)
+    client = Client()
+    assert client.login(username=login.username, password=login.password)
+    page = client.get("/admin/crm/opportunity/")
+    assert page.status_code == 200
+    shown = set(page.context["cl"].queryset.values_list("organization_id", flat=True))
+    assert shown == {org.pk}
+
+
 def test_it_has_the_engine_raise_real_alerts_with_reasons_for_the_demo() -> None:
     load_demo_organization(**SMALL)
     alerts = Alert.objects.filter(organization__slug="demo")
