@@ -288,6 +288,9 @@ AXES_CLIENT_IP_CALLABLE = "lodestar.throttling.client_ip"
 # Attempts while locked are refused uncounted: the lock ends by itself, and costs no write.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
+# Attempts name accounts and addresses of every organization: not in the (per-organization)
+# admin; operators use `lodestar manage axes_list_attempts` and the axes_reset_* commands.
+AXES_ENABLE_ADMIN = False
 # Reverse proxies of ours in front of the web processes; only then is X-Forwarded-For read.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Password reset by e-mail: how long a link holds (seconds), and requests per address and
