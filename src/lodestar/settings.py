@@ -60,10 +60,13 @@ INSTALLED_APPS = [
     "lodestar.integrations",
     "lodestar.api",
     "lodestar.web",
+    "lodestar.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "lodestar.ops.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Errors under /api/ answered by Django or ninja (404, 405, 400, 500) in the API's JSON shape.
     "lodestar.api.middleware.ApiErrorShapeMiddleware",
@@ -150,6 +153,17 @@ else:
         "consumer": {"workers": env.int("WORKER_THREADS", default=2), "worker_type": "thread"},
     }
 
+# Workers beat every minute (`lodestar.ops.tasks`); `/api/v1/health` calls a worker gone when
+# no beat is younger than this: three missed beats by default.
+WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
+if WORKER_HEARTBEAT_MAX_AGE < 90:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"WORKER_HEARTBEAT_MAX_AGE={WORKER_HEARTBEAT_MAX_AGE}: workers beat once a minute, so "
+        "give at least 90 seconds (the default is 180)."
+    )
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -193,6 +207,34 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Links to other sites do not carry our addresses (they name deals and accounts).
+SECURE_REFERRER_POLICY = "same-origin"
+# Load balancers probe the web processes over plain HTTP, behind the proxy that ends HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Scripts and styles only from files this server sends: nothing inline (no event handler
+# attributes, no <style>, no eval), so injected markup cannot run or restyle the page. Swagger UI
+# shows icons as data: images. Django's own CSRF-failure page is styled inline and shows plain.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page uses are switched off for every page (`lodestar.ops.middleware`).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+        "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get",
+        "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
@@ -244,8 +286,9 @@ def _shared_cache(name: str, entries: int) -> dict[str, object]:
 
 # Caches. `default` is each process's own memory: the pages keep rendered HTML and data there
 # (`lodestar.web.caching`). `shared` is seen by every process and holds only the data version
-# that makes kept pages stale after anyone's write (one file: changing it never lists thousands
-# of sessions); `sessions` holds the sessions' cached copies. Several hosts need REDIS_URL.
+# that makes kept pages stale after anyone's write, and the worker's heartbeat (two files:
+# changing them never lists thousands of sessions); `sessions` holds the sessions' cached
+# copies. Several hosts need REDIS_URL.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

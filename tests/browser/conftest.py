@@ -1,11 +1,14 @@
 """Playwright for Python driving Debian's Chromium (/usr/bin/chromium); no downloaded browser.
 
 Screenshots of every page the tests visit go to tests/artifacts/screenshots/ (gitignored).
+Every page a test opens is watched: a Content-Security-Policy violation, a console error or an
+uncaught JavaScript error fails the test.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,22 +48,47 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+# Playwright's own script, added to every document before the page's scripts; the browser
+# reports a violation to the page as this event (and blocks what violated the policy).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+                + ` at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+# Refusals the pages answer on purpose (409 gate blocked, 422 invalid input) are logged by the
+# browser as failed loads; they are shown to the user, not errors. Nor is the site icon a
+# browser asks for by itself.
+EXPECTED_REFUSAL = re.compile(r"^Failed to load resource: .* status of (409|422) ")
+
+
 @pytest.fixture
 def open_page(chromium: Any) -> Iterator[Any]:
-    """`open_page(viewport)`: a fresh browser context (its own cookies) with one page."""
+    """`open_page(viewport)`: a fresh browser context (its own cookies) with one page, whose
+    console errors, policy violations and uncaught errors fail the test when it ends."""
     contexts = []
+    problems: list[str] = []
+
+    def on_console(page: Any, message: Any) -> None:
+        if message.type != "error" or EXPECTED_REFUSAL.match(message.text):
+            return
+        if not message.location.get("url", "").endswith("/favicon.ico"):
+            problems.append(f"{page.url}: {message.text}")
 
     def make(viewport: dict[str, int], locale: str = "en-US") -> Any:
         context = chromium.new_context(viewport=viewport, locale=locale)
         context.set_default_timeout(15_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         contexts.append(context)
         page = context.new_page()
-        page.on("pageerror", lambda error: pytest.fail(f"JavaScript error: {error}"))
+        page.on("console", lambda message: on_console(page, message))
+        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not problems, "\n".join(problems)
 
 
 def log_in(page: Any, base_url: str, username: str) -> None:

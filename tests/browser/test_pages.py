@@ -111,7 +111,7 @@ def test_a_rep_on_a_phone_works_a_deal_through_its_gate(
         meeting.get_by_label(boss.name).check()
     meeting.get_by_role("button", name="Log meeting").click()
     page.get_by_text("Meeting logged.").wait_for()
-    page.wait_for_function("!document.querySelector('#gate-panel .checklist .unmet')")
+    page.locator("#gate-panel .checklist .unmet").first.wait_for(state="detached")
 
     panel = page.locator("#gate-panel")
     panel.get_by_label("Move to").select_option("tech_confirmed")
@@ -251,4 +251,4 @@ def test_a_rep_reads_the_inbox_and_subscribes_to_the_calendar(
 
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Make a new address").click()
-    page.wait_for_function("old => document.querySelector('#feed-url').value !== old", arg=url)
+    page.locator(f'#feed-url:not([value="{url}"])').wait_for()

@@ -13,6 +13,7 @@ from lodestar.api.throttling import CallerThrottle
 from lodestar.crm.api import router as crm_router
 from lodestar.events.api import router as events_router
 from lodestar.insights.api import router as insights_router
+from lodestar.ops.api import router as ops_router
 from lodestar.org.api import router as org_router
 from lodestar.playbooks.api import router as playbooks_router
 
@@ -39,6 +40,7 @@ api.add_router("", crm_router)
 api.add_router("", playbooks_router)
 api.add_router("", events_router)
 api.add_router("", insights_router)
+api.add_router("", ops_router)
 
 
 @api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs_asset")

@@ -1,5 +1,6 @@
-/* Lodestar pages: drag-and-drop uploads and the pipeline board. Everything also works by
-   keyboard and without dragging: the file inputs and the "Move to" lists are real controls. */
+/* Lodestar pages: drag-and-drop uploads, the pipeline board, and the small behaviours the
+   markup asks for. Everything also works by keyboard and without dragging: the file inputs and
+   the "Move to" lists are real controls. */
 (function () {
   "use strict";
 
@@ -102,6 +103,15 @@
     root.querySelectorAll("[data-dropzone]").forEach(setupDropzone);
     root.querySelectorAll("[data-board]").forEach(setupBoard);
   }
+
+  /* Behaviour the markup asks for with data- attributes: the security policy refuses inline
+     event handlers (onchange=, onfocus=). Delegated, so fragments htmx swaps in work too. */
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-submit-on-change]")) e.target.form.submit();
+  });
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("[data-select-on-focus]")) e.target.select();
+  });
 
   document.addEventListener("DOMContentLoaded", function () { setup(document); });
   document.addEventListener("htmx:beforeSwap", function (e) {
