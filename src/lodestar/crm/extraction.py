@@ -222,6 +222,8 @@ def _document_chunks(data: bytes, limit: Limits, clock: _Clock) -> Iterator[byte
             )
             if info.file_size > _RATIO_FLOOR and info.file_size > limit.max_ratio * compressed:
                 raise too_dense
+            # zipfile itself stops at the declared size (and a lying header then fails the CRC);
+            # counting what is produced keeps the bound whatever the reader does.
             inflated = 0
             with archive.open(info) as member:
                 while chunk := member.read(_CHUNK):
