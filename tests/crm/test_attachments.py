@@ -3,6 +3,7 @@ the worker within bounds (decompression bombs, damaged files)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import struct
@@ -15,8 +16,10 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lodestar.crm import extraction
 from lodestar.crm.attachments import PDF_TEXT, attachment_extract_text, attachment_upload, sniff
@@ -575,3 +578,36 @@ def test_it_says_on_the_page_that_the_text_is_being_read(
 
     assert response.status_code == 200, response.content.decode()
     assert "Uploaded 纪要.txt; its text is being read." in response.content.decode()
+
+
+def test_the_sweep_reads_what_was_left_pending_by_a_lost_task(
+    cast: Cast, deal: Any, api_as: Any
+) -> None:
+    from lodestar.crm.tasks import sweep_pending_attachments
+
+    upload(api_as(cast.owner), deal, "纪要.txt", MINUTES.encode())  # its task never ran
+    Attachment.objects.update(uploaded_at=timezone.now() - dt.timedelta(hours=1))
+
+    sweep_pending_attachments.call_local()
+
+    stored = Attachment.objects.get()
+    assert (stored.text_status, stored.text_length) == ("done", len(MINUTES.replace(" ", "")))
+
+
+def test_it_takes_the_file_back_when_the_row_cannot_be_written(
+    cast: Cast, deal: Any, media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(Attachment, "save", fail)
+
+    with pytest.raises(DatabaseError):
+        attachment_upload(
+            user=cast.owner,
+            opportunity=deal,
+            kind="meeting_minutes",
+            uploaded_file=SimpleUploadedFile("纪要.txt", MINUTES.encode()),
+        )
+
+    assert nothing_stored(media)
