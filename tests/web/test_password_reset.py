@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from axes.models import AccessAttempt
@@ -73,6 +74,15 @@ def test_it_answers_an_unknown_address_exactly_as_a_known_one(cast: Cast) -> Non
     assert known.redirect_chain == unknown.redirect_chain
     strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"|"X-CSRFToken": "[^"]+"')
     assert strip.sub("", known.content.decode()) == strip.sub("", unknown.content.decode())
+
+
+def test_it_leaves_the_sending_to_the_worker(cast: Cast) -> None:
+    with mock.patch("lodestar.web.password_reset.send_password_reset_mail") as queue:
+        ask(Client(), cast.owner.email)
+    assert mail.outbox == []
+    [(subject, body, _sender, to)] = [call.args for call in queue.call_args_list]
+    assert (subject, to) == ("重设 Lodestar 密码", cast.owner.email)
+    assert "/password-reset/" in body
 
 
 def test_it_sends_nothing_to_an_inactive_account(cast: Cast) -> None:

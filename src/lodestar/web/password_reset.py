@@ -1,7 +1,8 @@
 """Setting a new password by e-mail: Django's password-reset views with our rules around them.
 
-- The request page answers the same whether or not an account has the address (nobody learns
-  who has an account here); the mail goes only to active accounts with a usable password.
+- The request page answers the same, as fast, whether or not an account has the address (nobody
+  learns who has an account here): the mail is queued for the worker (`tasks`), never sent in
+  the request; it goes only to active accounts with a usable password.
 - Each address may ask `PASSWORD_RESET_RATE_PER_HOUR` times an hour (`SignInThrottleMiddleware`)
   and each e-mail address receives at most `PASSWORD_RESET_EMAIL_RATE_PER_HOUR` mails an hour;
   requests beyond that are answered as usual and send nothing, so nobody can flood a mailbox.
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpResponse
+from django.template import loader
 from django.urls import reverse_lazy
 
 from lodestar.org.models import User
@@ -28,6 +30,7 @@ from lodestar.org.selectors import membership_of
 from lodestar.org.services import audit_record
 from lodestar.throttling import Rate, hit
 from lodestar.web.signin import sign_in_failures_forget
+from lodestar.web.tasks import send_password_reset_mail
 
 __all__ = [
     "PasswordResetConfirm",
@@ -41,6 +44,20 @@ logger = logging.getLogger(__name__)
 
 
 class PasswordResetRequestForm(PasswordResetForm):
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        # Rendered here, in the request's language; only the sending waits for the worker.
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        send_password_reset_mail(subject, body, from_email, to_email)
+
     def get_users(self, email: str) -> Iterable[Any]:
         rate = Rate(settings.PASSWORD_RESET_EMAIL_RATE_PER_HOUR, 3600)
         if hit(scope="password-reset:email", caller=email.strip().casefold(), rate=rate):
