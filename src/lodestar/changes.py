@@ -36,6 +36,8 @@ __all__ = [
     "changed",
     "deals_scope",
     "has_pending",
+    "health_scope",
+    "health_scopes",
     "listen",
     "note_write",
     "owner_scope",
@@ -66,8 +68,13 @@ def team_scope(organization_id: int, team_id: int | None) -> str:
 
 
 def deals_scope(organization_id: int) -> str:
-    """What happens on any deal of the organization, and to any rep's figures."""
+    """What happens on any deal of the organization."""
     return f"deals:{organization_id}"
+
+
+def health_scope(organization_id: int, team_id: int | None = None) -> str:
+    """The health figures of one team's reps (None: of every rep of the organization)."""
+    return f"health:{organization_id}" + (f":{team_id}" if team_id is not None else "")
 
 
 def work_scopes(*, actor: Actor) -> list[str]:
@@ -79,6 +86,15 @@ def work_scopes(*, actor: Actor) -> list[str]:
     if actor.is_manager:
         scopes += [team_scope(actor.organization_id, pk) for pk in sorted(actor.managed_team_ids)]
     return scopes
+
+
+def health_scopes(*, actor: Actor) -> list[str]:
+    """The scopes of the health figures `actor` may read (`reps_in_scope`): the organization's,
+    a manager's teams', or their own team's."""
+    if actor.sees_whole_organization:
+        return [health_scope(actor.organization_id)]
+    teams = sorted(actor.managed_team_ids) if actor.is_manager else [actor.team_id]
+    return [health_scope(actor.organization_id, team) for team in teams]
 
 
 # --- the record ------------------------------------------------------------------------------
@@ -154,17 +170,17 @@ def _records(connection: BaseDatabaseWrapper) -> list[tuple[set[str], _Pending]]
 
 
 def _rep_scopes(rep_ids: set[int]) -> set[str]:
-    """Where the reps' figures show: their own pages, their team's and the organization's."""
+    """Where the reps' figures show: their team's and the organization's health."""
     from lodestar.org.models import Membership
 
-    scopes = {owner_scope(pk) for pk in rep_ids}
+    scopes: set[str] = set()
     for organization_id, team_id in (
         Membership.objects.filter(user_id__among=sorted(rep_ids))
         .order_by()
         .values_list("organization_id", "team_id")
         .distinct()
     ):
-        scopes |= {deals_scope(organization_id), team_scope(organization_id, team_id)}
+        scopes |= {health_scope(organization_id), health_scope(organization_id, team_id)}
     return scopes
 
 
@@ -205,8 +221,8 @@ def changed(
     using: str = DEFAULT_DB_ALIAS,
 ) -> None:
     """The current transaction wrote rows of `tables` that are all about `deals` (their owners'
-    and teams' copies are stale), about the figures of `reps` (their own, their team's and
-    the organization's) or addressed to `people` (their own copies are stale).
+    and teams' copies are stale), about the health of `reps` (their team's and the
+    organization's figures are stale) or addressed to `people` (their own copies are stale).
 
     It covers the writes of this savepoint level and of the savepoints inside it that were
     released (`bulk_insert_new` writes in one), not those of the levels around it: call it at

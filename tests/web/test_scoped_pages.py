@@ -7,6 +7,7 @@ commit for real (`transactional_db`): versions change when a transaction commits
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -109,17 +110,36 @@ def test_it_renders_again_the_pages_that_show_the_deal(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal, renders: Counter[str]
 ) -> None:
     owner, manager, admin = (client_as(u) for u in (cast.owner, cast.manager, cast.admin))
+    stuck = reverse("web:dashboard-part", args=["stuck"])
     _visit(owner, "web:today-deals")
-    _visit(manager, "web:dashboard")
-    _visit(admin, "web:dashboard")
+    for client in (manager, admin):
+        assert client.get(stuck).status_code == 200
     renders.clear()
 
     _log(cast.owner, demo_deal.deal)
 
     _visit(owner, "web:today-deals")
-    _visit(manager, "web:dashboard")
-    _visit(admin, "web:dashboard")
-    assert renders == Counter({"web/partials/today_deals.html": 1, "web/dashboard.html": 2})
+    for client in (manager, admin):
+        assert client.get(stuck).status_code == 200
+    assert renders == Counter({"web/partials/today_deals.html": 1, "web/partials/stuck.html": 2})
+
+
+def test_it_takes_a_deal_off_the_kept_dashboards_silent_list_when_the_customer_answers(
+    cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
+) -> None:
+    from lodestar.crm.models import Opportunity
+    from lodestar.insights.computation import insights_refresh
+
+    deal = demo_deal.deal
+    Opportunity.objects.filter(pk=deal.pk).update(created_at=timezone.now() - dt.timedelta(days=10))
+    insights_refresh(organization_id=cast.org.pk, deal_ids=[deal.pk])
+    manager = client_as(cast.manager)
+    assert "No customer interaction for" in manager.get(reverse("web:dashboard")).content.decode()
+
+    _log(cast.owner, deal, kind="meeting.held")
+
+    page = manager.get(reverse("web:dashboard")).content.decode()
+    assert "No customer interaction for" not in page
 
 
 def test_it_keeps_the_reps_task_list_when_an_event_changes_no_task_of_theirs(

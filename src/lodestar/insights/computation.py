@@ -61,7 +61,7 @@ from lodestar.core.scoring import (
 from lodestar.core.scoring import (
     CommunicationScore as CoreScore,
 )
-from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity, TextStatus
+from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity
 from lodestar.db import bulk_insert_new, insert_statements
 from lodestar.events.models import Event
 from lodestar.insights import models as m
@@ -458,6 +458,10 @@ def _snapshot_rows(
     return rows
 
 
+# What a health snapshot shows (its other columns say how and when it was computed).
+_SHOWN_HEALTH = ("score", "threshold", "dwell_score", "task_score", "interaction_score")
+
+
 def _sync_health(
     policy: Policies,
     scores: dict[int, HealthScore],
@@ -465,6 +469,15 @@ def _sync_health(
     summary: RecomputeSummary,
 ) -> None:
     rows = _snapshot_rows(policy, scores, now)
+    shown = _SHOWN_HEALTH
+    before = {
+        row[0]: row[1:]
+        for row in m.HealthSnapshot.objects.filter(
+            organization_id=policy.organization_id,
+            rep_id__among=sorted(scores),
+            date=rows[0].date if rows else None,
+        ).values_list("rep_id", *shown)
+    }
     m.HealthSnapshot.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -481,7 +494,15 @@ def _sync_health(
         ],
         batch_size=500,
     )
-    changed(tables=[m.HealthSnapshot], reps=scores)
+    # Pages show the figures, not when they were computed: only reps whose figures moved.
+    changed(
+        tables=[m.HealthSnapshot],
+        reps=[
+            row.rep_id
+            for row in rows
+            if before.get(row.rep_id) != tuple(getattr(row, name) for name in shown)
+        ],
+    )
     summary.reps += len(scores)
     org_id = policy.organization_id
     team_of = _teams_of(org_id, scores)
@@ -622,8 +643,8 @@ def _evidence(
     deal_ids = {c[1] for c in comms}
     start = min(c[3] for c in comms)
     end = min(max(c[3] for c in comms) + window, now)
-    uploads: defaultdict[int, list[tuple[dt.datetime, int, int, bool]]] = defaultdict(list)
-    for deal_id, at, chars, pk, text_status in (
+    uploads: defaultdict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
+    for deal_id, at, chars, pk in (
         Attachment.objects.filter(
             organization_id=policy.organization_id,
             opportunity_id__among=sorted(deal_ids),
@@ -632,9 +653,9 @@ def _evidence(
             uploaded_at__lte=end,
         )
         .order_by("uploaded_at", "pk")
-        .values_list("opportunity_id", "uploaded_at", "text_length", "pk", "text_status")
+        .values_list("opportunity_id", "uploaded_at", "text_length", "pk")
     ):
-        uploads[deal_id].append((at, chars, pk, text_status == TextStatus.PENDING))
+        uploads[deal_id].append((at, chars, pk))
     links: defaultdict[int, list[tuple[dt.datetime, int | None, frozenset[str]]]] = defaultdict(
         list
     )
@@ -660,10 +681,8 @@ def _evidence(
     for event_id, deal_id, _owner, at, payload, _team in comms:
         deadline = at + window
         minutes = tuple(
-            MinutesUpload(
-                uploaded_at=u_at, text_chars=chars, attachment_id=pk, text_pending=pending
-            )
-            for u_at, chars, pk, pending in _between(uploads[deal_id], at, deadline)
+            MinutesUpload(uploaded_at=u_at, text_chars=chars, attachment_id=pk)
+            for u_at, chars, pk in _between(uploads[deal_id], at, deadline)
         )
         keys = {str(k) for k in payload.get("knowledge_keys") or ()}
         for l_at, named, linked in links[deal_id]:

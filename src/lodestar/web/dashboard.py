@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, F, FloatField, Func, Max, Q, Value, When
+from django.db.models import Case, F, FloatField, Func, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.crm.models import Opportunity, OpportunityStatus
 from lodestar.crm.selectors import opportunity_scope
-from lodestar.events.models import Event
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights import models as im
 from lodestar.insights.computation import HEALTH_KIND
@@ -132,17 +131,16 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
         .select_related("opportunity__account", "opportunity__owner")
         .order_by("raised_at")[:RANKED_SHOWN]
     )
-    silent_deals = [a.opportunity for a in silent_alerts if a.opportunity is not None]
-    last = dict(
-        Event.objects.filter(opportunity__in=silent_deals, with_customer=True)
-        .values("opportunity_id")
-        .annotate(at=Max("occurred_at"))
-        .values_list("opportunity_id", "at")
-    )
-    silent = []
-    for deal in silent_deals:
-        since = last.get(deal.pk) or deal.created_at
-        silent.append((deal, (now - since).total_seconds() / 3600))
+    # A silence alert counts from the last customer interaction (or the opening): ingestion
+    # rewrites its `since` when an event moves that moment, so the page needs no event of its own.
+    silent = [
+        (
+            alert.opportunity,
+            (now - (alert.since or alert.opportunity.created_at)).total_seconds() / 3600,
+        )
+        for alert in silent_alerts
+        if alert.opportunity is not None
+    ]
     silent.sort(key=lambda item: -(item[1] or 0))
 
     return DashboardPage(health=health, threshold=threshold, alerts=alerts, silent=silent)
