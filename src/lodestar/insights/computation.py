@@ -61,7 +61,7 @@ from lodestar.core.scoring import (
 from lodestar.core.scoring import (
     CommunicationScore as CoreScore,
 )
-from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity
+from lodestar.crm.models import Attachment, KnowledgeEntry, Opportunity, TextStatus
 from lodestar.db import bulk_insert_new, insert_statements
 from lodestar.events.models import Event
 from lodestar.insights import models as m
@@ -643,8 +643,8 @@ def _evidence(
     deal_ids = {c[1] for c in comms}
     start = min(c[3] for c in comms)
     end = min(max(c[3] for c in comms) + window, now)
-    uploads: defaultdict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
-    for deal_id, at, chars, pk in (
+    uploads: defaultdict[int, list[tuple[dt.datetime, int, int, bool]]] = defaultdict(list)
+    for deal_id, at, chars, pk, text_status in (
         Attachment.objects.filter(
             organization_id=policy.organization_id,
             opportunity_id__among=sorted(deal_ids),
@@ -653,9 +653,9 @@ def _evidence(
             uploaded_at__lte=end,
         )
         .order_by("uploaded_at", "pk")
-        .values_list("opportunity_id", "uploaded_at", "text_length", "pk")
+        .values_list("opportunity_id", "uploaded_at", "text_length", "pk", "text_status")
     ):
-        uploads[deal_id].append((at, chars, pk))
+        uploads[deal_id].append((at, chars, pk, text_status == TextStatus.PENDING))
     links: defaultdict[int, list[tuple[dt.datetime, int | None, frozenset[str]]]] = defaultdict(
         list
     )
@@ -681,8 +681,10 @@ def _evidence(
     for event_id, deal_id, _owner, at, payload, _team in comms:
         deadline = at + window
         minutes = tuple(
-            MinutesUpload(uploaded_at=u_at, text_chars=chars, attachment_id=pk)
-            for u_at, chars, pk in _between(uploads[deal_id], at, deadline)
+            MinutesUpload(
+                uploaded_at=u_at, text_chars=chars, attachment_id=pk, text_pending=pending
+            )
+            for u_at, chars, pk, pending in _between(uploads[deal_id], at, deadline)
         )
         keys = {str(k) for k in payload.get("knowledge_keys") or ()}
         for l_at, named, linked in links[deal_id]:
