@@ -138,3 +138,30 @@ def test_it_answers_a_body_over_the_size_limit_with_413(owner_client: Client) ->
     response = owner_client.post("/api/v1/accounts", data=body, content_type="application/json")
     assert_refused(response, 413, "too_large")
     assert "1 MB" in response.json()["message"]
+
+
+def test_it_documents_413_on_every_operation_that_takes_a_body() -> None:
+    paths = api.get_openapi_schema()["paths"]
+    with_body = [
+        (method, path)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+    assert with_body
+    undocumented = [
+        (method, path) for method, path in with_body if 413 not in paths[path][method]["responses"]
+    ]
+    assert undocumented == []
+
+
+def test_it_answers_a_server_fault_in_the_error_shape(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(**_: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("lodestar.org.api.membership_of", fail)
+    _, secret = api_token_create(user=cast.owner, name="t")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", raise_request_exception=False)
+    assert_refused(client.get("/api/v1/me"), 500, "server_error")

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Body, Router, Schema, Status
 from pydantic import Field, ValidationError
 
-from lodestar.api.errors import ERROR_RESPONSES
+from lodestar.api.errors import ERROR_RESPONSES, ErrorOut
 from lodestar.errors import ValidationFailed
 from lodestar.events.services import MAX_BATCH, events_ingest, pydantic_details
 
@@ -45,7 +45,7 @@ class BatchIn(Schema):
 
 @router.post(
     "/events",
-    response={200: IngestOut, 207: IngestOut, **ERROR_RESPONSES},
+    response={200: IngestOut, 207: IngestOut, **ERROR_RESPONSES, 413: ErrorOut},
     summary="Record one event or a batch",
     description=(
         'Send one event object, or `{"events": [...]}` with up to 1000. Each item is accepted, '
