@@ -11,7 +11,10 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import sqlite3
+import struct
+import subprocess
 import tarfile
 import zoneinfo
 from collections.abc import Callable
@@ -527,6 +530,46 @@ class TestRefusals:
         message = self.refused(rewritten(archive, change=cut, into=tmp_path / "cut.tar"), "--force")
 
         assert "nothing was changed" in message or "rolled back" in message
+        unchanged()
+
+    @POSTGRES_ONLY
+    def test_it_rolls_back_a_postgresql_restore_that_fails_midway(
+        self, archive: Path, unchanged: Callable[[], None], tmp_path: Path
+    ) -> None:
+        """The events' data block is garbled (checksums recomputed): pg_restore has already
+        sent the tables before it when it stops, and the transaction must take them back."""
+        with tarfile.open(archive) as tar:
+            stream = tar.extractfile("database.pgdump")
+            assert stream is not None
+            dump = bytearray(stream.read())
+            stream = tar.extractfile("manifest.json")
+            assert stream is not None
+            manifest = json.loads(stream.read())
+        (tmp_path / "whole.pgdump").write_bytes(dump)
+        listing = subprocess.run(
+            ["pg_restore", "--list", str(tmp_path / "whole.pgdump")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        dump_id = int(re.search(r"^(\d+);.* TABLE DATA public events_event ", listing, re.M)[1])
+        # A custom-format data block: 0x01, its dump id, then chunks of (length, zlib bytes).
+        start = dump.index(b"\x01\x00" + struct.pack("<i", dump_id))
+        length = struct.unpack("<i", dump[start + 7 : start + 11])[0]
+        for offset in range(start + 11 + length // 2, start + 11 + length // 2 + 16):
+            dump[offset] ^= 0xFF
+        manifest["database"]["sha256"] = hashlib.sha256(dump).hexdigest()
+
+        def garble(name: str, data: bytes) -> bytes:
+            if name == "database.pgdump":
+                return bytes(dump)
+            return json.dumps(manifest).encode() if name == "manifest.json" else data
+
+        garbled = rewritten(archive, change=garble, into=tmp_path / "garbled.tar")
+
+        message = self.refused(garbled, "--force")
+
+        assert "pg_restore could not read the dump" in message
         unchanged()
 
 
