@@ -533,6 +533,21 @@ class TestRefusals:
         unchanged()
 
     @POSTGRES_ONLY
+    def test_it_refuses_a_postgresql_restore_without_pg_restore(
+        self,
+        archive: Path,
+        unchanged: Callable[[], None],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+
+        message = self.refused(archive, "--force")
+
+        assert "pg_restore was not found" in message
+        unchanged()
+
+    @POSTGRES_ONLY
     def test_it_rolls_back_a_postgresql_restore_that_fails_midway(
         self, archive: Path, unchanged: Callable[[], None], tmp_path: Path
     ) -> None:
