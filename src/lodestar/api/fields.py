@@ -19,12 +19,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.translation import gettext_lazy as _
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
 from lodestar.core.limits import (
     ID_MAX,
@@ -42,6 +50,7 @@ from lodestar.core.limits import (
 __all__ = [
     "MAX_JSON_CHARS",
     "MAX_JSON_DEPTH",
+    "DecimalText",
     "FiniteDecimal",
     "FiniteFloat",
     "Id",
@@ -50,7 +59,6 @@ __all__ = [
     "SupportedDate",
     "SupportedDatetime",
     "Text",
-    "decimal_in",
     "json_problems",
     "text_problem",
 ]
@@ -284,43 +292,65 @@ FiniteDecimal = Annotated[Decimal, Field(allow_inf_nan=True), AfterValidator(_ch
 JsonObject = Annotated[dict[str, Any], AfterValidator(_check_json_object)]
 
 
-def decimal_in(*, max_digits: int, decimal_places: int, ge: int = 0, le: int | None = None) -> Any:
-    """A non-negative decimal sent as a JSON number or a plain decimal string ("1234.50").
+@dataclass(frozen=True)
+class DecimalText:
+    """`Annotated[Decimal, DecimalText(…)]`: a non-negative decimal of at most `max_digits`
+    digits, `decimal_places` of them after the point, and at most `le`, sent as a JSON number or
+    as plain decimal text ("1234.50").
 
-    pydantic alone also reads "", " 1e3", "+5" and "0x1"-like text its own way, and the OpenAPI
-    document it writes says "any string"; this type documents and accepts the same forms.
+    pydantic alone also reads "", " 1e3" and "+5" its own way, and the OpenAPI document it writes
+    says "any string"; this type documents the forms it accepts and accepts only those.
     """
-    whole = max_digits - decimal_places
-    largest = Decimal(10**whole) - Decimal(1).scaleb(-decimal_places)
-    maximum = largest if le is None else min(largest, Decimal(le))
-    pattern = f"^[0-9]{{1,{whole}}}(\\.[0-9]{{1,{decimal_places}}})?$"
-    text = re.compile(pattern)
 
-    def check_form(value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-            raise _error("decimal_type", _DECIMAL_FORM % {"example": _DECIMAL_EXAMPLE})
-        if isinstance(value, str) and not text.fullmatch(value):
-            raise _error("decimal_form", _DECIMAL_FORM % {"example": _DECIMAL_EXAMPLE})
-        return value
+    max_digits: int
+    decimal_places: int
+    le: Decimal | None = None
 
-    return Annotated[
-        Decimal,
-        BeforeValidator(check_form),
-        Field(ge=ge, le=maximum, max_digits=max_digits, decimal_places=decimal_places),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {
-                        "type": "number",
-                        "minimum": ge,
-                        "maximum": float(maximum),
-                        "multipleOf": float(Decimal(1).scaleb(-decimal_places)),
-                    },
-                    {"type": "string", "pattern": pattern},
-                ]
-            }
-        ),
-    ]
+    @property
+    def maximum(self) -> Decimal:
+        whole = self.max_digits - self.decimal_places
+        largest = Decimal(10**whole) - Decimal(1).scaleb(-self.decimal_places)
+        return largest if self.le is None else min(largest, self.le)
+
+    @property
+    def pattern(self) -> str:
+        whole = self.max_digits - self.decimal_places
+        return f"^[0-9]{{1,{whole}}}(\\.[0-9]{{1,{self.decimal_places}}})?$"
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        text = re.compile(self.pattern)
+
+        def check_form(value: Any) -> Any:
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+                raise _error("decimal_type", _DECIMAL_FORM % {"example": _DECIMAL_EXAMPLE})
+            if isinstance(value, str) and not text.fullmatch(value):
+                raise _error("decimal_form", _DECIMAL_FORM % {"example": _DECIMAL_EXAMPLE})
+            return value
+
+        bounded = core_schema.decimal_schema(
+            ge=Decimal(0),
+            le=self.maximum,
+            max_digits=self.max_digits,
+            decimal_places=self.decimal_places,
+        )
+        return core_schema.no_info_before_validator_function(check_form, bounded)
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": float(self.maximum),
+                    "multipleOf": float(Decimal(1).scaleb(-self.decimal_places)),
+                },
+                {"type": "string", "pattern": self.pattern},
+            ]
+        }
 
 
 _DECIMAL_EXAMPLE = "1234.50"

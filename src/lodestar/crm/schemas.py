@@ -17,15 +17,15 @@ from pydantic import field_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from lodestar.api.fields import Id, JsonObject, SupportedDate, Text, decimal_in
+from lodestar.api.fields import DecimalText, Id, JsonObject, SupportedDate, Text
 from lodestar.api.pagination import PageQuery
 from lodestar.api.schemas import AccountRef, StrictIn, TeamRef, UserRef
 
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 ShortText = Annotated[Text, Field(max_length=100)]
 SearchText = Annotated[Text, Field(max_length=100)]
-Money = decimal_in(max_digits=14, decimal_places=2)
-Rate = decimal_in(max_digits=5, decimal_places=4, le=1)
+Money = Annotated[Decimal, DecimalText(max_digits=14, decimal_places=2)]
+Rate = Annotated[Decimal, DecimalText(max_digits=5, decimal_places=4, le=Decimal(1))]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. CNY.")]
 StageKey = Annotated[Text, Field(min_length=1, max_length=64)]
 Tier = Literal["key", "standard", "small"]
