@@ -285,16 +285,18 @@ def _shared_cache(name: str, entries: int) -> dict[str, object]:
 
 
 # Caches. `default` is each process's own memory: the pages keep rendered HTML and data there
-# (`lodestar.web.caching`). `shared` is seen by every process and holds only the data version
-# that makes kept pages stale after anyone's write, and the worker's heartbeat (two files:
-# changing them never lists thousands of sessions); `sessions` holds the sessions' cached
-# copies. Several hosts need REDIS_URL.
+# (`lodestar.web.caching`). `shared` is seen by every process and holds only the versions
+# that make kept pages stale after a write (the data version and one per scope) and the
+# worker's heartbeat (changing them never lists thousands of sessions); `sessions` holds the
+# sessions' cached copies. Several hosts need REDIS_URL.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": env.int("PAGE_CACHE_ENTRIES", default=1000)},
     },
-    "shared": _shared_cache("shared", 100),
+    # Two version files per user and per team (`lodestar.changes` scopes): a culled one only
+    # makes pages render again, but culling lists the folder on every write.
+    "shared": _shared_cache("shared", 100_000),
     "sessions": _shared_cache("sessions", 5000),
     # Request counters of the rate limits (`lodestar.throttling`): shared through Redis when
     # set; otherwise each process's memory (a file per counter would cost more than it saves).

@@ -179,8 +179,9 @@ def _published(change: changes.Change) -> None:
     if change.everything:
         data_changed()
         return
-    fresh = {_scope_key(scope): uuid.uuid4().hex for scope in (*change.scopes, _ANY)}
-    caches[SHARED_CACHE].set_many(fresh, None)
+    # Dropped rather than replaced: the next reader makes a new version (`_versions`), and a
+    # delete is one call (Redis) or one unlink, where a file cache's `set` lists its folder.
+    caches[SHARED_CACHE].delete_many([_scope_key(scope) for scope in (*change.scopes, _ANY)])
 
 
 def may_keep() -> bool:
