@@ -34,7 +34,7 @@ from typer.testing import CliRunner, Result
 
 from lodestar.automation.models import Task
 from lodestar.backup import BackupError, backup_create, backup_restore
-from lodestar.backup.databases import SqliteDatabase
+from lodestar.backup.sqlite import SqliteDatabase
 from lodestar.cli.main import app
 from lodestar.crm.models import Attachment, AttachmentKind, Contact, Opportunity
 from lodestar.events.models import Event

@@ -29,6 +29,7 @@ from lodestar.backup.archive import (
     write_manifest,
 )
 from lodestar.backup.errors import BackupError
+from lodestar.backup.vendor import Database
 
 __all__ = [
     "BackupSummary",
@@ -375,9 +376,7 @@ def _unpack(
         )
 
 
-def _replace(
-    database: databases.Database, *, root: Path, staging: Path, progress: ProgressCallback
-) -> None:
+def _replace(database: Database, *, root: Path, staging: Path, progress: ProgressCallback) -> None:
     aside = staging / "previous-media"
     if root.exists():
         try:
