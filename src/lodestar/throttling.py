@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import math
 import os
 import time
@@ -38,6 +39,8 @@ from django.http import HttpRequest
 __all__ = ["RATELIMIT_CACHE", "Rate", "SignInBusy", "client_ip", "hit", "password_check_slot"]
 
 RATELIMIT_CACHE = "ratelimit"
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -75,7 +78,8 @@ def hit(*, scope: str, caller: str, rate: Rate, now: float | None = None) -> flo
     until the caller's window ends and requests are accepted again.
 
     Refused requests are counted too (a client that keeps knocking stays refused until it
-    pauses for the rest of the window); the count is kept as long as the window lasts.
+    pauses for the rest of the window); the count is kept as long as the window lasts. The first
+    refusal of a window is logged, the rest are not (a flood must not flood the log too).
     """
     now = time.time() if now is None else now
     window = int(now // rate.seconds)
@@ -91,6 +95,15 @@ def hit(*, scope: str, caller: str, rate: Rate, now: float | None = None) -> flo
         return None
     if count <= rate.limit:
         return None
+    if count == rate.limit + 1:
+        logger.warning(
+            "Rate limit reached: %s by %s (%d per %d s); refused for %d s.",
+            scope,
+            caller,
+            rate.limit,
+            rate.seconds,
+            math.ceil(ends - now),
+        )
     return max(ends - now, 1.0)
 
 

@@ -230,3 +230,12 @@ def test_it_takes_what_the_trusted_proxy_saw() -> None:
 @override_settings(TRUSTED_PROXY_COUNT=1)
 def test_it_takes_the_peer_when_the_proxy_sent_no_forwarded_header() -> None:
     assert client_ip(RequestFactory().get("/", REMOTE_ADDR="10.0.0.9")) == "10.0.0.9"
+
+
+@override_settings(LOGIN_RATE_PER_MINUTE=1)
+def test_it_logs_only_the_first_refusal_of_a_window(
+    cast: Cast, caplog: pytest.LogCaptureFixture
+) -> None:
+    fail(Client(), "nobody", 5)
+    reached = [r for r in caplog.records if "Rate limit reached" in r.getMessage()]
+    assert len(reached) == 1

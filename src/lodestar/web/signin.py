@@ -19,6 +19,9 @@ login, and anything added later — and django-axes' backend stands first in
   counted in a cache before the form is read. Hashing a password is deliberately slow; without
   this, a few clients sending wrong passwords as fast as they can keep every web process busy
   hashing until the lock starts, and again after each lock ends.
+- **Concurrent checks**: at most `LOGIN_CONCURRENT_CHECKS` password checks hash at once on a
+  machine (`lodestar.throttling.password_check_slot`, taken by `KeptUserBackend`); a sign-in
+  finding them all taken is refused at once (429, uncounted) rather than holding a process.
 """
 
 from __future__ import annotations
@@ -201,13 +204,10 @@ class SignInThrottleMiddleware:
             return None
         address = client_ip(request)
         wait = hit(scope=f"form:{limit[0]}", caller=address, rate=limit[1])
-        if wait is None:
-            return None
-        logger.warning("Too many posts to %s from %s; refused.", view_name, address)
-        return throttled_response(request, wait)
+        return None if wait is None else throttled_response(request, wait)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, SignInBusy):
             return None
-        logger.warning("Every password-check slot busy; a sign-in at %s refused.", request.path)
+        logger.info("Every password-check slot busy; a sign-in at %s refused.", request.path)
         return throttled_response(request, SignInBusy.retry_after, busy=True)
