@@ -1256,6 +1256,8 @@ class _Builder:
                     "sha256",
                     "extracted_text",
                     "text_length",
+                    "text_status",
+                    "text_problem",
                     "uploaded_by",
                     "uploaded_at",
                 ),
@@ -1421,6 +1423,8 @@ class _Builder:
                     file.sha256,
                     file.text,
                     len(file.text),
+                    "done",  # TextStatus.DONE: the demo's files are read as they are made
+                    "",  # TextProblem.NONE
                     actor,
                     ts(at),
                 )
