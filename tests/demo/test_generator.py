@@ -102,7 +102,11 @@ def test_it_lets_the_demo_admin_into_the_admin_scoped_to_the_demo(
     org, summary = demo
     login = next(login for login in summary.logins if login.role == Role.ADMIN)
     client = Client()
-    assert client.login(username=login.username, password=login.password)
+    signed_in = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": login.username, "password": login.password},
+    )
+    assert signed_in.status_code == 302, signed_in.content
     page = client.get("/admin/crm/opportunity/")
     assert page.status_code == 200
     shown = set(page.context["cl"].queryset.values_list("organization_id", flat=True))
