@@ -316,6 +316,16 @@ def test_it_signs_an_organization_admin_in_to_the_admin(world: World) -> None:
     assert client.get(response["Location"]).status_code == 200
 
 
+def test_it_signs_the_operator_in_to_the_admin(world: World) -> None:
+    client = Client()
+    response = client.post(
+        reverse("admin:login"),
+        {"username": world.operator.username, "password": "pw-for-tests", "next": "/admin/"},
+    )
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+
+
 @pytest.mark.parametrize("model", REGISTERED, ids=model_id)
 def test_it_lists_exactly_the_admins_own_organization(
     world: World, model: type[models.Model]
