@@ -25,6 +25,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -49,17 +50,18 @@ TARGET_RATIO = 3.0
 
 def _request(
     port: int, method: str, path: str, headers: dict[str, str], body: bytes | None = None
-) -> tuple[int, bytes, float]:
+) -> tuple[int, bytes, float, str]:
+    """Status, body, milliseconds and the response (its ETag changes when a kept page is
+    rendered again, as long as the client sends its CSRF cookie back)."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         conn.request(method, path, body=body, headers={"Host": "127.0.0.1", **headers})
         response = conn.getresponse()
         content = response.read()
-        status = response.status
     finally:
         conn.close()
-    return status, content, (time.perf_counter() - started) * 1000
+    return response.status, content, (time.perf_counter() - started) * 1000, response
 
 
 class Phase:
@@ -71,20 +73,29 @@ class Phase:
         self.batches: list[float] = []
         self.errors: list[str] = []
         self.accepted = 0
+        # Renderings served (distinct ETags per client: each web process keeps its own).
+        self.renders = 0
         self.seconds = 0.0
 
 
 def _page_client(port: int, path: str, session: str, until: float, phase: Phase) -> None:
     headers = {"Cookie": f"sessionid={session}", "Accept-Language": "zh-hans"}
+    seen: set[str] = set()
     while time.monotonic() < until:
         try:
-            status, _body, ms = _request(port, "GET", path, headers)
+            status, _body, ms, response = _request(port, "GET", path, headers)
         except OSError as exc:
             with phase.lock:
                 phase.errors.append(f"{path}: {exc}")
             continue
+        csrf = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie", ""))
+        if csrf:  # as a browser does: the same CSRF secret, so the ETag names the rendering
+            headers["Cookie"] = f"sessionid={session}; csrftoken={csrf.group(1)}"
+        etag = response.getheader("ETag", "")
         with phase.lock:
             phase.pages.append(ms)
+            phase.renders += etag not in seen
+            seen.add(etag)
             if status != 200:
                 phase.errors.append(f"{path}: HTTP {status}")
 
@@ -105,7 +116,7 @@ def _ingest_client(
         next_at += interval
         body = json.dumps({"events": batch}, default=str).encode()
         try:
-            status, content, ms = _request(port, "POST", "/api/v1/events", headers, body)
+            status, content, ms, _etag = _request(port, "POST", "/api/v1/events", headers, body)
         except OSError as exc:
             with phase.lock:
                 phase.errors.append(f"events: {exc}")
@@ -251,9 +262,9 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         f"load average (1 min) before/after each phase: "
         + " / ".join(f"{load[0]:.2f}" for load in loads)
     )
-    print(f"{'':<28}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-    print(_line("pages, no stream", alone.pages, alone.seconds))
-    print(_line("pages, with the stream", streamed.pages, streamed.seconds))
+    print(f"{'':<28}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'renders/s':>11}")
+    for label, phase in (("pages, no stream", alone), ("pages, with the stream", streamed)):
+        print(_line(label, phase.pages, phase.seconds) + f"{phase.renders / phase.seconds:>11.1f}")
     print(_line(f"event batches ({BATCH} each)", streamed.batches, streamed.seconds))
     errors = alone.errors + streamed.errors
     print(

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Change",
+    "alerts_scope",
     "changed",
     "deals_scope",
     "has_pending",
@@ -53,8 +54,13 @@ logger = logging.getLogger(__name__)
 
 
 def person_scope(user_id: int) -> str:
-    """What is addressed to one person: their tasks, notifications and alerts."""
+    """What is addressed to one person: their tasks and notifications."""
     return f"person:{user_id}"
+
+
+def alerts_scope(user_id: int) -> str:
+    """The alerts addressed to one person (a manager's dashboard lists them)."""
+    return f"alerts:{user_id}"
 
 
 def owner_scope(user_id: int) -> str:
@@ -109,6 +115,7 @@ class Change:
     deals: set[int] = field(default_factory=set)
     reps: set[int] = field(default_factory=set)
     people: set[int] = field(default_factory=set)
+    alerted: set[int] = field(default_factory=set)
     scopes: set[str] = field(default_factory=set)
 
     @property
@@ -137,6 +144,7 @@ class _Pending:
         if change.reps and not change.everything:
             change.scopes |= _rep_scopes(change.reps)
         change.scopes |= {person_scope(pk) for pk in change.people}
+        change.scopes |= {alerts_scope(pk) for pk in change.alerted}
         for listener in _listeners:
             try:
                 listener(change)
@@ -218,11 +226,13 @@ def changed(
     deals: Iterable[int | None] = (),
     reps: Iterable[int] = (),
     people: Iterable[int | None] = (),
+    alerted: Iterable[int] = (),
     using: str = DEFAULT_DB_ALIAS,
 ) -> None:
     """The current transaction wrote rows of `tables` that are all about `deals` (their owners'
     and teams' copies are stale), about the health of `reps` (their team's and the
-    organization's figures are stale) or addressed to `people` (their own copies are stale).
+    organization's figures are stale), addressed to `people` (their own copies are stale) or
+    alerts addressed to the `alerted`.
 
     It covers the writes of this savepoint level and of the savepoints inside it that were
     released (`bulk_insert_new` writes in one), not those of the levels around it: call it at
@@ -242,3 +252,4 @@ def changed(
     change.deals |= {pk for pk in deals if pk is not None}
     change.reps |= set(reps)
     change.people |= {pk for pk in people if pk is not None}
+    change.alerted |= set(alerted)

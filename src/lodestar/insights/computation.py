@@ -235,7 +235,7 @@ def _sync_alerts(
             touched.append(row)
     if touched:
         changed(
-            tables=[m.Alert], deals=[row[7] for row in touched], people=[row[2] for row in touched]
+            tables=[m.Alert], deals=[row[7] for row in touched], alerted=[row[2] for row in touched]
         )
     if rewritten:
         _rewrite(rewritten)

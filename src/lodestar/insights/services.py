@@ -156,7 +156,7 @@ def alerts_raise_many(
     changed(
         tables=[Alert],
         deals=[spec.opportunity_id for spec in wanted],
-        people=[spec.recipient.pk for spec in wanted],
+        alerted=[spec.recipient.pk for spec in wanted],
     )
     notify_many(
         organization=organization,

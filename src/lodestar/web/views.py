@@ -20,7 +20,7 @@ from django_htmx.http import trigger_client_event
 
 from lodestar.automation.selectors import access_task
 from lodestar.automation.services import coaching_task_create, task_complete
-from lodestar.changes import health_scopes, person_scope, work_scopes
+from lodestar.changes import alerts_scope, health_scopes, person_scope, work_scopes
 from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import access_knowledge_entry, access_opportunity
 from lodestar.errors import ApplicationError, FieldError, ValidationFailed
@@ -95,18 +95,19 @@ def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) ->
     return trigger_client_event(response, f"deal-changed-{deal_id}")
 
 
-def _shows(request: HttpRequest, *, deals: bool = False, health: bool = False) -> list[str] | None:
+def _shows(request: HttpRequest, *, deals: bool = False, alerts: bool = False) -> list[str] | None:
     """What a page of the user's shows (`lodestar.changes` scopes): what is addressed to them
-    (tasks, notifications, alerts); with `deals`, what happens on the deals they may read; with
-    `health`, the health figures they may read. None (anything) without a membership."""
+    (tasks, notifications); with `deals`, what happens on the deals they may read; with
+    `alerts`, their alerts and the health figures they may read. None (anything) without a
+    membership."""
     actor = actor_of(user=request.user)  # type: ignore[arg-type]
     if actor is None:
         return None
     shows = [person_scope(actor.user_id)]
     if deals:
         shows += work_scopes(actor=actor)
-    if health:
-        shows += health_scopes(actor=actor)
+    if alerts:
+        shows += [alerts_scope(actor.user_id), *health_scopes(actor=actor)]
     return shows
 
 
@@ -472,7 +473,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     """Kept per user and query (`kept_page`): the filters are checked when it is rendered.
     It shows the user's alerts (the silent deals among them) and the reps' health, not what
     happens on every deal: an event shows here through the alerts it raises or rewrites."""
-    shows = _shows(request, health=True)
+    shows = _shows(request, alerts=True)
 
     def build() -> tuple[str, dict[str, Any]]:
         form, filters = _dashboard_filters(request)
