@@ -324,8 +324,10 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 LOGIN_RATE_PER_MINUTE = env.int("LOGIN_RATE_PER_MINUTE", default=20)
-# Password checks hashing at once on this machine; a sign-in finding them all busy is refused.
+# Password checks hashing at once on this machine; a sign-in finding them all busy waits up to
+# LOGIN_CHECK_WAIT_SECONDS for one, then is refused.
 LOGIN_CONCURRENT_CHECKS = env.int("LOGIN_CONCURRENT_CHECKS", default=1)
+LOGIN_CHECK_WAIT_SECONDS = env.float("LOGIN_CHECK_WAIT_SECONDS", default=1.5)
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_HANDLER = "lodestar.web.signin.SignInAttempts"
 AXES_LOCKOUT_CALLABLE = "lodestar.web.signin.lockout_response"

@@ -9,8 +9,11 @@ anything at the left of that header, so it is never read without the setting.
 Password checks (`password_check_slot`): a web process that hashes a password is busy for
 a long time on purpose (PBKDF2, ~0.4 s of a core), and a few concurrent ones occupy every
 process while the pages wait. At most `LOGIN_CONCURRENT_CHECKS` run at once on a machine (each
-holds a lock on a file under the var folder, released even if the process dies); a sign-in
-arriving while all are taken is refused at once (`SignInBusy`) instead of queuing a process.
+holds a lock on a file under the var folder, released even if the process dies). A sign-in
+arriving while all are taken waits up to `LOGIN_CHECK_WAIT_SECONDS` for one (colleagues signing
+in at the same moment each wait a check or two, ~0.4 s) and is then refused (`SignInBusy`)
+rather than holding a web process longer; attackers reach this point only at the per-address
+sign-in rate, so the wait cannot be used to tie up the processes.
 
 Counters (`hit`) count requests per scope and caller in fixed windows, in the `ratelimit`
 cache: Redis when `REDIS_URL` is set (every process and host share the counts), otherwise each
@@ -113,12 +116,11 @@ class SignInBusy(Exception):
     retry_after = 2
 
 
-@contextmanager
-def password_check_slot() -> Iterator[None]:
-    """Hold one of the machine's `LOGIN_CONCURRENT_CHECKS` password-check slots while the block
-    runs; raise `SignInBusy` at once if all are held."""
-    folder = Path(settings.VAR_DIR) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
+_SLOT_POLL_SECONDS = 0.025
+
+
+def _take_free_slot(folder: Path) -> int | None:
+    """The descriptor of a password-check slot locked for the caller, or None if all are held."""
     for slot in range(max(int(settings.LOGIN_CONCURRENT_CHECKS), 1)):
         descriptor = os.open(folder / f"password-check-{slot}", os.O_CREAT | os.O_RDWR, 0o600)
         try:
@@ -126,10 +128,25 @@ def password_check_slot() -> Iterator[None]:
         except BlockingIOError:
             os.close(descriptor)
             continue
-        try:
-            yield
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-            os.close(descriptor)
-        return
-    raise SignInBusy
+        return descriptor
+    return None
+
+
+@contextmanager
+def password_check_slot() -> Iterator[None]:
+    """Hold one of the machine's `LOGIN_CONCURRENT_CHECKS` password-check slots while the block
+    runs; raise `SignInBusy` if none frees up within `LOGIN_CHECK_WAIT_SECONDS`."""
+    folder = Path(settings.VAR_DIR) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    give_up_at = time.monotonic() + max(float(settings.LOGIN_CHECK_WAIT_SECONDS), 0.0)
+    descriptor = _take_free_slot(folder)
+    while descriptor is None and time.monotonic() < give_up_at:
+        time.sleep(_SLOT_POLL_SECONDS)
+        descriptor = _take_free_slot(folder)
+    if descriptor is None:
+        raise SignInBusy
+    try:
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -191,7 +193,7 @@ def test_it_refuses_a_sign_in_while_every_password_check_is_taken(
     cast: Cast, tmp_path: Any
 ) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    with override_settings(VAR_DIR=tmp_path, LOGIN_CONCURRENT_CHECKS=1):
+    with override_settings(VAR_DIR=tmp_path, LOGIN_CONCURRENT_CHECKS=1, LOGIN_CHECK_WAIT_SECONDS=0):
         with password_check_slot():
             response = sign_in(client, "owner", RIGHT)
         assert response.status_code == 429
@@ -199,8 +201,32 @@ def test_it_refuses_a_sign_in_while_every_password_check_is_taken(
         assert sign_in(client, "owner", RIGHT).status_code == 302
 
 
+def test_it_lets_a_sign_in_wait_for_a_password_check_that_frees_up(
+    cast: Cast, tmp_path: Any
+) -> None:
+    slot_taken = threading.Event()
+
+    def colleague_signing_in() -> None:
+        with password_check_slot():
+            slot_taken.set()
+            time.sleep(0.3)
+
+    with override_settings(
+        VAR_DIR=tmp_path, LOGIN_CONCURRENT_CHECKS=1, LOGIN_CHECK_WAIT_SECONDS=30
+    ):
+        colleague = threading.Thread(target=colleague_signing_in)
+        colleague.start()
+        slot_taken.wait()
+        response = sign_in(Client(), "owner", RIGHT)
+        colleague.join()
+    assert response.status_code == 302
+
+
 def test_it_counts_no_failure_for_a_sign_in_refused_as_busy(cast: Cast, tmp_path: Any) -> None:
-    with override_settings(VAR_DIR=tmp_path, LOGIN_CONCURRENT_CHECKS=1), password_check_slot():
+    with (
+        override_settings(VAR_DIR=tmp_path, LOGIN_CONCURRENT_CHECKS=1, LOGIN_CHECK_WAIT_SECONDS=0),
+        password_check_slot(),
+    ):
         sign_in(Client(), "owner", "wrong-password")
     assert not AccessAttempt.objects.exists()
 
