@@ -12,7 +12,10 @@ sessions). Two phases of `--seconds` each, in the same run:
 
 Every event the API accepted must be in the log afterwards (lost events = accepted − logged).
 
-    python bench/load.py [--db sqlite|postgres] [--scale small|full] [--seconds 60]
+    python bench/load.py [--db sqlite|postgres] [--scale small|full] [--seconds 60] [--data DIR]
+
+`--data DIR` keeps the SQLite database in DIR and reuses it, as `bench/pages.py --data` does
+(the same folder serves both benches); each run logs its events under a source of its own.
 
 Target: page p95 <= 150 ms with the stream on PostgreSQL, and <= 3x the page p95 without it on
 both databases; no errors; no lost events.
@@ -172,10 +175,21 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--data", type=Path, help="SQLite only: keep the database in this directory, reuse it"
+    )
     args = parser.parse_args()
     if args.seconds <= 0:
         parser.error("--seconds must be more than 0")
-    args.data, args.keep = None, False  # what `pages._build` and `pages._setup` ask for
+    args.keep = False  # what `pages._setup` asks for
+    if args.data is not None:
+        if args.db != "sqlite":
+            parser.error("--data works with --db sqlite only")
+        workdir = args.data.resolve() / args.scale
+        workdir.mkdir(parents=True, exist_ok=True)
+        _setup(args.db, workdir, keep=True)
+        run(args, workdir)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         workdir = Path(tmp)
         _url, cleanup = _setup(args.db, workdir, keep=False)
@@ -230,11 +244,11 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     _token, secret = api_token_create(user=admin, name="bench load")
     count = int(args.seconds * BATCHES_PER_SECOND * BATCH) + BATCH
     items = make_items(deal_ids, count, dt.datetime.now(dt.UTC))
+    source = f"bench-load-{time.time_ns()}"  # a reused database keeps earlier runs' events
     for item in items:
-        item["source"] = "bench-load"
+        item["source"] = source
         item["occurred_at"] = item["occurred_at"].isoformat()
     batches = [items[start : start + BATCH] for start in range(0, len(items), BATCH)]
-    logged_before = Event.objects.filter(source="bench-load").count()
     connections.close_all()
 
     port = _free_port()
@@ -254,7 +268,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     if alone.errors or streamed.errors:
         log = (workdir / "gunicorn.log").read_text(errors="replace").strip().splitlines()
         print("gunicorn log, last lines:", *log[-30:], sep="\n", file=sys.stderr)
-    logged = Event.objects.filter(source="bench-load").count() - logged_before
+    logged = Event.objects.filter(source=source).count()
     lost = streamed.accepted - logged
     print(
         f"{CLIENTS} page clients ({rep_clients} reps at /today/, {MANAGER_CLIENTS} managers at "
