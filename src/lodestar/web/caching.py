@@ -26,13 +26,14 @@ When kept things stop being trusted:
   What changed is known where it was written: the event road (the append, the activity
   summary, trigger tasks, notifications, alerts, scores and health) names the deals, reps and
   people its rows are about, so a transaction that wrote only such rows replaces the versions
-  of *scopes* — a person (what is addressed to them), a deal owner's deals, a team's deals, an
-  organization's deals — and each page is kept under the scopes it `shows`: Today and the inbox
-  under the user's person scope, the deals that need you and the dashboard also under the
-  deals the user may read (`lodestar.changes.work_scopes`). An event on one deal thus renders
-  again only the pages of its owner, its team's managers and the organization's admins. Any
-  other write (a statement no write path described: the admin, a sweep, an import, a new
-  playbook) replaces the one *data version* every key carries, as before.
+  of *scopes* (`lodestar.changes`): a person's tasks and notifications, a person's alerts, a
+  deal owner's deals, a team's deals, an organization's deals, a team's health. Each page is
+  kept under the scopes it `shows`: Today and the inbox under the user's tasks and
+  notifications; the deals that need you also under the deals the user may read
+  (`lodestar.changes.work_scopes`); the dashboard under the user's alerts and the health they
+  may read, its fragments under the deals. An event on one deal thus renders again only the
+  pages that show it. Any other write (a statement no write path described: the admin, a
+  sweep, an import, a new playbook) replaces the one *data version* every key carries.
 - **the user's own write**: each write a page makes also bumps a counter in the user's session
   (`note_write`), so their change shows at once even if the shared cache were cleared or
   unreachable.
