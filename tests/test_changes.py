@@ -95,3 +95,16 @@ def test_it_publishes_nothing_for_a_transaction_that_rolled_back(
         Task.objects.bulk_create([_task(cast, deal)])
         transaction.set_rollback(True)
     assert published == []
+
+
+def test_it_publishes_everything_when_the_scopes_cannot_be_read(
+    cast: Cast, deal: object, published: list[changes.Change], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(deal_ids: set[int]) -> set[str]:
+        raise ConnectionError("the database went away after the commit")
+
+    monkeypatch.setattr(changes, "_deal_scopes", unreachable)
+    with transaction.atomic():
+        Task.objects.bulk_create([_task(cast, deal)])
+        changes.changed(tables=[Task], deals=[deal.pk])  # type: ignore[attr-defined]
+    assert [change.everything for change in published if change.deals] == [True]

@@ -117,11 +117,12 @@ class Change:
     people: set[int] = field(default_factory=set)
     alerted: set[int] = field(default_factory=set)
     scopes: set[str] = field(default_factory=set)
+    unknown: bool = False  # the scopes could not be worked out
 
     @property
     def everything(self) -> bool:
-        """A table was written that no `changed` call described."""
-        return not self.tables <= self.covered
+        """A table was written that no `changed` call described (or its scopes are unknown)."""
+        return self.unknown or not self.tables <= self.covered
 
 
 _listeners: list[Callable[[Change], None]] = []
@@ -139,10 +140,14 @@ class _Pending:
 
     def publish(self) -> None:
         change = self.change
-        if change.deals and not change.everything:
-            change.scopes |= _deal_scopes(change.deals)
-        if change.reps and not change.everything:
-            change.scopes |= _rep_scopes(change.reps)
+        try:
+            if change.deals and not change.everything:
+                change.scopes |= _deal_scopes(change.deals)
+            if change.reps and not change.everything:
+                change.scopes |= _rep_scopes(change.reps)
+        except Exception:  # a database that fails to answer: everything is stale instead
+            logger.exception("The scopes of a change could not be read; all copies are stale.")
+            change.unknown = True
         change.scopes |= {person_scope(pk) for pk in change.people}
         change.scopes |= {alerts_scope(pk) for pk in change.alerted}
         for listener in _listeners:
