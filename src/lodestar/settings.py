@@ -195,6 +195,21 @@ STORAGES = {
 # Uploaded quotes and minutes stay small; larger files are refused with a clear error.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Limits on reading the text of attachments (decompression bombs, slow files); each is taken
+# from the environment when set there. Their defaults live in one place,
+# `lodestar.crm.extraction.limits()`, which refuses a value that is not a positive whole number;
+# docs/operations.md lists them.
+for _limit in (
+    "ATTACHMENT_MAX_UNPACKED_BYTES",
+    "ATTACHMENT_MAX_ZIP_ENTRIES",
+    "ATTACHMENT_MAX_COMPRESSION_RATIO",
+    "ATTACHMENT_MAX_PDF_PAGES",
+    "ATTACHMENT_MAX_PDF_PAGE_BYTES",
+    "ATTACHMENT_MAX_TEXT_CHARS",
+    "ATTACHMENT_TEXT_SECONDS",
+):
+    if _limit in env.ENVIRON:
+        globals()[_limit] = env.int(_limit)
 
 # Secure by default (`check --deploy` is clean); `lodestar run` on loopback turns off the HTTPS-only
 # parts through the environment because the local demo is served over plain HTTP.
@@ -239,21 +254,6 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-# Limits on reading the text of attachments (decompression bombs, slow files); each is taken
-# from the environment when set there. Their defaults live in one place,
-# `lodestar.crm.extraction.limits()`, which refuses a value that is not a positive whole number;
-# docs/operations.md lists them.
-for _limit in (
-    "ATTACHMENT_MAX_UNPACKED_BYTES",
-    "ATTACHMENT_MAX_ZIP_ENTRIES",
-    "ATTACHMENT_MAX_COMPRESSION_RATIO",
-    "ATTACHMENT_MAX_PDF_PAGES",
-    "ATTACHMENT_MAX_PDF_PAGE_BYTES",
-    "ATTACHMENT_MAX_TEXT_CHARS",
-    "ATTACHMENT_TEXT_SECONDS",
-):
-    if _limit in env.ENVIRON:
-        globals()[_limit] = env.int(_limit)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lodestar@localhost")
 
 LOGGING = {

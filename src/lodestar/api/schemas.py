@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Schema
 from django.utils.translation import gettext_lazy as _
+from ninja import Schema
 from pydantic import ConfigDict, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
