@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -35,7 +36,8 @@ from lodestar.playbooks.selectors import playbook_version_list
 from lodestar.playbooks.services import GateBlocked, opportunity_advance
 from lodestar.web import dashboard, inbox, pages
 from lodestar.web.access import member_of, member_view
-from lodestar.web.caching import cached_for, kept_page, note_write
+from lodestar.web.auth import USER_TTL
+from lodestar.web.caching import cached_for, data_version, kept_page, may_keep, note_write
 from lodestar.web.forms import (
     AdvanceForm,
     DashboardFilterForm,
@@ -95,12 +97,29 @@ def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) ->
     return trigger_client_event(response, f"deal-changed-{deal_id}")
 
 
+def _kept_actor(request: HttpRequest) -> Any:
+    """The user's `Actor`, kept as the signed-in user is (`lodestar.web.auth`): under the data
+    version, which any change of a role, a team or its manager replaces. A kept page asks for
+    it on every request, and a manager's costs a query."""
+    if not may_keep():
+        return actor_of(user=request.user)  # type: ignore[arg-type]
+    key = f"web:actor:{request.user.pk}:{data_version()}"
+    actor = cache.get(key, _NO_ACTOR)
+    if actor is _NO_ACTOR:
+        actor = actor_of(user=request.user)  # type: ignore[arg-type]
+        cache.set(key, actor, USER_TTL)
+    return actor
+
+
+_NO_ACTOR = object()
+
+
 def _shows(request: HttpRequest, *, deals: bool = False, alerts: bool = False) -> list[str] | None:
     """What a page of the user's shows (`lodestar.changes` scopes): what is addressed to them
     (tasks, notifications); with `deals`, what happens on the deals they may read; with
     `alerts`, their alerts and the health figures they may read. None (anything) without a
     membership."""
-    actor = actor_of(user=request.user)  # type: ignore[arg-type]
+    actor = _kept_actor(request)
     if actor is None:
         return None
     shows = [person_scope(actor.user_id)]
