@@ -254,6 +254,10 @@ class OrganizationScoped:
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)  # type: ignore[misc]
+        if not queryset.ordered:
+            # Autocomplete pages through this queryset: without an order its pages may repeat
+            # or skip rows (models without Meta.ordering: teams, knowledge entries, channels).
+            queryset = queryset.order_by("pk")
         return _within_scope(queryset, self.admin_scope(request))
 
     def formfield_for_dbfield(
