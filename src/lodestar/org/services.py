@@ -22,6 +22,7 @@ __all__ = [
     "api_token_create",
     "api_token_revoke",
     "audit_record",
+    "audit_record_about_user",
     "operator_create",
 ]
 
@@ -51,6 +52,30 @@ def audit_record(
     )
 
 
+def audit_record_about_user(
+    *,
+    user: User,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: object,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry | None:
+    """Append one line to the audit trail of `user`'s organization; None for a user of no
+    organization (the installation's operator), whose actions belong to no trail."""
+    membership = membership_of(user=user)
+    if membership is None:
+        return None
+    return audit_record(
+        organization_id=membership.organization_id,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data=data,
+    )
+
+
 @transaction.atomic
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a personal token for `user`; returns the token and its raw secret.
@@ -69,16 +94,14 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         digest=ApiToken.digest_of(secret),
         hint=secret[: len(ApiToken.PREFIX) + 4],
     )
-    membership = membership_of(user=user)
-    if membership is not None:
-        audit_record(
-            organization_id=membership.organization_id,
-            actor=user,
-            action="api_token.create",
-            object_type="api_token",
-            object_id=token.pk,
-            data={"name": name},
-        )
+    audit_record_about_user(
+        user=user,
+        actor=user,
+        action="api_token.create",
+        object_type="api_token",
+        object_id=token.pk,
+        data={"name": name},
+    )
     return token, secret
 
 
@@ -88,15 +111,13 @@ def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        membership = membership_of(user=token.user)
-        if membership is not None:
-            audit_record(
-                organization_id=membership.organization_id,
-                actor=actor,
-                action="api_token.revoke",
-                object_type="api_token",
-                object_id=token.pk,
-            )
+        audit_record_about_user(
+            user=token.user,
+            actor=actor,
+            action="api_token.revoke",
+            object_type="api_token",
+            object_id=token.pk,
+        )
     return token
 
 

@@ -26,8 +26,7 @@ from django.template import loader
 from django.urls import reverse_lazy
 
 from lodestar.org.models import User
-from lodestar.org.selectors import membership_of
-from lodestar.org.services import audit_record
+from lodestar.org.services import audit_record_about_user
 from lodestar.throttling import Rate, hit
 from lodestar.web.signin import sign_in_failures_forget
 from lodestar.web.tasks import send_password_reset_mail
@@ -72,15 +71,9 @@ def password_reset_complete(*, user: User) -> None:
     """`user` has set a new password through a reset link: end any sign-in lock of the
     account, and write it to the organization's audit trail."""
     sign_in_failures_forget(username=user.get_username())
-    membership = membership_of(user=user)
-    if membership is not None:
-        audit_record(
-            organization_id=membership.organization_id,
-            actor=user,
-            action="user.password_reset",
-            object_type="user",
-            object_id=user.pk,
-        )
+    audit_record_about_user(
+        user=user, actor=user, action="user.password_reset", object_type="user", object_id=user.pk
+    )
 
 
 def _link_hours() -> int:

@@ -43,8 +43,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from lodestar.org.models import User
-from lodestar.org.selectors import membership_of
-from lodestar.org.services import audit_record
+from lodestar.org.services import audit_record_about_user
 from lodestar.throttling import Rate, SignInBusy, client_ip, hit
 
 __all__ = [
@@ -130,11 +129,10 @@ def _record_lockout(request: Any, username: str | None) -> None:
     if not username:
         return
     user = User.objects.select_related("membership").filter(username=username).first()
-    membership = membership_of(user=user) if user is not None else None
-    if user is None or membership is None:  # no such account, or an operator of no organization
+    if user is None:
         return
-    audit_record(
-        organization_id=membership.organization_id,
+    audit_record_about_user(
+        user=user,
         actor=None,
         action="user.sign_in_locked",
         object_type="user",
