@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 
@@ -24,10 +25,14 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 H = dt.timedelta(hours=1)
 
-# 2024-10-01..07 is China's National Day week; 2024-10-12 (Saturday) was a make-up workday,
-# which a calendar expresses by listing holidays only (make-up Saturdays are out of scope here).
+# 2024-10-01..07 is China's National Day week; Sunday 2024-09-29 and Saturday 2024-10-12 were
+# make-up working days (调休).
 NATIONAL_DAY = frozenset(dt.date(2024, 10, day) for day in range(1, 8))
+NATIONAL_DAY_MAKE_UP = frozenset({dt.date(2024, 9, 29), dt.date(2024, 10, 12)})
 SH = BusinessCalendar(time_zone="Asia/Shanghai", holidays=NATIONAL_DAY)
+SH_WITH_MAKE_UP = BusinessCalendar(
+    time_zone="Asia/Shanghai", holidays=NATIONAL_DAY, make_up_days=NATIONAL_DAY_MAKE_UP
+)
 BE = BusinessCalendar(time_zone="Europe/Berlin", opens=dt.time(8, 0), closes=dt.time(17, 0))
 
 
@@ -61,6 +66,25 @@ class TestBusinessClock:
         # Monday 30 Sept 17:00 + 24 working hours: 1 h on the 30th, then the holiday week
         # and the weekend, then 9 h each on Tue 8 and Wed 9, 5 h on Thu 10 → 14:00.
         assert due_at(sh(2024, 9, 30, 17, 0), 24 * H, SH) == sh(2024, 10, 10, 14, 0)
+
+    def test_it_counts_make_up_days_on_a_weekend(self) -> None:
+        # Friday 11 Oct 17:00 + 2 h: 1 h on Friday, 1 h on the make-up Saturday 12th.
+        assert due_at(sh(2024, 10, 11, 17, 0), 2 * H, SH_WITH_MAKE_UP) == sh(2024, 10, 12, 10, 0)
+        assert due_at(sh(2024, 10, 11, 17, 0), 2 * H, SH) == sh(2024, 10, 14, 10, 0)
+
+    def test_it_counts_the_make_up_sunday_before_a_holiday_week(self) -> None:
+        # Friday 27 Sept 17:00 + 24 h: 1 h Friday, 9 h on the make-up Sunday 29th, 9 h on
+        # Monday 30th, then the holiday week and its weekend, 5 h on Tuesday 8 Oct.
+        due = due_at(sh(2024, 9, 27, 17, 0), 24 * H, SH_WITH_MAKE_UP)
+        assert due == sh(2024, 10, 8, 14, 0)
+
+    def test_a_holiday_wins_over_a_make_up_day_on_the_same_date(self) -> None:
+        cal = BusinessCalendar(
+            time_zone="Asia/Shanghai",
+            holidays=frozenset({dt.date(2024, 10, 12)}),
+            make_up_days=frozenset({dt.date(2024, 10, 12)}),
+        )
+        assert not cal.is_working_day(dt.date(2024, 10, 12))
 
     def test_it_is_due_at_closing_time_when_the_count_ends_there(self) -> None:
         assert due_at(sh(2024, 9, 3, 9, 0), 9 * H, SH) == sh(2024, 9, 3, 18, 0)
@@ -120,6 +144,32 @@ class TestBusinessTimeBetween:
         assert business_time_between(start, start + dt.timedelta(days=60), cal) == dt.timedelta()
 
 
+class TestPublishedYears:
+    def test_it_reports_each_question_about_an_unpublished_year(self) -> None:
+        asked: list[int] = []
+        cal = BusinessCalendar(
+            time_zone="Asia/Shanghai",
+            published_years=frozenset({2024}),
+            on_unpublished_year=asked.append,
+        )
+        due_at(sh(2024, 12, 31, 17, 0), 2 * H, cal)
+        assert set(asked) == {2025}
+        asked.clear()
+        due_at(sh(2024, 12, 30, 9, 0), 2 * H, cal)
+        assert asked == []
+
+    def test_it_reports_nothing_when_it_claims_no_published_years(self) -> None:
+        asked: list[int] = []
+        cal = BusinessCalendar(time_zone="Asia/Shanghai", on_unpublished_year=asked.append)
+        due_at(sh(2031, 1, 2, 17, 0), 2 * H, cal)
+        assert asked == []
+
+    def test_the_report_hook_does_not_make_calendars_differ(self) -> None:
+        assert BusinessCalendar(time_zone="UTC", on_unpublished_year=print) == BusinessCalendar(
+            time_zone="UTC"
+        )
+
+
 class TestHelpers:
     def test_is_open_and_next_opening(self) -> None:
         assert is_open(sh(2024, 9, 3, 9, 0), SH)
@@ -174,14 +224,20 @@ def calendars(draw: st.DrawFn) -> BusinessCalendar:
     days = draw(st.frozensets(st.integers(1, 7), min_size=1))
     opens = draw(st.integers(0, 22 * 60))
     closes = draw(st.integers(opens + 30, 23 * 60 + 59))
-    holidays = draw(st.frozensets(st.dates(dt.date(2023, 12, 1), dt.date(2025, 3, 1)), max_size=40))
+    holidays = draw(some_dates(max_size=40))
+    make_up_days = draw(some_dates(max_size=10))
     return BusinessCalendar(
         time_zone=zone,
         working_days=days,
         opens=dt.time(opens // 60, opens % 60),
         closes=dt.time(closes // 60, closes % 60),
         holidays=holidays,
+        make_up_days=make_up_days,
     )
+
+
+def some_dates(*, max_size: int) -> st.SearchStrategy[frozenset[dt.date]]:
+    return st.frozensets(st.dates(dt.date(2023, 12, 1), dt.date(2025, 3, 1)), max_size=max_size)
 
 
 starts = st.datetimes(
@@ -234,3 +290,26 @@ def test_a_positive_business_deadline_falls_in_or_at_the_end_of_open_time(
     due = due_at(start, duration, cal)
     just_before = due - dt.timedelta(microseconds=1)
     assert is_open(just_before, cal)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cal=calendars(), day=st.dates(dt.date(2023, 12, 1), dt.date(2025, 3, 1)))
+def test_a_working_day_is_a_working_weekday_or_a_make_up_day_and_never_a_holiday(
+    cal: BusinessCalendar, day: dt.date
+) -> None:
+    expected = day not in cal.holidays and (
+        day.isoweekday() in cal.working_days or day in cal.make_up_days
+    )
+    assert cal.is_working_day(day) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=starts, duration=durations, cal=calendars(), extra=some_dates(max_size=10))
+def test_more_make_up_days_never_delay_a_deadline_and_more_holidays_never_advance_it(
+    start: dt.datetime, duration: dt.timedelta, cal: BusinessCalendar, extra: frozenset[dt.date]
+) -> None:
+    due = due_at(start, duration, cal)
+    more_make_up = dataclasses.replace(cal, make_up_days=cal.make_up_days | extra)
+    more_holidays = dataclasses.replace(cal, holidays=cal.holidays | extra)
+    assert due_at(start, duration, more_make_up) <= due
+    assert due_at(start, duration, more_holidays) >= due

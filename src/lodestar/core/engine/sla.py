@@ -5,8 +5,9 @@ Two clocks:
 - **wall clock** — elapsed real time, 24/7. ``24h`` is 24 hours of physical time, so across a
   daylight-saving change the local clock time of the due moment shifts by an hour.
 - **business hours** — only the organization's open time counts: working weekdays, between the
-  workday's start and end, holidays excluded, all in the organization's time zone. A start outside
-  open time begins counting at the next opening. ``24h`` is 24 *open* hours (≈ 2⅔ nine-hour days).
+  workday's start and end, holidays excluded and make-up days (调休, a weekend worked in exchange
+  for a longer holiday) included, all in the organization's time zone. A start outside open time
+  begins counting at the next opening. ``24h`` is 24 *open* hours (≈ 2⅔ nine-hour days).
 
 All arithmetic is done on UTC instants, so durations are physical durations even on days when a
 DST change falls inside the open window. Results are aware datetimes in UTC; callers convert for
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from lodestar.core.errors import LodestarError
@@ -59,7 +60,13 @@ class BusinessCalendar:
 
     ``working_days`` are ISO weekdays (1 = Monday … 7 = Sunday); ``opens``/``closes`` are local
     wall-clock times on those days (``opens < closes``: night shifts spanning midnight are not
-    supported); ``holidays`` are local dates on which nothing counts.
+    supported); ``holidays`` are local dates on which nothing counts; ``make_up_days`` are local
+    dates worked although their weekday is not a working day. A date in both is a holiday.
+
+    ``published_years`` are the years for which the holidays and make-up days come from a
+    published arrangement (None: the calendar claims none, so no year is missing). A working-day
+    question about any other year is reported to ``on_unpublished_year`` (with the year), so the
+    caller can warn that the answer may miss days off and make-up days not yet known.
     """
 
     time_zone: str
@@ -67,6 +74,11 @@ class BusinessCalendar:
     opens: dt.time = dt.time(9, 0)
     closes: dt.time = dt.time(18, 0)
     holidays: frozenset[dt.date] = frozenset()
+    make_up_days: frozenset[dt.date] = frozenset()
+    published_years: frozenset[int] | None = None
+    on_unpublished_year: Callable[[int], None] | None = field(
+        default=None, repr=False, compare=False
+    )
     _zone: zoneinfo.ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +89,9 @@ class BusinessCalendar:
         object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "working_days", frozenset(self.working_days))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
+        object.__setattr__(self, "make_up_days", frozenset(self.make_up_days))
+        if self.published_years is not None:
+            object.__setattr__(self, "published_years", frozenset(self.published_years))
         if not self.working_days:
             raise SlaError("a business calendar needs at least one working day")
         if not self.working_days <= {1, 2, 3, 4, 5, 6, 7}:
@@ -95,6 +110,9 @@ class BusinessCalendar:
         opens: dt.time,
         closes: dt.time,
         holidays: Iterable[dt.date] = (),
+        make_up_days: Iterable[dt.date] = (),
+        published_years: Iterable[int] | None = None,
+        on_unpublished_year: Callable[[int], None] | None = None,
     ) -> BusinessCalendar:
         """Convenience constructor taking any iterables (e.g. an Organization's JSON list)."""
         return cls(
@@ -103,6 +121,9 @@ class BusinessCalendar:
             opens=opens,
             closes=closes,
             holidays=frozenset(holidays),
+            make_up_days=frozenset(make_up_days),
+            published_years=None if published_years is None else frozenset(published_years),
+            on_unpublished_year=on_unpublished_year,
         )
 
     @property
@@ -110,7 +131,15 @@ class BusinessCalendar:
         return self._zone
 
     def is_working_day(self, day: dt.date) -> bool:
-        return day.isoweekday() in self.working_days and day not in self.holidays
+        if (
+            self.on_unpublished_year is not None
+            and self.published_years is not None
+            and day.year not in self.published_years
+        ):
+            self.on_unpublished_year(day.year)
+        if day in self.holidays:
+            return False
+        return day.isoweekday() in self.working_days or day in self.make_up_days
 
     def window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
         """The open interval ``[opens, closes)`` of local ``day`` as UTC instants, or None.
