@@ -44,7 +44,6 @@ __all__ = [
     "account_list",
     "account_scope",
     "contact_list",
-    "knowledge_entry_list",
     "opportunity_list",
     "opportunity_scope",
     "product_list",
@@ -233,12 +232,6 @@ def access_product(*, user: User, product_id: int, for_write: bool = False) -> P
     if for_write and not actor.edits_catalog:
         raise PermissionDenied()
     return product
-
-
-def knowledge_entry_list(*, user: User) -> QuerySet[KnowledgeEntry]:
-    return KnowledgeEntry.objects.filter(_catalog_org_filter(actor_of(user=user))).select_related(
-        "product"
-    )
 
 
 def access_knowledge_entry(*, user: User, entry_id: int, for_write: bool = False) -> KnowledgeEntry:

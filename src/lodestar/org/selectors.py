@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from lodestar.org.models import ApiToken, Membership, Role, Team, User
+from lodestar.org.models import Membership, Role, Team, User
 
 __all__ = [
     "Actor",
     "actor_of",
-    "api_token_list",
     "may_assign_to",
     "membership_of",
     "work_scope_q",
@@ -131,8 +130,3 @@ def may_assign_to(*, actor: Actor, user_id: int) -> bool:
     if actor.is_manager:
         members = members.filter(Q(user_id=actor.user_id) | Q(team_id__in=actor.managed_team_ids))
     return members.exists()
-
-
-def api_token_list(*, user: User) -> QuerySet[ApiToken]:
-    """A user's tokens, newest first (never their secrets: only digests are stored)."""
-    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
