@@ -55,8 +55,6 @@ INSTALLED_APPS = [
     "lodestar.events",
     "lodestar.automation",
     "lodestar.insights",
-    "lodestar.forecast",
-    "lodestar.capture",
     "lodestar.integrations",
     "lodestar.api",
     "lodestar.web",
