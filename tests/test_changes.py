@@ -48,7 +48,8 @@ def test_it_names_the_owner_team_and_assignee_of_a_described_write(
         task = _task(cast, deal)
         task.save()
         changes.changed(tables=[Task], deals=[task.opportunity_id], people=[task.assignee_id])
-    assert len(published) == 1 and not published[0].everything
+    assert len(published) == 1
+    assert not published[0].everything
     assert published[0].scopes == {
         changes.owner_scope(cast.owner.pk),
         changes.team_scope(cast.org.pk, cast.team.pk),
@@ -71,7 +72,8 @@ def test_it_covers_a_released_savepoint_described_around_it(
     with transaction.atomic():
         assert bulk_insert_new([_task(cast, deal)])  # inserts inside a savepoint of its own
         changes.changed(tables=[Task], deals=[deal.pk])  # type: ignore[attr-defined]
-    assert published and not any(change.everything for change in published)
+    assert published
+    assert not any(change.everything for change in published)
 
 
 def test_it_does_not_cover_writes_around_a_description_that_rolled_back(

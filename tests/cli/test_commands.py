@@ -134,4 +134,5 @@ def test_it_recomputes_insights_for_one_organization(cast: Cast, published: obje
 def test_it_names_the_organizations_when_recompute_gets_a_wrong_slug(cast: Cast) -> None:
     result = runner.invoke(app, ["insights", "recompute", "--org", "nope"])
     assert result.exit_code == 2
-    assert "known:" in result.output and cast.org.slug in result.output
+    assert "known:" in result.output
+    assert cast.org.slug in result.output

@@ -216,7 +216,9 @@ def test_it_has_won_lost_and_silent_deals(demo: tuple[Organization, DemoSummary]
     statuses = Counter(
         Opportunity.objects.filter(organization=org).values_list("status", flat=True)
     )
-    assert statuses["won"] and statuses["lost"] and statuses["open"]
+    assert statuses["won"]
+    assert statuses["lost"]
+    assert statuses["open"]
 
     last_touch: dict[int, dt.datetime] = {}
     for opportunity_id, occurred in Event.objects.filter(
@@ -309,7 +311,8 @@ def test_it_has_tasks_minutes_and_reports_good_and_bad(
 
     reports = list(DailyReport.objects.filter(organization=org))
     late = [r for r in reports if r.submitted_at.astimezone(SHANGHAI).date() > r.date]
-    assert late and len(late) < len(reports)
+    assert late
+    assert len(late) < len(reports)
 
 
 def test_it_rebuilds_the_indexes_it_defers_for_big_loads(monkeypatch: pytest.MonkeyPatch) -> None:

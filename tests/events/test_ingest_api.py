@@ -125,7 +125,8 @@ def test_it_accepts_the_good_items_of_a_batch_and_rejects_the_bad_ones_with_reas
         "accepted",
     ]
     reasons = {item["index"]: item["details"][0] for item in body["results"] if item["details"]}
-    assert reasons[1]["field"] == "type" and "demo.booked" in reasons[1]["message"]
+    assert reasons[1]["field"] == "type"
+    assert "demo.booked" in reasons[1]["message"]
     assert reasons[2]["field"] == "occurred_at"
     assert reasons[3]["field"] == "payload.text"
     assert reasons[5]["field"] == "opportunity_id"

@@ -249,7 +249,8 @@ def test_any_json_payload_is_stored_as_sent_or_refused_with_a_reason_never_a_500
     if result["status"] == "accepted":
         assert same_json(Event.objects.get(external_id=external_id).payload, payload)
     else:
-        assert result["details"] and result["details"][0]["field"].startswith("payload")
+        assert result["details"]
+        assert result["details"][0]["field"].startswith("payload")
 
 
 ITEM_FIELDS = st.sampled_from(

@@ -184,7 +184,9 @@ def test_every_template_is_bilingual_and_ordered(key: str) -> None:
     assert playbook.name.zh != playbook.name.en
     assert [s.terminal for s in playbook.stages[len(working) :]] == ["won", "lost"]
     for stage in playbook.stages:
-        assert stage.name.zh and stage.name.en and stage.name.zh != stage.name.en
+        assert stage.name.zh
+        assert stage.name.en
+        assert stage.name.zh != stage.name.en
         assert stage.terminal is not None or stage.target_dwell is not None
     for stage in working:
         assert stage.exit, f"{stage.key} has no exit criteria"
@@ -591,7 +593,8 @@ def test_a_deal_walks_from_the_first_stage_to_won_through_every_gate(key: str) -
 
     # With everything gathered, the first stage can go straight to won (all gates pass).
     straight = check_advance(cp, gathered.context(working[0]), working[0], won)
-    assert straight.allowed and straight.kind is TransitionKind.WON
+    assert straight.allowed
+    assert straight.kind is TransitionKind.WON
     assert [g.stage for g in straight.gates] == working
 
 
@@ -604,7 +607,8 @@ def test_a_deal_can_be_lost_anywhere_and_moved_back_as_a_regression(key: str) ->
 
     assert check_advance(cp, ctx, working[2], lost).kind is TransitionKind.LOST
     back = check_advance(cp, ctx, working[2], working[1])
-    assert back.allowed and back.is_regression
+    assert back.allowed
+    assert back.is_regression
 
 
 # --- seed 000: the SaaS demo gate and triggers --------------------------------------------------
@@ -766,7 +770,8 @@ def test_the_signer_title_is_chosen_from_the_seed_list_of_eight() -> None:
     assert {"CTO", "采购总监", "生产厂长"} <= set(names)
     for key in ("tech_signer_title", "decision_chain_role"):
         field_def = playbook.field_def(key)
-        assert field_def is not None and field_def.type == "contact_role"
+        assert field_def is not None
+        assert field_def.type == "contact_role"
 
 
 def _tech_gate(*events: EventData, attachments: Iterable[AttachmentData] = ()) -> Any:
@@ -917,9 +922,12 @@ def test_auto_vehicle_follow_ups_depend_on_the_service_items() -> None:
 
     brake_check = cp.triggers["brake_pad_check"]
     reminder = cp.triggers["next_service_reminder"]
-    assert brake_check is not None and reminder is not None
-    assert brake_check.test(brakes) and not brake_check.test(service)
-    assert reminder.test(service) and not reminder.test(brakes)
+    assert brake_check is not None
+    assert reminder is not None
+    assert brake_check.test(brakes)
+    assert not brake_check.test(service)
+    assert reminder.test(service)
+    assert not reminder.test(brakes)
 
 
 # --- broken copies: located errors with file, line, column and a hint ----------------------------

@@ -44,10 +44,13 @@ def test_it_is_healthy_when_the_database_and_queue_answer_and_a_worker_beat_rece
     beat(seconds_ago=20)
     status, body = health()
     assert status == 200
-    assert body["status"] == "ok" and body["failing"] == []
+    assert body["status"] == "ok"
+    assert body["failing"] == []
     assert body["database"] == {"ok": True, "error": None}
-    assert body["queue"]["ok"] and isinstance(body["queue"]["pending"], int)
-    assert body["worker"]["ok"] and 19 <= body["worker"]["age_seconds"] < 60
+    assert body["queue"]["ok"]
+    assert isinstance(body["queue"]["pending"], int)
+    assert body["worker"]["ok"]
+    assert 19 <= body["worker"]["age_seconds"] < 60
     assert body["worker"]["max_age_seconds"] == 180
 
 
@@ -59,7 +62,8 @@ def test_it_names_the_database_when_it_does_not_answer_without_saying_why(db: No
     body = response.json()
     assert body["failing"] == ["database"]
     assert body["database"] == {"ok": False, "error": "unreachable"}
-    assert "10.9.8.7" not in response.content.decode() and "s3cret" not in response.content.decode()
+    assert "10.9.8.7" not in response.content.decode()
+    assert "s3cret" not in response.content.decode()
 
 
 def test_it_calls_a_worker_whose_last_beat_is_too_old_stale(db: None) -> None:
@@ -67,7 +71,8 @@ def test_it_calls_a_worker_whose_last_beat_is_too_old_stale(db: None) -> None:
     status, body = health()
     assert status == 503
     assert body["failing"] == ["worker"]
-    assert body["worker"]["error"] == "stale" and body["worker"]["age_seconds"] >= 600
+    assert body["worker"]["error"] == "stale"
+    assert body["worker"]["age_seconds"] >= 600
 
 
 def test_it_says_when_no_worker_has_ever_beat(db: None) -> None:
@@ -85,7 +90,8 @@ def test_it_says_when_no_worker_has_ever_beat(db: None) -> None:
 def test_the_periodic_heartbeat_task_makes_the_worker_healthy(db: None) -> None:
     worker_heartbeat.call_local()
     status, body = health()
-    assert status == 200 and body["worker"]["age_seconds"] < 5
+    assert status == 200
+    assert body["worker"]["age_seconds"] < 5
 
 
 def test_it_is_open_to_anyone_and_described_in_the_openapi_document(db: None) -> None:

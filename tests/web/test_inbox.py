@@ -67,7 +67,8 @@ def test_it_shows_a_teammate_none_of_the_owners_notifications(
     cast: Cast, client_as: ClientAs, owners_inbox: list[Notification]
 ) -> None:
     page = client_as(cast.teammate).get(reverse("web:inbox")).content.decode()
-    assert "Newest unread" not in page and "Nothing in your inbox." in page
+    assert "Newest unread" not in page
+    assert "Nothing in your inbox." in page
     assert '<span id="inbox-badge" class="badge" hidden>' in page
 
 
@@ -88,7 +89,8 @@ def test_it_marks_one_read_and_updates_the_badge(
     response = htmx(client_as(cast.owner), reverse("web:inbox-read"), {"id": older.pk})
     assert response.status_code == 200
     body = response.content.decode()
-    assert "1 unread notification" in body and 'hx-swap-oob="true"' in body
+    assert "1 unread notification" in body
+    assert 'hx-swap-oob="true"' in body
     older.refresh_from_db()
     assert older.read_at is not None
     assert Notification.objects.get(pk=owners_inbox[2].pk).read_at is None
@@ -106,7 +108,8 @@ def test_it_marks_all_read(
 ) -> None:
     mine_too = _notify(cast.teammate, "Teammate's own")
     response = htmx(client_as(cast.owner), reverse("web:inbox-read"))
-    assert response.status_code == 200 and "0 unread notifications" in response.content.decode()
+    assert response.status_code == 200
+    assert "0 unread notifications" in response.content.decode()
     assert not Notification.objects.filter(recipient=cast.owner, read_at__isnull=True).exists()
     mine_too.refresh_from_db()
     assert mine_too.read_at is None
@@ -123,15 +126,18 @@ def test_it_makes_a_calendar_address_shown_once_and_rotates_it(
     client = client_as(cast.owner)
     assert "You have no calendar address yet." in client.get(reverse("web:inbox")).content.decode()
     first = htmx(client, reverse("web:calendar-feed"))
-    assert first.status_code == 200 and first["Cache-Control"] == "no-store"
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "no-store"
     body = first.content.decode()
     assert "it is shown only once" in body
     url = body.split('id="feed-url"')[1].split('value="')[1].split('"')[0]
-    assert url.startswith("http://testserver/calendar/") and url.endswith(".ics")
+    assert url.startswith("http://testserver/calendar/")
+    assert url.endswith(".ics")
     assert Client().get(url.removeprefix("http://testserver")).status_code == 200
 
     again = client.get(reverse("web:inbox")).content.decode()
-    assert url not in again and "You have a calendar address" in again
+    assert url not in again
+    assert "You have a calendar address" in again
 
     second = htmx(client, reverse("web:calendar-feed")).content.decode()
     new_url = second.split('id="feed-url"')[1].split('value="')[1].split('"')[0]

@@ -55,7 +55,8 @@ def test_it_shows_drilldown_columns_in_words(
     )
     page = client_as(cast.manager).get(reverse("web:drilldown", args=["task_on_time"]))
     html = page.content.decode()
-    assert '<th scope="col">Due at</th>' in html and '<th scope="col">Deal</th>' in html
+    assert '<th scope="col">Due at</th>' in html
+    assert '<th scope="col">Deal</th>' in html
     assert ">due_at<" not in html
     assert f'href="{reverse("web:deal", args=[demo_deal.deal.pk])}"' in html
 
@@ -84,7 +85,9 @@ def test_it_ranks_stuck_deals_by_overrun_of_their_stages_target(
     html = (
         client_as(cast.manager).get(reverse("web:dashboard-part", args=["stuck"])).content.decode()
     )
-    assert far.name in html and a_little.name in html and within.name not in html
+    assert far.name in html
+    assert a_little.name in html
+    assert within.name not in html
     assert html.index(far.name) < html.index(a_little.name)
     outsider = client_as(cast.outsider).get(reverse("web:dashboard-part", args=["stuck"]))
     assert far.name not in outsider.content.decode()

@@ -52,8 +52,10 @@ def test_it_sends_each_role_to_its_home(
 
 def test_it_shows_a_rep_the_rep_navigation(cast: Cast, client_as: ClientAs) -> None:
     page = client_as(cast.owner).get(reverse("web:today")).content.decode()
-    assert 'href="/today/"' in page and 'href="/board/"' in page
-    assert 'href="/dashboard/"' not in page and 'href="/admin/"' not in page
+    assert 'href="/today/"' in page
+    assert 'href="/board/"' in page
+    assert 'href="/dashboard/"' not in page
+    assert 'href="/admin/"' not in page
 
 
 def test_it_shows_ops_the_playbooks(cast: Cast, client_as: ClientAs, published: Any) -> None:
@@ -78,8 +80,10 @@ def test_it_lists_the_reps_tasks_with_time_left_and_overdue(
         due_at=now - dt.timedelta(hours=26),
     )
     page = client_as(cast.owner).get(reverse("web:today")).content.decode()
-    assert "准备行业案例包" in page and "left" in page
-    assert "发送定制化方案" in page and "Overdue by 1\xa0day" in page
+    assert "准备行业案例包" in page
+    assert "left" in page
+    assert "发送定制化方案" in page
+    assert "Overdue by 1\xa0day" in page
 
 
 def test_it_shows_deals_with_their_unmet_criteria_and_the_action_forms(
@@ -92,7 +96,8 @@ def test_it_shows_deals_with_their_unmet_criteria_and_the_action_forms(
     assert demo_deal.deal.name in page
     assert "Decision-makers attended" in page  # unmet, with its explanation
     assert 'capture="environment"' in page  # the phone camera
-    assert "王总" in page and 'name="attendees"' in page
+    assert "王总" in page
+    assert 'name="attendees"' in page
 
 
 def test_it_does_not_show_a_rep_their_teammates_tasks_or_deals(
@@ -110,11 +115,13 @@ def test_it_completes_a_task_and_answers_with_the_row(
     response = htmx(client, reverse("web:task-done", args=[demo_deal.task.pk]))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "<html" not in body and "Done" in body
+    assert "<html" not in body
+    assert "Done" in body
     # The deal is in the event's name: htmx listens without a filter (filters need eval).
     assert json.loads(response["HX-Trigger"]) == {f"deal-changed-{demo_deal.deal.pk}": {}}
     demo_deal.task.refresh_from_db()
-    assert demo_deal.task.status == TaskStatus.DONE and demo_deal.task.completed_by == cast.owner
+    assert demo_deal.task.status == TaskStatus.DONE
+    assert demo_deal.task.completed_by == cast.owner
 
     again = htmx(client, reverse("web:task-done", args=[demo_deal.task.pk]))
     assert again.status_code == 409
@@ -140,7 +147,8 @@ def test_it_logs_a_call_once_however_often_the_form_is_sent(
     url = reverse("web:log-call", args=[demo_deal.deal.pk])
     data = {"delivery_id": "form-1", "summary": "王总确认预算", "minutes": "12"}
     first = htmx(client, url, data)
-    assert first.status_code == 200 and "Call logged" in first.content.decode()
+    assert first.status_code == 200
+    assert "Call logged" in first.content.decode()
     assert htmx(client, url, data).status_code == 200
     calls = Event.objects.filter(opportunity=demo_deal.deal, type="call")
     assert calls.count() == 1
@@ -201,7 +209,8 @@ def test_it_uploads_minutes_with_their_text(
     response = htmx(client_as(cast.owner), url, {"kind": "meeting_minutes", "file": upload})
     assert response.status_code == 200, response.content.decode()
     attachment = Attachment.objects.get(opportunity=demo_deal.deal)
-    assert attachment.kind == "meeting_minutes" and attachment.text_length >= 300
+    assert attachment.kind == "meeting_minutes"
+    assert attachment.text_length >= 300
     assert "Uploaded" in response.content.decode()
 
 
@@ -252,9 +261,12 @@ def test_it_shows_the_stage_path_checklist_contacts_and_tasks(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
     page = client_as(cast.owner).get(reverse("web:deal", args=[demo_deal.deal.pk])).content.decode()
-    assert 'aria-current="step"' in page and "Product demo" in page
-    assert "✓" in page and "✗" in page  # budget met, attendance and minutes not
-    assert "王总" in page and "准备行业案例包" in page
+    assert 'aria-current="step"' in page
+    assert "Product demo" in page
+    assert "✓" in page  # budget met
+    assert "✗" in page  # attendance and minutes not
+    assert "王总" in page
+    assert "准备行业案例包" in page
 
 
 def test_it_says_why_a_deal_cannot_advance_then_advances_it(
@@ -265,7 +277,8 @@ def test_it_says_why_a_deal_cannot_advance_then_advances_it(
     blocked = htmx(client, url, {"to_stage": "tech_confirmed"})
     assert blocked.status_code == 409
     body = blocked.content.decode()
-    assert "exit criteria are unmet" in body and 'role="alert"' in body
+    assert "exit criteria are unmet" in body
+    assert 'role="alert"' in body
     demo_deal.deal.refresh_from_db()
     assert demo_deal.deal.stage_key == "demo"
 
@@ -295,7 +308,8 @@ def test_it_refreshes_the_gate_panel_and_the_needs_fragment(
     panel = client.get(reverse("web:gate-panel", args=[demo_deal.deal.pk]), HTTP_HX_REQUEST="true")
     needs = client.get(reverse("web:deal-needs", args=[demo_deal.deal.pk]), HTTP_HX_REQUEST="true")
     assert panel.status_code == needs.status_code == 200
-    assert 'id="gate-panel"' in panel.content.decode() and "<html" not in panel.content.decode()
+    assert 'id="gate-panel"' in panel.content.decode()
+    assert "<html" not in panel.content.decode()
     assert "still unmet" in needs.content.decode()
 
 
@@ -306,8 +320,10 @@ def test_it_shows_the_board_by_the_playbooks_stages(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
     page = client_as(cast.owner).get(reverse("web:board")).content.decode()
-    assert 'data-stage="first_contact"' in page and 'data-stage="quote"' in page
-    assert f'id="card-{demo_deal.deal.pk}"' in page and 'draggable="true"' in page
+    assert 'data-stage="first_contact"' in page
+    assert 'data-stage="quote"' in page
+    assert f'id="card-{demo_deal.deal.pk}"' in page
+    assert 'draggable="true"' in page
     assert f'for="move-{demo_deal.deal.pk}"' in page  # the keyboard fallback
 
 
@@ -318,7 +334,8 @@ def test_it_refuses_a_board_move_with_the_unmet_criteria_and_keeps_the_card(
     response = htmx(client_as(cast.owner), url, {"to_stage": "quote"})
     assert response.status_code == 409
     body = response.content.decode()
-    assert 'data-stage="demo"' in body and "✗" in body
+    assert 'data-stage="demo"' in body
+    assert "✗" in body
 
 
 def test_it_moves_a_card_backwards_which_is_always_allowed(
@@ -349,8 +366,11 @@ def test_it_shows_the_manager_the_alert_inbox_and_the_filters(
 ) -> None:
     page = client_as(cast.manager).get(reverse("web:dashboard")).content.decode()
     assert "funnel health is 52" in page
-    assert "Plan coaching" in page and "Acknowledge" in page
-    assert 'for="id_team"' in page and 'for="id_rep"' in page and 'for="id_period"' in page
+    assert "Plan coaching" in page
+    assert "Acknowledge" in page
+    assert 'for="id_team"' in page
+    assert 'for="id_rep"' in page
+    assert 'for="id_period"' in page
 
 
 @pytest.mark.parametrize("part", ["tiles", "funnel", "trend"])
@@ -378,7 +398,8 @@ def test_it_acknowledges_the_managers_own_alert_only(
     url = reverse("web:alert-ack", args=[health_alert.pk])
     assert htmx(client_as(cast.teammate), url).status_code == 404
     response = htmx(client_as(cast.manager), url)
-    assert response.status_code == 200 and "Acknowledged" in response.content.decode()
+    assert response.status_code == 200
+    assert "Acknowledged" in response.content.decode()
     health_alert.refresh_from_db()
     assert health_alert.status == AlertStatus.ACKNOWLEDGED
 
@@ -408,4 +429,5 @@ def test_it_shows_pages_in_chinese_when_asked(cast: Cast, demo_deal: DemoDeal) -
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(cast.owner)
     page = client.get(reverse("web:deal", args=[demo_deal.deal.pk])).content.decode()
-    assert 'lang="zh-hans"' in page and "产品演示" in page
+    assert 'lang="zh-hans"' in page
+    assert "产品演示" in page

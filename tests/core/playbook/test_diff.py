@@ -68,7 +68,8 @@ def test_it_reports_a_trigger_deadline_change_in_both_languages() -> None:
     (change,) = _diff(SEED_PLAYBOOK.replace("due: 24h", "due: 12h"))
 
     assert change.path == "triggers.proposal"
-    assert "due 24h" in (change.before or "") and "due 12h" in (change.after or "")
+    assert "due 24h" in (change.before or "")
+    assert "due 12h" in (change.after or "")
     assert change.text_zh.startswith("修改触发器「proposal」")
 
 

@@ -22,4 +22,5 @@ def test_it_keeps_chinese_readable_and_sections_in_order() -> None:
 def test_it_leaves_out_values_equal_to_their_defaults() -> None:
     text = dump_playbook(load_playbook(SEED_PLAYBOOK, "seed.yaml"))
 
-    assert "health:" not in text and "sla:" not in text
+    assert "health:" not in text
+    assert "sla:" not in text

@@ -46,7 +46,8 @@ def _assert_located(errors: list[LocatedError], text: str) -> None:
         assert error.file == "fuzz.yaml"
         assert 1 <= error.line <= max(len(text.splitlines()), 1) + 1
         assert error.column >= 1
-        assert error.path and error.message
+        assert error.path
+        assert error.message
 
 
 @_settings

@@ -55,10 +55,12 @@ def test_it_offers_each_criterion_kind_for_exit_criteria() -> None:
 def test_it_writes_keys_as_they_appear_in_yaml() -> None:
     field_criterion = playbook_json_schema()["$defs"]["FieldCriterion"]["properties"]
 
-    assert "in" in field_criterion and "in_" not in field_criterion
+    assert "in" in field_criterion
+    assert "in_" not in field_criterion
 
 
 def test_it_describes_durations_as_text_with_a_unit() -> None:
     due = playbook_json_schema()["$defs"]["TaskTemplate"]["properties"]["due"]
 
-    assert due["type"] == "string" and "pattern" in due
+    assert due["type"] == "string"
+    assert "pattern" in due

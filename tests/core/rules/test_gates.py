@@ -100,13 +100,15 @@ def test_it_requires_every_remaining_gate_to_win() -> None:
 
     assert not blocked.allowed
     assert [g.stage for g in blocked.gates] == ["demo", "tech_confirmed", "quote"]
-    assert allowed.allowed and allowed.kind is TransitionKind.WON
+    assert allowed.allowed
+    assert allowed.kind is TransitionKind.WON
 
 
 def test_it_always_allows_losing_a_deal() -> None:
     decision = check_advance(seed_compiled(), context(), "demo", "lost")
 
-    assert decision.allowed and decision.kind is TransitionKind.LOST
+    assert decision.allowed
+    assert decision.kind is TransitionKind.LOST
 
 
 def test_it_allows_a_backward_move_and_flags_it_as_regression() -> None:
@@ -120,13 +122,16 @@ def test_it_allows_a_backward_move_and_flags_it_as_regression() -> None:
 def test_it_flags_reopening_a_closed_deal() -> None:
     decision = check_advance(seed_compiled(), context(stage="lost"), "lost", "demo")
 
-    assert decision.allowed and decision.kind is TransitionKind.REOPEN and decision.is_regression
+    assert decision.allowed
+    assert decision.kind is TransitionKind.REOPEN
+    assert decision.is_regression
 
 
 def test_it_refuses_a_move_to_the_same_stage() -> None:
     decision = check_advance(seed_compiled(), context(), "demo", "demo")
 
-    assert not decision.allowed and decision.kind is TransitionKind.NO_CHANGE
+    assert not decision.allowed
+    assert decision.kind is TransitionKind.NO_CHANGE
 
 
 def test_it_raises_for_a_stage_the_playbook_does_not_have() -> None:

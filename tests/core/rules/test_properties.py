@@ -289,5 +289,7 @@ def test_every_result_explains_itself_in_both_languages(
 
     result = compiled.evaluate(ctx)
 
-    assert result.explanation.zh and result.explanation.en
-    assert result.label.zh and result.label.en
+    assert result.explanation.zh
+    assert result.explanation.en
+    assert result.label.zh
+    assert result.label.en

@@ -240,7 +240,8 @@ def test_it_checks_a_choice_field_against_a_list() -> None:
     met = rule.evaluate(context(fields={"signer_role": "purchasing_director"}))
     unmet = rule.evaluate(context(fields={"signer_role": "cfo"}))
 
-    assert met.met and met.explanation.zh == "客户签字人职务:采购总监"
+    assert met.met
+    assert met.explanation.zh == "客户签字人职务:采购总监"
     assert not unmet.met
     assert unmet.explanation.zh == "客户签字人职务为财务总监,需为以下之一:CTO、采购总监、生产厂长"
 

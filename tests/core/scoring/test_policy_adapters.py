@@ -66,7 +66,8 @@ def test_it_keys_required_actions_by_event_or_attachment() -> None:
         ("event:tech_param_sync", 2),
         ("event:competitor_update", 1),
     ]
-    assert built.applies_to("key") and not built.applies_to("normal")
+    assert built.applies_to("key")
+    assert not built.applies_to("normal")
 
 
 def test_an_action_key_names_its_source() -> None:
