@@ -3,8 +3,7 @@
 `attachment_upload(user=…, opportunity=…, kind=…, uploaded_file=…)` is the one door for files
 on a deal (meeting minutes, signed quotes, technical agreements …). What it accepts:
 
-- **PDF** — text extracted with `pypdf` when it is installed; without it the file is stored
-  with no text (a gate or scorecard needing N characters stays unmet), see `PDF_TEXT`;
+- **PDF** — text extracted with `pypdf`, page by page;
 - **DOCX** — the paragraphs of `word/document.xml` (zip + XML read with defusedxml);
 - **JPEG / PNG** — stored, no text yet (quote photos get theirs from OCR later);
 - **plain text** — anything that decodes as UTF-8 (with or without a BOM) or GB18030.
@@ -37,7 +36,6 @@ from django.utils.translation import gettext_lazy as _
 
 from lodestar.crm.extraction import (
     DOCX,
-    PDF_TEXT,
     Refused,
     as_text,
     check_upload,
@@ -52,7 +50,6 @@ from lodestar.org.selectors import actor_of
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
-    "PDF_TEXT",
     "SUPPORTED_TYPES",
     "attachment_extract_text",
     "attachment_pending_ids",

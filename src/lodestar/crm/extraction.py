@@ -27,30 +27,20 @@ import io
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
+import pypdf
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from pypdf.errors import LimitReachedError, PyPdfError
 
 from lodestar.crm.models import TextProblem
 
-try:  # Needed for PDF text; optional so uploads work without it (text stays empty).
-    import pypdf  # type: ignore[import-not-found, unused-ignore]
-    from pypdf.errors import (  # type: ignore[import-not-found, unused-ignore]
-        LimitReachedError,
-        PyPdfError,
-    )
-
-    PDF_TEXT = True
-except ImportError:  # pragma: no cover - depends on the environment
-    pypdf = None
-    PDF_TEXT = False
-
 __all__ = [
     "DOCX",
-    "PDF_TEXT",
     "Extracted",
     "Limits",
     "Refused",
@@ -360,7 +350,7 @@ def _docx_text(data: bytes, limit: Limits, clock: _Clock) -> Extracted:
 # --- PDF -----------------------------------------------------------------------------------------
 
 
-def _pdf_configuration(limit: Limits) -> Any:
+def _pdf_configuration(limit: Limits) -> AbstractContextManager[pypdf.Configuration]:
     """pypdf's own decoder caps, set to our limit for the duration of one file (a context
     variable, so other threads of the worker are not affected)."""
     cap = limit.max_unpacked_bytes
@@ -393,7 +383,7 @@ def _pdf_refused(error: Exception) -> Refused:
     )
 
 
-def _open_pdf(data: bytes) -> Any:
+def _open_pdf(data: bytes) -> pypdf.PdfReader:
     # A file cut short in transfer loses its last bytes; the PDF end marker is written last.
     if b"%%EOF" not in data[-1024:]:
         raise Refused(
@@ -423,8 +413,6 @@ def _open_pdf(data: bytes) -> Any:
 
 
 def _check_pdf(data: bytes, limit: Limits) -> None:
-    if pypdf is None:
-        return
     with _pdf_configuration(limit):
         try:
             _open_pdf(data)
@@ -433,9 +421,6 @@ def _check_pdf(data: bytes, limit: Limits) -> None:
 
 
 def _pdf_text(data: bytes, limit: Limits, clock: _Clock) -> Extracted:
-    if pypdf is None:
-        return Extracted("", truncated=False)
-
     def between_operators(*_args: Any) -> None:
         clock.check()
 
