@@ -5,7 +5,7 @@
   event older than what is known changes nothing but the counts) and adds to its counts.
 - `deal_activity_rebuild` — the same rows recounted from the event log with one
   `INSERT … SELECT … GROUP BY` (the demo loader after a bulk load, `insights_recompute(…,
-  rebuild=True)`, the migration that introduced the table).
+  rebuild=True)`; the migration that introduced the table holds its own copy of the recount).
 
 Both are plain SQL that SQLite (3.24+) and PostgreSQL read alike (`ON CONFLICT … DO UPDATE`
 with `excluded`).

@@ -4,11 +4,24 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def _rebuild(apps, schema_editor):  # type: ignore[no-untyped-def]
-    # Existing logs get their summary at once; the SQL only names the two tables.
-    from lodestar.insights.activity import deal_activity_rebuild
-
-    deal_activity_rebuild()
+def _summarise_logged_events(apps, schema_editor):  # type: ignore[no-untyped-def]
+    # Existing logs get their summary at once. The recount is written out here, against the
+    # models as this migration knows them, rather than calling the app's rebuild: a later change
+    # of the app must not change what this step did (or break migrating a new database).
+    deal_activity = apps.get_model("insights", "DealActivity")
+    event = apps.get_model("events", "Event")
+    connection = schema_editor.connection
+    table = connection.ops.quote_name(deal_activity._meta.db_table)
+    events = connection.ops.quote_name(event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (opportunity_id, organization_id, last_event_at, "
+            f"last_customer_at, events, customer_events) "
+            f"SELECT opportunity_id, MIN(organization_id), MAX(occurred_at), "
+            f"MAX(CASE WHEN with_customer THEN occurred_at END), COUNT(*), "
+            f"SUM(CASE WHEN with_customer THEN 1 ELSE 0 END) "
+            f"FROM {events} WHERE opportunity_id IS NOT NULL GROUP BY opportunity_id"
+        )
 
 
 class Migration(migrations.Migration):
@@ -36,5 +49,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'deal activity',
             },
         ),
-        migrations.RunPython(_rebuild, migrations.RunPython.noop),
+        migrations.RunPython(_summarise_logged_events, migrations.RunPython.noop),
     ]
