@@ -12,9 +12,8 @@ from lodestar.integrations.models import (
     Notification,
     NotificationStatus,
 )
-from lodestar.integrations.selectors import inbox_list, inbox_unread_count, organization_calendar
+from lodestar.integrations.selectors import inbox_list, inbox_unread_count
 from lodestar.integrations.services import notification_mark_read, notify
-from lodestar.org.models import Holiday
 from tests.conftest import Cast
 from tests.integrations.servers import WebhookReceiver
 
@@ -199,15 +198,3 @@ class TestInbox:
         assert inbox_unread_count(user=cast.owner) == 0
         assert inbox_unread_count(user=cast.teammate) == 1
         assert notification_mark_read(user=cast.teammate) == 1
-
-
-class TestOrganizationCalendar:
-    def test_it_carries_hours_days_and_holidays(self, cast: Cast) -> None:
-        import datetime as dt
-
-        Holiday.objects.create(organization=cast.org, date=dt.date(2024, 10, 1), name="国庆")
-        calendar = organization_calendar(organization=cast.org)
-        assert calendar.time_zone == "Asia/Shanghai"
-        assert calendar.working_days == frozenset({1, 2, 3, 4, 5})
-        assert (calendar.opens, calendar.closes) == (dt.time(9), dt.time(18))
-        assert calendar.holidays == frozenset({dt.date(2024, 10, 1)})

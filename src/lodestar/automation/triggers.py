@@ -24,8 +24,8 @@ from lodestar.crm.models import Opportunity, StageTransition
 from lodestar.db import bulk_insert_new
 from lodestar.events.processing import RecordedEvent
 from lodestar.i18n import in_site_language
-from lodestar.integrations.selectors import organization_calendar
 from lodestar.integrations.services import NotificationSpec, notify_many
+from lodestar.org.calendar import organization_calendar
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.selectors import (

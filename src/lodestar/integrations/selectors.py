@@ -1,4 +1,4 @@
-"""Reads for the integrations app: channel resolution, the in-app inbox, the business calendar."""
+"""Reads for the integrations app: channel resolution, the in-app inbox, calendar feed paths."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
-from lodestar.core.engine import BusinessCalendar
 from lodestar.integrations.models import (
     CONFIGURABLE_CHANNELS,
     Channel,
@@ -24,7 +23,6 @@ __all__ = [
     "channels_for",
     "inbox_list",
     "inbox_unread_count",
-    "organization_calendar",
 ]
 
 
@@ -135,20 +133,6 @@ def inbox_list(*, user: User, unread_only: bool = False) -> QuerySet[Notificatio
 
 def inbox_unread_count(*, user: User) -> int:
     return inbox_list(user=user, unread_only=True).count()
-
-
-def organization_calendar(*, organization: Organization) -> BusinessCalendar:
-    """The organization's business hours and holidays as the SLA clock's plain calendar.
-
-    Triggers pass this to ``lodestar.core.engine.due_at``; the sweep to ``business_time_between``.
-    """
-    return BusinessCalendar.build(
-        time_zone=organization.time_zone,
-        working_days=organization.working_days,
-        opens=organization.workday_starts,
-        closes=organization.workday_ends,
-        holidays=organization.holidays.values_list("date", flat=True),
-    )
 
 
 def calendar_feed_path(*, token: str) -> str:

@@ -13,11 +13,13 @@ from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lodestar.org.admin_site import OrganizationScoped, OrganizationScopedAdmin
+from lodestar.org.calendar import unpublished_years
 from lodestar.org.models import (
     ApiToken,
     AuditEntry,
@@ -45,6 +47,28 @@ class OrganizationAdmin(OrganizationScopedAdmin):
     list_filter = ["time_zone"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [HolidayInline]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The holiday inline is where an admin would fill a gap in the public calendar.
+        if request.method == "GET":
+            for year in unpublished_years(today=timezone.localdate()):
+                messages.warning(
+                    request,
+                    _(
+                        "The public holiday calendar does not carry the %(year)s holiday "
+                        "arrangement yet: business hours that year skip the statutory holidays "
+                        "only, without bridging days off and make-up working days. Ask your "
+                        "operator to upgrade the holidays package, or add those days below."
+                    )
+                    % {"year": year},
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         scope = self.admin_scope(request)

@@ -55,11 +55,23 @@ class Organization(models.Model):
 
 
 class Holiday(models.Model):
+    """A day the organization sets apart from the public calendar (`lodestar.org.calendar`):
+    an own day off, or a day it works although the public calendar has it off (or does not yet
+    know the make-up day)."""
+
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="holidays"
     )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=100, blank=True)
+    is_working_day = models.BooleanField(
+        _("working day"),
+        default=False,
+        help_text=_(
+            "Ticked: the organization works on this date, e.g. a make-up working day the public "
+            "calendar does not know yet. Unticked: a day off of its own."
+        ),
+    )
 
     class Meta:
         verbose_name = _("holiday")
