@@ -9,8 +9,9 @@ Definitions that are ours (the seeds name the yardstick, not its rows):
 
 - *record completeness* — an account is complete when it has an industry, a region, an owner,
   at least one contact and at least one decision-maker contact;
-- *daily-report on-time* — a report is due on every working day (the organization's working
-  days minus holidays) by the end of that day, local time;
+- *daily-report on-time* — a report is due on every working day of the organization's business
+  calendar (`lodestar.org.calendar`: working weekdays and make-up days, minus public and own
+  holidays) by the end of that day, local time;
 - *cross-department response* — tasks that wait on a department (`Task.department`), from
   creation to completion;
 - *stage accuracy* — open deals whose current evidence satisfies the exit gate of every stage
@@ -65,7 +66,8 @@ from lodestar.crm.models import (
 from lodestar.errors import NotFound, ValidationFailed
 from lodestar.events.models import Event
 from lodestar.insights.policy import InsightsPolicy, insights_policy
-from lodestar.org.models import Holiday, Membership, Organization, User
+from lodestar.org.calendar import organization_calendar
+from lodestar.org.models import Membership, Organization, User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.selectors import published_playbook
@@ -214,15 +216,10 @@ def _task_on_time(scope: _Scope, policy: InsightsPolicy) -> MetricReport:
 
 
 def _working_days(scope: _Scope) -> list[dt.date]:
-    org = scope.organization
-    holidays = set(
-        Holiday.objects.filter(
-            organization=org, date__gte=scope.date_from, date__lte=scope.date_to
-        ).values_list("date", flat=True)
-    )
+    calendar = organization_calendar(organization=scope.organization)
     days, day = [], scope.date_from
     while day <= scope.date_to:
-        if day.isoweekday() in org.working_days and day not in holidays:
+        if calendar.is_working_day(day):
             days.append(day)
         day += dt.timedelta(days=1)
     return days
