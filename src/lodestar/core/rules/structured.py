@@ -78,6 +78,12 @@ _REFLECTED: Mapping[str, Callable[[Any, Any], bool]] = {
     "lte": operator.ge,
 }
 _CACHE_LIMIT = 512
+# (unit, noun) of each thing a count criterion counts.
+_COUNT_WORDS: Mapping[str, tuple[Bilingual, Bilingual]] = {
+    "contacts": (Bilingual(" 人", ""), Bilingual("联系人", "Contacts")),
+    "attachments": (Bilingual(" 份", ""), Bilingual("附件", "Attachments")),
+    "events": (Bilingual(" 次", ""), Bilingual("事件", "Events")),
+}
 
 
 class _Invalid(Exception):
@@ -187,85 +193,56 @@ class CriterionCompiler:
         """Turn a YAML literal into the type the field's values have, or record an issue."""
         kind = ref.type
         if kind in _NUMERIC_TYPES:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise self._issue(path, f"'{value}' is not a number", "write e.g. 100000")
-            return Decimal(str(value)) if kind == "money" else value
+            number = self._number(value, path)
+            return Decimal(str(number)) if kind == "money" else number
         if kind == "date":
-            if isinstance(value, datetime) or not isinstance(value, date | str):
-                raise self._issue(path, f"'{value}' is not a date", "write e.g. 2025-06-30")
-            if isinstance(value, str):
-                try:
-                    return date.fromisoformat(value)
-                except ValueError:
-                    raise self._issue(
-                        path, f"'{value}' is not a date", "write e.g. 2025-06-30"
-                    ) from None
-            return value
+            return self._date(value, path)
         if kind == "boolean":
-            if not isinstance(value, bool):
-                raise self._issue(path, f"'{value}' is not true/false", "write true or false")
-            return value
+            return self._bool(value, path)
         if kind in _CHOICE_TYPES:
-            choices = ref.choices or {}
-            if isinstance(value, str) and value in choices:
-                return value
-            by_name = {n: k for k, name in choices.items() for n in (name.zh, name.en)}
-            if isinstance(value, str) and value in by_name:
-                return by_name[value]
-            raise self._issue(
-                path,
-                f"'{value}' is not a choice of field '{ref.path}'",
-                did_you_mean(str(value), [*choices, *by_name]),
-            )
+            return self._choice(ref, value, path)
         if not isinstance(value, str):
             raise self._issue(path, f"'{value}' is not text", "put the value in quotes")
         if not value:
             raise self._issue(path, "an empty text matches nothing", "use is_set: false")
         return value
 
+    def _number(self, value: Scalar, path: Path) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._issue(path, f"'{value}' is not a number", "write e.g. 100000")
+        return value
+
+    def _date(self, value: Scalar, path: Path) -> date:
+        if isinstance(value, datetime) or not isinstance(value, date | str):
+            raise self._issue(path, f"'{value}' is not a date", "write e.g. 2025-06-30")
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self._issue(path, f"'{value}' is not a date", "write e.g. 2025-06-30") from None
+
+    def _choice(self, ref: FieldRef, value: Scalar, path: Path) -> str:
+        """A choice's key, written as the key or as either of its names."""
+        choices = ref.choices or {}
+        if isinstance(value, str) and value in choices:
+            return value
+        by_name = {n: k for k, name in choices.items() for n in (name.zh, name.en)}
+        if isinstance(value, str) and value in by_name:
+            return by_name[value]
+        raise self._issue(
+            path,
+            f"'{value}' is not a choice of field '{ref.path}'",
+            did_you_mean(str(value), [*choices, *by_name]),
+        )
+
     # -- count of related items ------------------------------------------------------------
 
     def _count(self, criterion: CountCriterion, path: Path, cid: str) -> CompiledCriterion:
         spec = criterion.count
         where = dict(spec.where)
-        bucket: str | None = None
-        preds: list[Callable[[Any], Any]] = []
-        parts: list[Bilingual] = []
-        if spec.of == "contacts":
-            for key, value in where.items():
-                on_contact, part = self._contact_filter(key, value, (*path, "count", "where", key))
-                preds.append(on_contact)
-                parts.append(part)
-            unit = Bilingual(" 人", "")
-            noun = Bilingual("联系人", "Contacts")
-        elif spec.of == "attachments":
-            kind = where.pop("kind", None)
-            if kind is not None:
-                bucket = self._kind_key(
-                    kind, self.scope.attachment_kinds, (*path, "count", "where", "kind")
-                )
-                parts.append(self.scope.attachment_kinds[bucket])
-            for key, value in where.items():
-                on_attachment, part = self._attachment_filter(
-                    key, value, (*path, "count", "where", key)
-                )
-                preds.append(on_attachment)
-                parts.append(part)
-            unit = Bilingual(" 份", "")
-            noun = Bilingual("附件", "Attachments")
-        else:
-            type_ = where.pop("type", None)
-            if type_ is not None:
-                bucket = self._kind_key(
-                    type_, self.scope.event_types, (*path, "count", "where", "type")
-                )
-                parts.append(self.scope.event_types[bucket])
-            for key, value in where.items():
-                on_event, part = self._event_filter(key, value, (*path, "count", "where", key))
-                preds.append(on_event)
-                parts.append(part)
-            unit = Bilingual(" 次", "")
-            noun = Bilingual("事件", "Events")
+        bucket, preds, parts = self._count_filters(spec.of, where, (*path, "count", "where"))
+        unit, noun = _COUNT_WORDS[spec.of]
         auto = noun
         if parts:
             joined = join_names(parts)
@@ -293,6 +270,36 @@ class CriterionCompiler:
         return _count_criterion(
             cid, subject, source, match, stamp, spec.at_least, spec.within, unit
         )
+
+    def _count_filters(
+        self, of: str, where: dict[str, Any], path: Path
+    ) -> tuple[str | None, list[Callable[[Any], Any]], list[Bilingual]]:
+        """The filters of a count: the declared kind or type to read from (taken out of
+        ``where``), a predicate per other key, and the words that name them all."""
+        one_filter: Callable[
+            [str, Scalar | tuple[Scalar, ...], Path], tuple[Callable[[Any], Any], Bilingual]
+        ]
+        bucket_by: tuple[str, Mapping[str, Bilingual]] | None
+        if of == "contacts":
+            one_filter, bucket_by = self._contact_filter, None
+        elif of == "attachments":
+            one_filter, bucket_by = self._attachment_filter, ("kind", self.scope.attachment_kinds)
+        else:
+            one_filter, bucket_by = self._event_filter, ("type", self.scope.event_types)
+        bucket: str | None = None
+        preds: list[Callable[[Any], Any]] = []
+        parts: list[Bilingual] = []
+        if bucket_by is not None:
+            bucket_key, declared = bucket_by
+            named = where.pop(bucket_key, None)
+            if named is not None:
+                bucket = self._kind_key(named, declared, (*path, bucket_key))
+                parts.append(declared[bucket])
+        for key, value in where.items():
+            pred, part = one_filter(key, value, (*path, key))
+            preds.append(pred)
+            parts.append(part)
+        return bucket, preds, parts
 
     def _contact_filter(
         self, key: str, value: Scalar | tuple[Scalar, ...], path: Path
@@ -622,62 +629,89 @@ def _field_test(op: str, ref: FieldRef, target: Any) -> Test:
     comparison that raises ``TypeError`` is unmet. Operands are never None or "" (the
     compiler refuses them), so ``==`` and ``in`` need no separate unset check.
     """
-    multi = ref.type == "multi_choice"
-    if ref.custom_key is not None:
-        key = ref.custom_key
-        if op == "eq":
+    if ref.custom_key is None:
+        return _generic_test(ref.getter, _predicate(op, ref.type, target))
+    # A multi-choice field's "in" asks for an overlap of sets, not membership: the generic check.
+    overlap = op == "in" and ref.type == "multi_choice"
+    inline = None if overlap else _CUSTOM_FIELD_TESTS.get(op)
+    if inline is None:
+        return _generic_test(_custom_reader(ref.custom_key), _predicate(op, ref.type, target))
+    return inline(ref.custom_key, target)
 
-            def test(ctx: DealContext) -> bool:
-                return bool(ctx.deal.fields.get(key) == target)
 
-        elif op == "in" and not multi:
+# Custom fields are read from one dict; the common comparisons get a check of their own so a
+# gate over them costs one lookup and one comparison.
 
-            def test(ctx: DealContext) -> bool:
-                try:
-                    return ctx.deal.fields.get(key) in target
-                except TypeError:  # an unhashable value
-                    return False
 
-        elif op == "gte":
+def _custom_eq_test(key: str, target: Any) -> Test:
+    def test(ctx: DealContext) -> bool:
+        return bool(ctx.deal.fields.get(key) == target)
 
-            def test(ctx: DealContext) -> bool:
-                value = ctx.deal.fields.get(key)
-                try:
-                    return value is not None and bool(value >= target)
-                except TypeError:
-                    return False
+    return test
 
-        elif op == "gt":
 
-            def test(ctx: DealContext) -> bool:
-                value = ctx.deal.fields.get(key)
-                try:
-                    return value is not None and bool(value > target)
-                except TypeError:
-                    return False
+def _custom_in_test(key: str, target: Any) -> Test:
+    def test(ctx: DealContext) -> bool:
+        try:
+            return ctx.deal.fields.get(key) in target
+        except TypeError:  # an unhashable value
+            return False
 
-        elif op == "lte":
+    return test
 
-            def test(ctx: DealContext) -> bool:
-                value = ctx.deal.fields.get(key)
-                try:
-                    return value is not None and bool(value <= target)
-                except TypeError:
-                    return False
 
-        elif op == "lt":
+def _custom_gte_test(key: str, target: Any) -> Test:
+    def test(ctx: DealContext) -> bool:
+        value = ctx.deal.fields.get(key)
+        try:
+            return value is not None and bool(value >= target)
+        except TypeError:
+            return False
 
-            def test(ctx: DealContext) -> bool:
-                value = ctx.deal.fields.get(key)
-                try:
-                    return value is not None and bool(value < target)
-                except TypeError:
-                    return False
+    return test
 
-        else:
-            return _generic_test(_custom_reader(key), _predicate(op, ref.type, target))
-        return test
-    return _generic_test(ref.getter, _predicate(op, ref.type, target))
+
+def _custom_gt_test(key: str, target: Any) -> Test:
+    def test(ctx: DealContext) -> bool:
+        value = ctx.deal.fields.get(key)
+        try:
+            return value is not None and bool(value > target)
+        except TypeError:
+            return False
+
+    return test
+
+
+def _custom_lte_test(key: str, target: Any) -> Test:
+    def test(ctx: DealContext) -> bool:
+        value = ctx.deal.fields.get(key)
+        try:
+            return value is not None and bool(value <= target)
+        except TypeError:
+            return False
+
+    return test
+
+
+def _custom_lt_test(key: str, target: Any) -> Test:
+    def test(ctx: DealContext) -> bool:
+        value = ctx.deal.fields.get(key)
+        try:
+            return value is not None and bool(value < target)
+        except TypeError:
+            return False
+
+    return test
+
+
+_CUSTOM_FIELD_TESTS: Mapping[str, Callable[[str, Any], Test]] = {
+    "eq": _custom_eq_test,
+    "in": _custom_in_test,
+    "gte": _custom_gte_test,
+    "gt": _custom_gt_test,
+    "lte": _custom_lte_test,
+    "lt": _custom_lt_test,
+}
 
 
 def _custom_reader(key: str) -> Callable[[DealContext], Any]:
@@ -743,37 +777,47 @@ def _flag_count_test(flags: tuple[bool, bool], need: int) -> Test:
         return _always_met
     decision_makers, attendees = flags
     if decision_makers and attendees:
+        return _decision_makers_who_attended_test(need)
+    if decision_makers:
+        return _decision_makers_test(need)
+    return _attendees_test(need)
 
-        def test(ctx: DealContext) -> bool:
-            found = 0
-            for contact in ctx.contacts:
-                if contact.is_decision_maker and contact.attended:
-                    found += 1
-                    if found >= need:
-                        return True
-            return False
 
-    elif decision_makers:
+def _decision_makers_who_attended_test(need: int) -> Test:
+    def test(ctx: DealContext) -> bool:
+        found = 0
+        for contact in ctx.contacts:
+            if contact.is_decision_maker and contact.attended:
+                found += 1
+                if found >= need:
+                    return True
+        return False
 
-        def test(ctx: DealContext) -> bool:
-            found = 0
-            for contact in ctx.contacts:
-                if contact.is_decision_maker:
-                    found += 1
-                    if found >= need:
-                        return True
-            return False
+    return test
 
-    else:
 
-        def test(ctx: DealContext) -> bool:
-            found = 0
-            for contact in ctx.contacts:
-                if contact.attended:
-                    found += 1
-                    if found >= need:
-                        return True
-            return False
+def _decision_makers_test(need: int) -> Test:
+    def test(ctx: DealContext) -> bool:
+        found = 0
+        for contact in ctx.contacts:
+            if contact.is_decision_maker:
+                found += 1
+                if found >= need:
+                    return True
+        return False
+
+    return test
+
+
+def _attendees_test(need: int) -> Test:
+    def test(ctx: DealContext) -> bool:
+        found = 0
+        for contact in ctx.contacts:
+            if contact.attended:
+                found += 1
+                if found >= need:
+                    return True
+        return False
 
     return test
 
@@ -884,41 +928,9 @@ def _count_criterion(
     unit: Bilingual,
 ) -> CompiledCriterion:
     if within is not None and stamp is not None:
-        window = within
-        when = stamp
-
-        def count(ctx: DealContext) -> int:
-            cutoff = ctx.now - window
-            return sum(1 for item in source(ctx) if when(item) >= cutoff and match(item))
-
-        def test(ctx: DealContext) -> bool:
-            if need <= 0:
-                return True
-            cutoff = ctx.now - window
-            found = 0
-            for item in source(ctx):
-                if when(item) >= cutoff and match(item):
-                    found += 1
-                    if found >= need:
-                        return True
-            return False
-
+        count, test = _recent_count_closures(source, match, stamp, within, need)
     else:
-
-        def count(ctx: DealContext) -> int:
-            return sum(1 for item in source(ctx) if match(item))
-
-        def test(ctx: DealContext) -> bool:
-            if need <= 0:
-                return True
-            found = 0
-            for item in source(ctx):
-                if match(item):
-                    found += 1
-                    if found >= need:
-                        return True
-            return False
-
+        count, test = _count_closures(source, match, need)
     cache: dict[int, CriterionResult] = {}
 
     def evaluate(ctx: DealContext) -> CriterionResult:
@@ -936,6 +948,56 @@ def _count_criterion(
     return CompiledCriterion(cid, "count", subject, test, evaluate)
 
 
+def _recent_count_closures(
+    source: Callable[[DealContext], Sequence[Any]],
+    match: Callable[[Any], Any],
+    stamp: Callable[[Any], datetime],
+    window: timedelta,
+    need: int,
+) -> tuple[Callable[[DealContext], int], Test]:
+    """How many items within ``window`` match, and whether at least ``need`` do."""
+
+    def count(ctx: DealContext) -> int:
+        cutoff = ctx.now - window
+        return sum(1 for item in source(ctx) if stamp(item) >= cutoff and match(item))
+
+    def test(ctx: DealContext) -> bool:
+        if need <= 0:
+            return True
+        cutoff = ctx.now - window
+        found = 0
+        for item in source(ctx):
+            if stamp(item) >= cutoff and match(item):
+                found += 1
+                if found >= need:
+                    return True
+        return False
+
+    return count, test
+
+
+def _count_closures(
+    source: Callable[[DealContext], Sequence[Any]], match: Callable[[Any], Any], need: int
+) -> tuple[Callable[[DealContext], int], Test]:
+    """How many items match, and whether at least ``need`` do."""
+
+    def count(ctx: DealContext) -> int:
+        return sum(1 for item in source(ctx) if match(item))
+
+    def test(ctx: DealContext) -> bool:
+        if need <= 0:
+            return True
+        found = 0
+        for item in source(ctx):
+            if match(item):
+                found += 1
+                if found >= need:
+                    return True
+        return False
+
+    return count, test
+
+
 def _attachment_criterion(
     cid: str,
     subject: Bilingual,
@@ -948,26 +1010,7 @@ def _attachment_criterion(
 ) -> CompiledCriterion:
     exact, prefixes = types if types is not None else (frozenset(), ())
     check_type = types is not None
-
-    def qualifies(item: AttachmentData) -> bool:
-        if check_type:
-            content_type = item.content_type
-            if content_type not in exact and not (prefixes and content_type.startswith(prefixes)):
-                return False
-        return item.text_length >= min_chars
-
-    def test(ctx: DealContext) -> bool:
-        items = ctx.attachments_by_kind.get(kind)
-        if not items:
-            return False
-        cutoff = None if within is None else ctx.now - within
-        found = 0
-        for item in items:
-            if (cutoff is None or item.uploaded_at >= cutoff) and qualifies(item):
-                found += 1
-                if found >= need:
-                    return True
-        return False
+    test = _attachment_test(kind, types, min_chars, need, within)
 
     s = subject
     period = say_duration(within) if within is not None else None
@@ -997,49 +1040,84 @@ def _attachment_criterion(
             return not_uploaded
         typed = items
         if check_type:
-            typed = tuple(
-                item
-                for item in items
-                if item.content_type in exact
-                or (prefixes and item.content_type.startswith(prefixes))
-            )
+            typed = tuple(item for item in items if _content_type_ok(exact, prefixes, item))
             if not typed:
                 return wrong_type
-        good = [item for item in typed if item.text_length >= min_chars]
-        if not good and any(item.text_pending for item in typed):
-            # Unmet for now, but not "too little text": the count is not known yet.
-            return CriterionResult(
-                cid,
-                s,
-                False,
-                Bilingual(
-                    f"{s.zh}文字仍在提取中,请稍后再看",
-                    f"{s.en}: text is still being extracted, check again shortly",
-                ),
-            )
-        if not good:
-            most = max(item.text_length for item in typed)
-            return CriterionResult(
-                cid,
-                s,
-                False,
-                Bilingual(
-                    f"{s.zh}文字不足 {min_chars} 字(当前 {most} 字)",
-                    f"{s.en}: too little text ({most} of {min_chars} characters)",
-                ),
-            )
-        latest = max(item.uploaded_at for item in good)
-        evidence = MappingProxyType({"uploaded_at": latest})
-        if len(good) < need:
-            text = Bilingual(f"{s.zh} {len(good)}/{need} 份", f"{s.en}: {len(good)}/{need}")
-            return CriterionResult(cid, s, False, text, evidence)
-        if need == 1:
-            text = Bilingual(f"{s.zh}已上传", f"{s.en} uploaded")
-        else:
-            text = Bilingual(f"{s.zh} {len(good)}/{need} 份", f"{s.en}: {len(good)}/{need}")
-        return CriterionResult(cid, s, True, text, evidence)
+        return _attachment_text_result(cid, s, typed, min_chars, need)
 
     return CompiledCriterion(cid, "attachment", subject, test, evaluate)
+
+
+def _attachment_test(
+    kind: str,
+    types: tuple[frozenset[str], tuple[str, ...]] | None,
+    min_chars: int,
+    need: int,
+    within: timedelta | None,
+) -> Test:
+    exact, prefixes = types if types is not None else (frozenset(), ())
+    check_type = types is not None
+
+    def qualifies(item: AttachmentData) -> bool:
+        if check_type:
+            content_type = item.content_type
+            if content_type not in exact and not (prefixes and content_type.startswith(prefixes)):
+                return False
+        return item.text_length >= min_chars
+
+    def test(ctx: DealContext) -> bool:
+        items = ctx.attachments_by_kind.get(kind)
+        if not items:
+            return False
+        cutoff = None if within is None else ctx.now - within
+        found = 0
+        for item in items:
+            if (cutoff is None or item.uploaded_at >= cutoff) and qualifies(item):
+                found += 1
+                if found >= need:
+                    return True
+        return False
+
+    return test
+
+
+def _attachment_text_result(
+    cid: str, s: Bilingual, typed: Sequence[AttachmentData], min_chars: int, need: int
+) -> CriterionResult:
+    """The verdict on the files of the right kind, time and type: enough of them with text?"""
+    good = [item for item in typed if item.text_length >= min_chars]
+    if not good and any(item.text_pending for item in typed):
+        # Unmet for now, but not "too little text": the count is not known yet.
+        return CriterionResult(
+            cid,
+            s,
+            False,
+            Bilingual(
+                f"{s.zh}文字仍在提取中,请稍后再看",
+                f"{s.en}: text is still being extracted, check again shortly",
+            ),
+        )
+    if not good:
+        most = max(item.text_length for item in typed)
+        return CriterionResult(
+            cid,
+            s,
+            False,
+            Bilingual(
+                f"{s.zh}文字不足 {min_chars} 字(当前 {most} 字)",
+                f"{s.en}: too little text ({most} of {min_chars} characters)",
+            ),
+        )
+    latest = max(item.uploaded_at for item in good)
+    evidence = MappingProxyType({"uploaded_at": latest})
+    if len(good) < need:
+        text = Bilingual(f"{s.zh} {len(good)}/{need} 份", f"{s.en}: {len(good)}/{need}")
+        return CriterionResult(cid, s, False, text, evidence)
+    if need == 1:
+        text = Bilingual(f"{s.zh}已上传", f"{s.en} uploaded")
+    else:
+        text = Bilingual(f"{s.zh} {len(good)}/{need} 份", f"{s.en}: {len(good)}/{need}")
+    return CriterionResult(cid, s, True, text, evidence)
 
 
 def _event_criterion(
@@ -1049,23 +1127,7 @@ def _event_criterion(
     check: Callable[[EventData], Any] | None,
     within: timedelta | None,
 ) -> CompiledCriterion:
-    def test(ctx: DealContext) -> bool:
-        items = ctx.events_by_type.get(type_)
-        if not items:
-            return False
-        if within is None:
-            if check is None:
-                return True
-            for item in items:  # noqa: SIM110 — hot path: a plain loop beats any()/all() over a generator
-                if check(item):
-                    return True
-            return False
-        cutoff = ctx.now - within
-        for item in items:  # noqa: SIM110 — hot path: a plain loop beats any()/all() over a generator
-            if item.occurred_at >= cutoff and (check is None or check(item)):
-                return True
-        return False
-
+    test = _event_test(type_, check, within)
     s = subject
     period = say_duration(within) if within is not None else None
     if period is None:
@@ -1100,33 +1162,38 @@ def _event_criterion(
     return CompiledCriterion(cid, "event", subject, test, evaluate)
 
 
+def _event_test(
+    type_: str, check: Callable[[EventData], Any] | None, within: timedelta | None
+) -> Test:
+    def test(ctx: DealContext) -> bool:
+        items = ctx.events_by_type.get(type_)
+        if not items:
+            return False
+        if within is None:
+            if check is None:
+                return True
+            for item in items:  # noqa: SIM110 — hot path: a plain loop beats any()/all() over a generator
+                if check(item):
+                    return True
+            return False
+        cutoff = ctx.now - within
+        for item in items:  # noqa: SIM110 — hot path: a plain loop beats any()/all() over a generator
+            if item.occurred_at >= cutoff and (check is None or check(item)):
+                return True
+        return False
+
+    return test
+
+
 def all_tests(tests: Sequence[Test]) -> Test:
     """One check that is met when every one of ``tests`` is (short-circuiting, unrolled)."""
     if not tests:
         return _always_met
     if len(tests) == 1:
         return tests[0]
-    if len(tests) == 2:
-        a, b = tests
-
-        def both(ctx: DealContext) -> bool:
-            return a(ctx) and b(ctx)
-
-        return both
-    if len(tests) == 3:
-        a, b, c = tests
-
-        def three(ctx: DealContext) -> bool:
-            return a(ctx) and b(ctx) and c(ctx)
-
-        return three
-    if len(tests) == 4:
-        a, b, c, d = tests
-
-        def four(ctx: DealContext) -> bool:
-            return a(ctx) and b(ctx) and c(ctx) and d(ctx)
-
-        return four
+    unrolled = _UNROLLED_TESTS.get(len(tests))
+    if unrolled is not None:
+        return unrolled(*tests)
     checks = tuple(tests)
 
     def every(ctx: DealContext) -> bool:
@@ -1136,6 +1203,31 @@ def all_tests(tests: Sequence[Test]) -> Test:
         return True
 
     return every
+
+
+def _both(a: Test, b: Test) -> Test:
+    def both(ctx: DealContext) -> bool:
+        return a(ctx) and b(ctx)
+
+    return both
+
+
+def _three(a: Test, b: Test, c: Test) -> Test:
+    def three(ctx: DealContext) -> bool:
+        return a(ctx) and b(ctx) and c(ctx)
+
+    return three
+
+
+def _four(a: Test, b: Test, c: Test, d: Test) -> Test:
+    def four(ctx: DealContext) -> bool:
+        return a(ctx) and b(ctx) and c(ctx) and d(ctx)
+
+    return four
+
+
+# The few tests of a gate, chained without a loop.
+_UNROLLED_TESTS: Mapping[int, Callable[..., Test]] = {2: _both, 3: _three, 4: _four}
 
 
 def _always_met(ctx: DealContext) -> bool:
