@@ -320,11 +320,10 @@ def _count_rows(org_id: int) -> dict[str, int]:
     )
     from lodestar.events.models import Event
     from lodestar.insights.models import Alert, Exemption
-    from lodestar.org.models import AuditEntry, Holiday, Membership, Team
+    from lodestar.org.models import AuditEntry, Membership, Team
     from lodestar.playbooks.models import PlaybookVersion
 
     tables: dict[str, Any] = {
-        "holidays": Holiday,
         "users": Membership,
         "teams": Team,
         "playbook_versions": PlaybookVersion,
@@ -609,22 +608,13 @@ class _Builder:
 
     def _organization(self) -> None:
         from lodestar.crm.models import DecisionRole
-        from lodestar.org.models import Holiday, Organization
+        from lodestar.org.calendar import organization_calendar
+        from lodestar.org.models import Organization
 
         self.org = Organization.objects.create(name=self.name, slug=self.slug, time_zone=TIME_ZONE)
         self.org_id = self.org.pk
-        first = self._local_date(self.start_ts)
-        last = self._local_date(self.now_ts) + dt.timedelta(days=120)
-        self.holidays = {
-            day: label
-            for day, label in _china_holidays(first.year, last.year)
-            if first <= day <= last
-        }
-        Holiday.objects.bulk_create(
-            Holiday(organization=self.org, date=day, name=label)
-            for day, label in sorted(self.holidays.items())
-        )
-        self.counts["holidays"] = len(self.holidays)
+        # China's public holidays and make-up working days come with every organization.
+        self.calendar = organization_calendar(organization=self.org)
         roles = DecisionRole.objects.bulk_create(
             DecisionRole(
                 organization=self.org,
@@ -1885,7 +1875,7 @@ class _Builder:
         days = []
         day = first
         while day < today:
-            if day.isoweekday() <= 5 and day not in self.holidays:
+            if self.calendar.is_working_day(day):
                 days.append(day)
             day += dt.timedelta(days=1)
         midnights = [
@@ -1929,42 +1919,3 @@ class _Builder:
             self.progress("reports", rep.index + 1, len(self.reps))
         self.sink.insert(DailyReport, fields, rows)
         self.counts["daily_reports"] += len(rows)
-
-
-def _china_holidays(first_year: int, last_year: int) -> list[tuple[dt.date, str]]:
-    """Public holidays of mainland China (fixed-date ones every year, lunar ones as published)."""
-    lunar: dict[int, list[tuple[str, str, str]]] = {
-        2024: [
-            ("02-10", "02-17", "春节"),
-            ("04-04", "04-06", "清明节"),
-            ("06-10", "06-10", "端午节"),
-            ("09-15", "09-17", "中秋节"),
-        ],
-        2025: [
-            ("01-28", "02-04", "春节"),
-            ("04-04", "04-06", "清明节"),
-            ("05-31", "06-02", "端午节"),
-        ],
-        2026: [
-            ("02-15", "02-23", "春节"),
-            ("04-04", "04-06", "清明节"),
-            ("06-19", "06-21", "端午节"),
-            ("09-25", "09-27", "中秋节"),
-        ],
-    }
-    out: list[tuple[dt.date, str]] = []
-
-    def span(year: int, begin: str, end: str, label: str) -> None:
-        day = dt.date.fromisoformat(f"{year}-{begin}")
-        last = dt.date.fromisoformat(f"{year}-{end}")
-        while day <= last:
-            out.append((day, label))
-            day += dt.timedelta(days=1)
-
-    for year in range(first_year, last_year + 1):
-        span(year, "01-01", "01-01", "元旦")
-        span(year, "05-01", "05-05", "劳动节")
-        span(year, "10-01", "10-07", "国庆节")
-        for begin, end, label in lunar.get(year, []):
-            span(year, begin, end, label)
-    return sorted(dict(out).items())
