@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Greatest
@@ -39,8 +39,18 @@ from lodestar.events.models import Event
 from lodestar.insights import models as m
 from lodestar.insights.policy import InsightsPolicy
 from lodestar.insights.rows import Stored, rows_of
+from lodestar.org.models import Membership, Role, Team
 
-__all__ = ["DealFacts", "deal_facts", "exemptions_of", "related_q", "task_records"]
+__all__ = [
+    "DealFacts",
+    "deal_facts",
+    "exemptions_of",
+    "related_q",
+    "rep_teams",
+    "reps_of",
+    "task_records",
+    "team_managers",
+]
 
 
 @dataclass
@@ -95,7 +105,7 @@ def related_q(deal_q: Q, prefix: str = "opportunity") -> Q:
         if isinstance(child, Q):
             children.append(related_q(child, prefix))
         else:
-            lookup, value = child
+            lookup, value = cast(tuple[str, object], child)
             children.append(
                 (
                     f"{prefix}_id__{lookup[4:]}"
@@ -166,13 +176,54 @@ def deal_facts(
     """
     org_id = policy.organization_id
     open_q = deal_q & Q(status=OpportunityStatus.OPEN)
+    summary = not policy.interaction_types
+    facts, later = _open_deals(org_id, open_q, now, summary=summary)
+    if not facts:
+        return facts
+    # The rows behind the deals found: named by id when they are few (an incremental refresh
+    # — a join on the deals' status made PostgreSQL scan every deal), joined otherwise (the
+    # full sweep over all open deals).
+    found_q = Q(pk__among=sorted(facts)) if len(facts) <= _BY_ID else open_q
+    through = related_q(found_q)
+    customer = Q(with_customer=True)
+    if policy.interaction_types:
+        customer &= Q(type__in=sorted(policy.interaction_types))
+    scan: Q | None = through if not summary else Q(opportunity_id__among=later) if later else None
+    if scan is not None:
+        _scan_log(facts, Event.objects.filter(scan, organization_id=org_id), customer, now)
+    for deal_id, at, from_stage, to_stage in rows_of(
+        StageTransition.objects.filter(
+            through, organization_id=org_id, occurred_at__lte=now, direction=Direction.BACKWARD
+        )
+        .annotate(at=Stored("occurred_at"))
+        .order_by("occurred_at", "id")
+        .values_list("opportunity_id", "at", "from_stage", "to_stage")
+    ):
+        # The direction recorded when the move was made is the truth (a later playbook may
+        # order its stages differently); the positions only need to say "backward".
+        facts[deal_id].backward.append(StageMove(at, from_stage, to_stage, 1, 0))
+    for deal_id, exemptions in exemptions_of(organization_id=org_id, deal_q=found_q).items():
+        if deal_id in facts:
+            facts[deal_id].exemptions = exemptions
+    if windows:
+        # Scoped through the deal, not the event's own organization column: the count then
+        # reads the index of customer interactions alone, never the log's rows.
+        interactions = Event.objects.filter(through, customer, opportunity__organization_id=org_id)
+        _interactions(facts, interactions, now, sorted({now - w for w in windows}))
+    return facts
+
+
+def _open_deals(
+    org_id: int, open_q: Q, now: dt.datetime, *, summary: bool
+) -> tuple[dict[int, DealFacts], list[int]]:
+    """The open deals' facts as one query reads them, and the deals whose activity summary
+    cannot answer for `now` (events after it: their log is scanned)."""
     moves = StageTransition.objects.filter(organization_id=org_id, occurred_at__lte=now)
     done = Task.objects.filter(
         organization_id=org_id, completed_at__isnull=False, completed_at__lte=now
     )
     facts: dict[int, DealFacts] = {}
     later: list[int] = []
-    summary = not policy.interaction_types
     for row in rows_of(
         Opportunity.objects.filter(open_q, organization_id=org_id)
         .annotate(
@@ -205,55 +256,31 @@ def deal_facts(
         elif summary:
             item.last_action_at, item.last_customer_at = last_any, last_customer
         item.last_action_at = _later(_later(item.last_action_at, last_move), last_done)
-    if not facts:
-        return facts
-    # The rows behind the deals found: named by id when they are few (an incremental refresh
-    # — a join on the deals' status made PostgreSQL scan every deal), joined otherwise (the
-    # full sweep over all open deals).
-    found_q = Q(pk__among=sorted(facts)) if len(facts) <= _BY_ID else open_q
-    through = related_q(found_q)
-    customer = Q(with_customer=True)
-    if policy.interaction_types:
-        customer &= Q(type__in=sorted(policy.interaction_types))
-    scan: Q | None = through if not summary else Q(opportunity_id__among=later) if later else None
-    if scan is not None:
-        for deal_id, last_any, last_customer in rows_of(
-            Event.objects.filter(scan, organization_id=org_id, occurred_at__lte=now)
-            .order_by()
-            .values("opportunity_id")
-            .annotate(
-                last_any=Max("occurred_at"), last_customer=Max("occurred_at", filter=customer)
-            )
-            .values_list("opportunity_id", "last_any", "last_customer")
-        ):
-            item = facts.get(deal_id)
-            if item is not None:
-                item.last_action_at = _later(item.last_action_at, last_any)
-                item.last_customer_at = last_customer
-    for deal_id, at, from_stage, to_stage in rows_of(
-        StageTransition.objects.filter(
-            through, organization_id=org_id, occurred_at__lte=now, direction=Direction.BACKWARD
-        )
-        .annotate(at=Stored("occurred_at"))
-        .order_by("occurred_at", "id")
-        .values_list("opportunity_id", "at", "from_stage", "to_stage")
+    return facts, later
+
+
+def _scan_log(
+    facts: dict[int, DealFacts], events: QuerySet[Event], customer: Q, now: dt.datetime
+) -> None:
+    """The latest event and customer interaction of the deals, read from the log."""
+    for deal_id, last_any, last_customer in rows_of(
+        events.filter(occurred_at__lte=now)
+        .order_by()
+        .values("opportunity_id")
+        .annotate(last_any=Max("occurred_at"), last_customer=Max("occurred_at", filter=customer))
+        .values_list("opportunity_id", "last_any", "last_customer")
     ):
-        # The direction recorded when the move was made is the truth (a later playbook may
-        # order its stages differently); the positions only need to say "backward".
-        facts[deal_id].backward.append(StageMove(at, from_stage, to_stage, 1, 0))
-    for deal_id, exemptions in exemptions_of(organization_id=org_id, deal_q=found_q).items():
-        if deal_id in facts:
-            facts[deal_id].exemptions = exemptions
-    if windows:
-        # Scoped through the deal, not the event's own organization column: the count then
-        # reads the index of customer interactions alone, never the log's rows.
-        interactions = Event.objects.filter(through, customer, opportunity__organization_id=org_id)
-        _interactions(facts, interactions, now, sorted({now - w for w in windows}))
-    return facts
+        scanned = facts.get(deal_id)
+        if scanned is not None:
+            scanned.last_action_at = _later(scanned.last_action_at, last_any)
+            scanned.last_customer_at = last_customer
 
 
 def _interactions(
-    facts: dict[int, DealFacts], events: QuerySet[Event], now: dt.datetime, starts: list
+    facts: dict[int, DealFacts],
+    events: QuerySet[Event],
+    now: dt.datetime,
+    starts: list[dt.datetime],
 ) -> None:
     """Each deal's customer interactions since each window start (one grouped count from the
     partial index of customer interactions), and the times of those whose exemptions reach
@@ -326,3 +353,31 @@ def task_records(
             )
         )
     return found
+
+
+def reps_of(organization_id: int) -> set[int]:
+    """The organization's sales reps."""
+    return set(
+        Membership.objects.filter(organization_id=organization_id, role=Role.REP).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def rep_teams(organization_id: int, rep_ids: Iterable[int]) -> dict[int, int | None]:
+    """Each rep's team (None when they have none)."""
+    return dict(
+        Membership.objects.filter(
+            organization_id=organization_id, user_id__in=list(rep_ids)
+        ).values_list("user_id", "team_id")
+    )
+
+
+def team_managers(organization_id: int) -> dict[int, int]:
+    """The manager of each team that has one."""
+    return {
+        team_id: manager_id
+        for team_id, manager_id in Team.objects.filter(
+            organization_id=organization_id, manager__isnull=False
+        ).values_list("pk", "manager_id")
+    }

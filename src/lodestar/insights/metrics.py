@@ -144,7 +144,7 @@ def _scope(user: User, filters: MetricFilters, now: dt.datetime) -> _Scope:
             raise NotFound(
                 _("No person %(id)s among the people you can see.") % {"id": filters.rep_id}
             )
-    team_of = dict(members.values_list("user_id", "team_id"))
+    team_of: dict[int, int | None] = dict(members.values_list("user_id", "team_id"))
     tz = organization.tz
     today = now.astimezone(tz).date()
     date_from = filters.date_from or today.replace(day=1)
@@ -667,8 +667,9 @@ def _action_penetration(scope: _Scope, policy: InsightsPolicy) -> MetricReport:
         date_to=scope.date_to,
         numerator=report.overall.numerator,
         denominator=report.overall.denominator,
-        by_rep={k: v.percent for k, v in report.by_rep.items()},
-        by_team={k: v.percent for k, v in report.by_team.items()},
+        # The accounts' owners and teams are ids: the core's row ids are ints here.
+        by_rep={int(k): v.percent for k, v in report.by_rep.items()},
+        by_team={int(k): v.percent for k, v in report.by_team.items()},
         rows=rows,
         note=f"rep average {_percent_of(report.rep_average)}",
     )

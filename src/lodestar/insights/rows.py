@@ -16,7 +16,7 @@ anything else (JSON, dates, decimals) falls back to Django's own iteration.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -90,6 +90,24 @@ def _compiled_timestamps(cursor: Any) -> None:
     cursor.adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
 
 
+_Converters = list[tuple[int, Callable[[Any], Any]]]
+
+
+def _converters(selected: Sequence[tuple[Any, Any, Any]]) -> _Converters | None:
+    """What each selected column needs to become the value Django gives (by column index);
+    None when a column is of a type only Django's own conversion knows."""
+    convert: _Converters = []
+    for index, (expression, _sql, _alias) in enumerate(selected):
+        field = expression.output_field
+        if isinstance(field, DateTimeField):
+            convert.append((index, _aware))
+        elif isinstance(field, BooleanField):
+            convert.append((index, _bool))
+        elif not isinstance(field, _PLAIN):
+            return None
+    return convert
+
+
 def rows_of(queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
     """The rows of a `values_list(...)` queryset (not `flat`) as tuples, as Django gives them."""
     connection = connections[queryset.db]
@@ -101,16 +119,10 @@ def rows_of(queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return []
-    convert: list[tuple[int, Callable[[Any], Any]]] = []
     width = compiler.col_count
-    for index, (expression, _sql, _alias) in enumerate(compiler.select[:width]):
-        field = expression.output_field
-        if isinstance(field, DateTimeField):
-            convert.append((index, _aware))
-        elif isinstance(field, BooleanField):
-            convert.append((index, _bool))
-        elif not isinstance(field, _PLAIN):
-            return list(queryset)
+    convert = _converters(compiler.select[:width])
+    if convert is None:
+        return list(queryset)
     if vendor == "postgresql":
         convert = []  # the driver returns typed values
     with connection.cursor() as cursor:

@@ -25,7 +25,7 @@ from lodestar.integrations.models import (
     Notification,
     NotificationStatus,
 )
-from lodestar.integrations.selectors import ChannelConfigs
+from lodestar.integrations.selectors import ChannelConfigs, ResolvedChannel
 from lodestar.org.models import Membership, Organization, Role, Team, User
 from lodestar.org.selectors import membership_of
 from lodestar.org.services import audit_record
@@ -130,6 +130,41 @@ def notify_many(
     """
     if not specs:
         return []
+    memberships = _checked_memberships(organization, specs)
+    now = now or timezone.now()
+
+    def team_of(spec: NotificationSpec) -> int | None:
+        if spec.team is not None:
+            return spec.team.pk
+        if spec.recipient is not None:
+            return memberships[spec.recipient.pk].team_id
+        return None
+
+    configs = ChannelConfigs.load(
+        organization=organization,
+        team_ids={t for t in map(team_of, specs) if t is not None},
+        user_ids=set(memberships),
+    )
+    rows: dict[str, Notification] = {}
+    for spec in specs:
+        for item in configs.resolve(
+            recipient=spec.recipient, team_id=team_of(spec), kinds=spec.channels
+        ):
+            key = _dedupe_key(spec.cause_key, item.channel, _destination(item, spec.recipient))
+            if key not in rows:
+                rows[key] = _outbox_row(organization, spec, item, key, now)
+    created = _insert_new(organization, rows, now)
+    if created is None:
+        return []
+    changed(tables=[Notification], people=[row.recipient_id for row in created])
+    enqueue_delivery(row.pk for row in created if row.status == NotificationStatus.PENDING)
+    return created
+
+
+def _checked_memberships(
+    organization: Organization, specs: Sequence[NotificationSpec]
+) -> dict[int, Membership]:
+    """Each recipient's membership, once every spec is known to be valid for `organization`."""
     for spec in specs:
         if not spec.cause_key:
             raise ValidationFailed.on("cause_key", _("A notification needs a cause."))
@@ -145,56 +180,53 @@ def notify_many(
             raise ValidationFailed.on(
                 "recipient", _("The recipient does not belong to this organization.")
             )
-    now = now or timezone.now()
+    return memberships
 
-    def team_of(spec: NotificationSpec) -> int | None:
-        if spec.team is not None:
-            return spec.team.pk
-        if spec.recipient is not None:
-            return memberships[spec.recipient.pk].team_id
-        return None
 
-    configs = ChannelConfigs.load(
+def _destination(item: ResolvedChannel, recipient: User | None) -> str:
+    """Where a channel delivers, as the outbox's dedupe key names it."""
+    if item.channel == Channel.IN_APP:
+        return f"user:{recipient.pk}" if recipient else ""
+    if item.channel == Channel.EMAIL:
+        return f"email:{item.email_address.lower()}"
+    assert item.config is not None
+    return f"config:{item.config.pk}"
+
+
+def _outbox_row(
+    organization: Organization,
+    spec: NotificationSpec,
+    item: ResolvedChannel,
+    key: str,
+    now: dt.datetime,
+) -> Notification:
+    in_app = item.channel == Channel.IN_APP
+    return Notification(
         organization=organization,
-        team_ids={t for t in map(team_of, specs) if t is not None},
-        user_ids=set(recipients),
+        recipient=spec.recipient,
+        channel=item.channel,
+        config=item.config,
+        email_address=item.email_address,
+        title=spec.title.strip()[:_MAX_TITLE],
+        body=spec.body,
+        link=spec.link,
+        cause_key=spec.cause_key,
+        dedupe_key=key,
+        # The in-app row *is* the inbox item: delivered the moment it exists.
+        status=NotificationStatus.DELIVERED if in_app else NotificationStatus.PENDING,
+        delivered_at=now if in_app else None,
+        next_attempt_at=now,
+        created_at=now,
     )
-    rows: dict[str, Notification] = {}
-    for spec in specs:
-        recipient = spec.recipient
-        for item in configs.resolve(
-            recipient=recipient, team_id=team_of(spec), kinds=spec.channels
-        ):
-            if item.channel == Channel.IN_APP:
-                destination = f"user:{recipient.pk}" if recipient else ""
-            elif item.channel == Channel.EMAIL:
-                destination = f"email:{item.email_address.lower()}"
-            else:
-                assert item.config is not None
-                destination = f"config:{item.config.pk}"
-            key = _dedupe_key(spec.cause_key, item.channel, destination)
-            if key in rows:
-                continue
-            in_app = item.channel == Channel.IN_APP
-            rows[key] = Notification(
-                organization=organization,
-                recipient=recipient,
-                channel=item.channel,
-                config=item.config,
-                email_address=item.email_address,
-                title=spec.title.strip()[:_MAX_TITLE],
-                body=spec.body,
-                link=spec.link,
-                cause_key=spec.cause_key,
-                dedupe_key=key,
-                # The in-app row *is* the inbox item: delivered the moment it exists.
-                status=NotificationStatus.DELIVERED if in_app else NotificationStatus.PENDING,
-                delivered_at=now if in_app else None,
-                next_attempt_at=now,
-                created_at=now,
-            )
+
+
+def _insert_new(
+    organization: Organization, rows: dict[str, Notification], now: dt.datetime
+) -> list[Notification] | None:
+    """Insert the rows whose dedupe key the outbox does not hold yet; returns those written
+    (None when the outbox held them all)."""
     if not rows:
-        return []
+        return None
     existing = set(
         Notification.objects.filter(
             organization=organization, dedupe_key__among=list(rows)
@@ -202,21 +234,18 @@ def notify_many(
     )
     fresh = [row for key, row in rows.items() if key not in existing]
     if not fresh:
-        return []
+        return None
     # A concurrent writer of the same cause wins quietly (ON CONFLICT DO NOTHING) instead of
     # aborting the caller's transaction; what this call did write is then read back.
-    created = fresh
-    if not bulk_insert_new(fresh):
-        created = list(
-            Notification.objects.filter(
-                organization=organization,
-                dedupe_key__among=[row.dedupe_key for row in fresh],
-                created_at=now,
-            )
+    if bulk_insert_new(fresh):
+        return fresh
+    return list(
+        Notification.objects.filter(
+            organization=organization,
+            dedupe_key__among=[row.dedupe_key for row in fresh],
+            created_at=now,
         )
-    changed(tables=[Notification], people=[row.recipient_id for row in created])
-    enqueue_delivery(row.pk for row in created if row.status == NotificationStatus.PENDING)
-    return created
+    )
 
 
 def _memberships_of(recipients: dict[int, User]) -> dict[int, Membership]:
