@@ -30,7 +30,6 @@ from lodestar.core.scoring import (
     action_penetration,
     advance_streak,
     communication_score,
-    days_since_last_customer_interaction,
     deal_risks,
     dwell_deal_score,
     exempted_time,
@@ -39,7 +38,6 @@ from lodestar.core.scoring import (
     percentile,
     rep_health,
     risk_message,
-    to_timestamps,
 )
 
 hours = st.floats(min_value=0, max_value=2000, allow_nan=False)
@@ -288,27 +286,6 @@ def test_percentiles_stay_within_the_data_and_rise_with_q(
     lo, hi = sorted((q1, q2))
     assert values[0] - 1e-6 <= percentile(values, lo) <= percentile(values, hi) + 1e-6
     assert percentile(values, hi) <= values[-1] + 1e-6
-
-
-@given(
-    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3_600_000), st.booleans()), max_size=40)
-)
-def test_batch_days_since_matches_a_per_deal_scan(events: list[tuple[int, int, bool]]) -> None:
-    times = to_timestamps(NOW - timedelta(seconds=s) for _, s, _ in events)
-    result = days_since_last_customer_interaction(
-        deal_ids=list(range(6)),
-        event_deal_ids=[d for d, _, _ in events],
-        event_times=times,
-        event_is_customer=[c for _, _, c in events],
-        now=NOW,
-    )
-    for deal in range(6):
-        hs = [h for d, h, c in events if d == deal and c and h > 0]
-        expected = None if not hs else min(hs) / 86_400
-        got = result[deal]
-        assert (got is None) == (expected is None)
-        if got is not None and expected is not None:
-            assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-6)
 
 
 @given(

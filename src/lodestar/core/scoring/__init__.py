@@ -6,11 +6,6 @@ Formulas: the module docstrings and ``docs/scoring.md``.
 
 from __future__ import annotations
 
-from lodestar.core.scoring.batch import (
-    days_since_last_customer_interaction,
-    to_timestamps,
-    weekly_interactions,
-)
 from lodestar.core.scoring.common import (
     DurationStats,
     Exemption,
@@ -223,7 +218,6 @@ __all__ = [
     "clamp_score",
     "communication_score",
     "cycle_time",
-    "days_since_last_customer_interaction",
     "deal_risks",
     "deals_risks",
     "duration_stats",
@@ -259,7 +253,5 @@ __all__ = [
     "stuck_reason",
     "task_on_time_rate",
     "task_part",
-    "to_timestamps",
-    "weekly_interactions",
     "win_rate",
 ]
