@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, FloatField, Func, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -283,34 +284,79 @@ def deal_risk_report(
     return DealRiskReport(deal, now, findings, _reason(policy, deal, now), exemption, alerts)
 
 
+# Most overrun deals looked at for a stuck reason (one gate evaluation each) until enough have one.
+STUCK_CANDIDATES = 60
+
+
 def stuck_deal_list(
-    *, user: User, now: dt.datetime | None = None, limit: int = 50
+    *,
+    user: User,
+    now: dt.datetime,
+    team_id: int | None = None,
+    owner_id: int | None = None,
+    limit: int = 10,
 ) -> list[tuple[Opportunity, StuckReason]]:
-    """Open deals in the user's scope past their target dwell, most overrun first, each with
-    its reason (the manager dashboard's "stuck deals"; one gate evaluation per deal shown)."""
+    """Open deals in the user's scope past their stage's target dwell, most overrun first, each
+    with its reason (the manager dashboard's "stuck deals"), optionally of one team or owner.
+
+    The database ranks every open deal past its stage's target by dwell / target (each team's
+    and stage's own target, one query); reasons are computed for the top rows only (one gate
+    evaluation each), until `limit` have one.
+    """
     actor = actor_of(user=user)
-    now = now or timezone.now()
     if actor is None:
         return []
     policies = Policies(Organization.objects.get(pk=actor.organization_id))
-    candidates = []
-    for deal in (
-        opportunity_scope(actor=actor)
-        .filter(status=OpportunityStatus.OPEN)
-        .select_related("account", "owner", "team")
-    ):
-        target = policies.of(deal.team_id).stage_targets.get(deal.stage_key)
-        if target is not None and now - deal.stage_entered_at > target:
-            candidates.append(((now - deal.stage_entered_at) / target, deal))
-    candidates.sort(key=lambda item: -item[0])
+    deals = opportunity_scope(actor=actor).filter(status=OpportunityStatus.OPEN)
+    if team_id is not None:
+        deals = deals.filter(team_id=team_id)
+    if owner_id is not None:
+        deals = deals.filter(owner_id=owner_id)
+    ranked = _most_overrun(deals, policies, now)
     out = []
-    for _ratio, deal in candidates:
+    for deal in ranked:
         reason = _reason(policies.of(deal.team_id), deal, now)
         if reason is not None:
             out.append((deal, reason))
         if len(out) >= limit:
             break
     return out
+
+
+class _EpochSeconds(Func):
+    """A timestamp as seconds since 1970, so the database can divide a dwell by its target."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "EXTRACT(EPOCH FROM %(expressions)s)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _most_overrun(
+    deals: QuerySet[Opportunity], policies: Policies, now: dt.datetime
+) -> list[Opportunity]:
+    """The `STUCK_CANDIDATES` deals most past their stage's target dwell, most overrun first."""
+    team_ids = list(deals.order_by().values_list("team_id", flat=True).distinct())
+    past = Q(pk__in=[])
+    targets = []
+    for team_id in team_ids:
+        for stage, target in policies.of(team_id).stage_targets.items():
+            same = Q(team_id=team_id, stage_key=stage)
+            past |= same & Q(stage_entered_at__lt=now - target)
+            targets.append(When(same, then=Value(target.total_seconds())))
+    if not targets:
+        return []
+    overrun = (Value(now.timestamp()) - _EpochSeconds(F("stage_entered_at"))) / Case(
+        *targets, output_field=FloatField()
+    )
+    return list(
+        deals.filter(past).annotate(overrun=overrun).order_by("-overrun", "pk")[:STUCK_CANDIDATES]
+    )
 
 
 # --- alerts, exemptions, scores ------------------------------------------------------------------

@@ -13,26 +13,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, F, FloatField, Func, Q, Value, When
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lodestar.crm.models import Opportunity, OpportunityStatus
+from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import opportunity_scope
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights import models as im
 from lodestar.insights.computation import HEALTH_KIND
 from lodestar.insights.metrics import MetricFilters, MetricReport, metric_report
-from lodestar.insights.policy import Policies
 from lodestar.insights.selectors import (
     alert_list,
-    deal_stuck_reason,
     reps_in_scope,
+    stuck_deal_list,
     team_health,
 )
 from lodestar.insights.wording import alert_message
-from lodestar.org.models import Organization, User
-from lodestar.org.selectors import Actor, actor_of
+from lodestar.org.models import User
+from lodestar.org.selectors import actor_of
 from lodestar.playbooks.selectors import published_playbook
 
 __all__ = [
@@ -95,7 +94,7 @@ class DashboardPage:
     health: list[im.HealthSnapshot]
     threshold: float
     alerts: list[AlertRow]
-    silent: list[tuple[Opportunity, float | None]]
+    silent: list[tuple[Opportunity, float]]  # (deal, hours silent)
 
 
 def _message(zh: str, en: str) -> str:
@@ -141,7 +140,7 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
         for alert in silent_alerts
         if alert.opportunity is not None
     ]
-    silent.sort(key=lambda item: -(item[1] or 0))
+    silent.sort(key=lambda item: -item[1])
 
     return DashboardPage(health=health, threshold=threshold, alerts=alerts, silent=silent)
 
@@ -391,8 +390,6 @@ def metric_page(*, user: User, name: str, filters: DashboardFilters, now: dt.dat
 
 # --- stuck deals -------------------------------------------------------------------------------
 
-# Most overrun deals looked at for a stuck reason (one gate evaluation each) until enough have one.
-STUCK_CANDIDATES = 60
 # Each stuck reason is a gate evaluation: the ranked list is kept a minute per user and filter,
 # by time only, so a busy stream of events does not make every visit evaluate the gates again.
 STUCK_TTL = 60
@@ -406,18 +403,22 @@ def stuck_ranked(
     owner_id: int | None = None,
     limit: int = RANKED_SHOWN,
 ) -> list[tuple[Opportunity, str, float]]:
-    """Open deals past their stage's target dwell, most overrun first, with their reasons.
-
-    The database picks the candidates (each stage's own target, one query); only the deals
-    shown get a stuck reason (one gate evaluation each, `deal_stuck_reason`).
-    """
+    """Open deals past their stage's target dwell, most overrun first, with their reasons
+    (`stuck_deal_list`), kept `STUCK_TTL` seconds."""
     actor = actor_of(user=user)
     if actor is None:
         return []
     key = _cache_key(f"stuck:{owner_id}:{limit}", user, filters.metric_filters(now))
     cached = cache.get(key)
     if cached is None:
-        cached = _stuck_ranked(actor, user, filters, now, owner_id, limit)
+        stuck = stuck_deal_list(
+            user=user,
+            now=now,
+            team_id=filters.team_id,
+            owner_id=owner_id if owner_id is not None else filters.rep_id,
+            limit=limit,
+        )
+        cached = [(d.pk, r.message.zh, r.message.en, r.ratio) for d, r in stuck]
         cache.set(key, cached, STUCK_TTL)
     deals = (
         opportunity_scope(actor=actor)
@@ -429,66 +430,3 @@ def stuck_ranked(
         for deal_id, zh, en, ratio in cached
         if deal_id in deals
     ]
-
-
-class _EpochSeconds(Func):
-    """A timestamp as seconds since 1970, so the database can divide a dwell by its target."""
-
-    output_field = FloatField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "EXTRACT(EPOCH FROM %(expressions)s)"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
-def _stuck_ranked(
-    actor: Actor,
-    user: User,
-    filters: DashboardFilters,
-    now: dt.datetime,
-    owner_id: int | None,
-    limit: int,
-) -> list[tuple[int, str, str, float]]:
-    """(deal id, reason in Chinese, in English, dwell / target), most overrun first.
-
-    The database ranks every open deal past its stage's target by dwell / target (each team's
-    and stage's own target); reasons are computed for the top rows only, until `limit` have one.
-    """
-    policies = Policies(Organization.objects.get(pk=actor.organization_id))
-    deals = opportunity_scope(actor=actor).filter(status=OpportunityStatus.OPEN)
-    if filters.team_id is not None:
-        deals = deals.filter(team_id=filters.team_id)
-    rep = owner_id if owner_id is not None else filters.rep_id
-    if rep is not None:
-        deals = deals.filter(owner_id=rep)
-    team_ids = list(deals.order_by().values_list("team_id", flat=True).distinct())
-    past = Q(pk__in=[])
-    targets = []
-    for team_id in team_ids:
-        for stage, target in policies.of(team_id).stage_targets.items():
-            same = Q(team_id=team_id, stage_key=stage)
-            past |= same & Q(stage_entered_at__lt=now - target)
-            targets.append(When(same, then=Value(target.total_seconds())))
-    if not targets:
-        return []
-    overrun = (Value(now.timestamp()) - _EpochSeconds(F("stage_entered_at"))) / Case(
-        *targets, output_field=FloatField()
-    )
-    ranked = (
-        deals.filter(past)
-        .annotate(overrun=overrun)
-        .order_by("-overrun", "pk")
-        .values_list("pk", flat=True)[:STUCK_CANDIDATES]
-    )
-    out = []
-    for deal_id in ranked:
-        reason = deal_stuck_reason(user=user, opportunity_id=deal_id, now=now)
-        if reason is not None:
-            out.append((deal_id, reason.message.zh, reason.message.en, reason.ratio))
-        if len(out) >= limit:
-            break
-    return out
