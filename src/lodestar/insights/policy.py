@@ -1,7 +1,8 @@
 """The scoring configuration of one organization, read from its published playbook.
 
-Without a published playbook every rule runs on the seed defaults (70, 72 h, 47 days, 75 …) and
-no stage has a target dwell, so dwell-based parts and risks stay silent until ops publish one.
+Without a published playbook every rule runs on the playbook's defaults (the sections of
+`lodestar.core.playbook.model`: 70, 72 h, 47 days, 75 …) and no stage has a target dwell, so
+dwell-based parts and risks stay silent until ops publish one.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from lodestar.core.playbook.model import Playbook
+from lodestar.core.playbook.model import HealthPolicy, Playbook, RiskPolicy, ScorecardPolicy
 from lodestar.core.rules import CompiledPlaybook
 from lodestar.core.scoring import (
     HealthConfig,
@@ -27,7 +28,13 @@ from lodestar.playbooks.selectors import (
     published_versions,
 )
 
-__all__ = ["COMMUNICATION_TYPES", "InsightsPolicy", "Policies", "insights_policy"]
+__all__ = [
+    "COMMUNICATION_TYPES",
+    "InsightsPolicy",
+    "Policies",
+    "health_threshold",
+    "insights_policy",
+]
 
 # Customer communications the scorecard judges: conversations after which minutes, a linked
 # knowledge entry and a next follow-up make sense. Chat lines and e-mails are left out (they
@@ -39,14 +46,14 @@ COMMUNICATION_TYPES: tuple[str, ...] = ("meeting.held", "call", "demo.held")
 class InsightsPolicy:
     organization: Organization
     playbook: Playbook | None
-    health: HealthConfig = field(default_factory=HealthConfig)
-    risks: RiskConfig = field(default_factory=RiskConfig)
-    scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
+    health: HealthConfig
+    risks: RiskConfig
+    scorecard: ScorecardConfig
     # Empty: every event marked `with_customer` is a customer interaction.
-    interaction_types: frozenset[str] = frozenset()
-    minutes_kind: str = "meeting_minutes"
-    handbook_key: str | None = "objection_handling"
-    exemption_recheck: dt.timedelta = dt.timedelta(days=14)
+    interaction_types: frozenset[str]
+    minutes_kind: str
+    handbook_key: str | None
+    exemption_recheck: dt.timedelta
     stage_targets: dict[str, dt.timedelta] = field(default_factory=dict)
     stage_positions: dict[str, int] = field(default_factory=dict)
     stage_names: dict[str, Message] = field(default_factory=dict)
@@ -71,23 +78,33 @@ def insights_policy(*, organization: Organization, team_id: int | None = None) -
     )
 
 
+def health_threshold(*, organization_id: int, team_id: int | None = None) -> float:
+    """The health score below which a team's manager is alerted (its playbook's, or the
+    default while none is published)."""
+    compiled = published_playbook(organization_id=organization_id, team_id=team_id)
+    return (compiled.playbook.health if compiled else HealthPolicy()).threshold
+
+
 def _policy_from(organization: Organization, compiled: CompiledPlaybook | None) -> InsightsPolicy:
-    if compiled is None:
-        return InsightsPolicy(organization=organization, playbook=None)
-    playbook = compiled.playbook
+    playbook = compiled.playbook if compiled is not None else None
+    # Without a playbook, the sections' defaults (a playbook that leaves them out gets the same).
+    health = playbook.health if playbook else HealthPolicy()
+    risks = playbook.risks if playbook else RiskPolicy()
+    scorecard = playbook.scorecard if playbook else ScorecardPolicy()
+    stages = playbook.stages if playbook else ()
     return InsightsPolicy(
         organization=organization,
         playbook=playbook,
-        health=health_config_from(playbook.health),
-        risks=risk_config_from(playbook.risks),
-        scorecard=scorecard_config_from(playbook.scorecard),
-        interaction_types=frozenset(playbook.risks.silence.interaction_events),
-        minutes_kind=playbook.scorecard.minutes_kind,
-        handbook_key=playbook.scorecard.handbook,
-        exemption_recheck=playbook.risks.exemption_recheck,
-        stage_targets={s.key: s.target_dwell for s in playbook.stages if s.target_dwell},
-        stage_positions=dict(playbook.stage_index),
-        stage_names={s.key: Message(s.name.zh, s.name.en or s.name.zh) for s in playbook.stages},
+        health=health_config_from(health),
+        risks=risk_config_from(risks),
+        scorecard=scorecard_config_from(scorecard),
+        interaction_types=frozenset(risks.silence.interaction_events),
+        minutes_kind=scorecard.minutes_kind,
+        handbook_key=scorecard.handbook,
+        exemption_recheck=risks.exemption_recheck,
+        stage_targets={s.key: s.target_dwell for s in stages if s.target_dwell},
+        stage_positions=dict(playbook.stage_index) if playbook else {},
+        stage_names={s.key: Message(s.name.zh, s.name.en or s.name.zh) for s in stages},
     )
 
 

@@ -23,6 +23,7 @@ from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights import models as im
 from lodestar.insights.computation import HEALTH_KIND
 from lodestar.insights.metrics import MetricFilters, MetricReport, metric_report
+from lodestar.insights.policy import health_threshold
 from lodestar.insights.selectors import (
     alert_list,
     reps_in_scope,
@@ -31,7 +32,7 @@ from lodestar.insights.selectors import (
 )
 from lodestar.insights.wording import alert_message
 from lodestar.org.models import User
-from lodestar.org.selectors import actor_of
+from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import published_playbook
 
 __all__ = [
@@ -101,6 +102,11 @@ def _message(zh: str, en: str) -> str:
     return zh if speaks_chinese() or not en else en
 
 
+def _threshold_in_force(actor: Actor | None, team_id: int | None) -> float:
+    """The health score below which the team's manager is alerted, from its playbook."""
+    return health_threshold(organization_id=actor.organization_id if actor else -1, team_id=team_id)
+
+
 def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -> DashboardPage:
     actor = actor_of(user=user)
     reps = reps_in_scope(actor=actor)
@@ -110,7 +116,8 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
         reps = reps.filter(user_id=filters.rep_id)
     rep_ids = set(reps.values_list("user_id", flat=True))
     health = [s for s in team_health(user=user) if s.rep_id in rep_ids]
-    threshold = health[0].threshold if health else 70.0
+    # The limit the snapshots were scored against; without one, the playbook's in force.
+    threshold = health[0].threshold if health else _threshold_in_force(actor, filters.team_id)
 
     live = alert_list(user=user, status="live")
     alerts = [
@@ -274,7 +281,7 @@ def health_trend(
     first = _week_start(today) - dt.timedelta(weeks=weeks - 1)
     week_list = [first + dt.timedelta(weeks=i) for i in range(weeks)]
     latest: dict[tuple[int, dt.date], tuple[dt.date, float | None]] = {}
-    threshold = 70.0
+    threshold = None  # the last snapshot's limit, else the playbook's in force
     for rep_id, day, score, limit in (
         im.HealthSnapshot.objects.filter(
             organization_id=actor.organization_id if actor else -1,
@@ -298,6 +305,8 @@ def health_trend(
         )
         for m in members
     ]
+    if threshold is None:
+        threshold = _threshold_in_force(actor, filters.team_id)
     return Trend(weeks=week_list, series=series, threshold=threshold)
 
 

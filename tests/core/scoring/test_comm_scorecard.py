@@ -10,7 +10,6 @@ from lodestar.core.scoring import (
     CommunicationScore,
     MinutesUpload,
     ScorecardConfig,
-    ScorecardWeights,
     advance_streak,
     communication_score,
     low_score_streaks,
@@ -80,7 +79,7 @@ def test_it_renormalises_when_the_follow_up_check_is_off() -> None:
 
 
 def test_it_uses_configured_weights() -> None:
-    config = ScorecardConfig(weights=ScorecardWeights(1, 1, 2))
+    config = ScorecardConfig(weights=(1, 1, 2))
     assert _score(_comm(followup=False), config) == pytest.approx(50)
 
 

@@ -8,7 +8,6 @@ from tests.core.scoring.times import NOW, days_ago, hours_ago
 from lodestar.core.scoring import (
     Exemption,
     HealthConfig,
-    HealthWeights,
     InvalidWeights,
     NaiveDatetime,
     OpenDeal,
@@ -40,17 +39,8 @@ def test_it_flags_a_rep_scoring_below_70() -> None:
 
 
 def test_it_defaults_to_the_playbook_weights() -> None:
-    assert HealthWeights().normalised() == pytest.approx(
+    assert HealthConfig().normalised_weights() == pytest.approx(
         {"dwell_deviation": 0.4, "task_on_time": 0.3, "interaction_frequency": 0.3}
-    )
-
-
-def test_it_has_the_same_default_weights_as_the_playbook() -> None:
-    from lodestar.core.playbook.model import HealthWeights as PlaybookWeights
-
-    playbook = PlaybookWeights()
-    assert HealthWeights() == HealthWeights(
-        playbook.dwell_deviation, playbook.task_on_time, playbook.interaction_frequency
     )
 
 
@@ -167,7 +157,7 @@ def test_it_gives_no_score_without_any_data() -> None:
 
 def test_it_combines_parts_by_weight() -> None:
     deal = OpenDeal("d1", days_ago(30), "demo", hours_ago(36), timedelta(hours=24), (days_ago(2),))
-    config = HealthConfig(weights=HealthWeights(2, 1, 1))
+    config = HealthConfig(weights=(2, 1, 1))
     health = rep_health(deals=[deal], tasks=_tasks(1, 0), now=NOW, config=config)
     assert health.score == pytest.approx((2 * 50 + 100 + 50) / 4)
 
@@ -215,19 +205,14 @@ def test_it_explains_an_alert_in_chinese_and_english() -> None:
 
 def test_it_refuses_all_zero_weights() -> None:
     with pytest.raises(InvalidWeights):
-        HealthConfig(weights=HealthWeights(0, 0, 0))
+        HealthConfig(weights=(0, 0, 0))
 
 
 def test_it_refuses_negative_weights() -> None:
     with pytest.raises(InvalidWeights):
-        HealthWeights(-1, 1, 1).normalised()
+        HealthConfig(weights=(-1, 1, 1))
 
 
 def test_it_refuses_a_naive_now() -> None:
     with pytest.raises(NaiveDatetime):
         rep_health(deals=[], tasks=[], now=NOW.replace(tzinfo=None))
-
-
-def test_an_exemption_is_rechecked_two_weeks_after_it_starts() -> None:
-    exemption = Exemption(days_ago(1), None, "客户临时失联")
-    assert exemption.recheck_at() == days_ago(1) + timedelta(days=14)

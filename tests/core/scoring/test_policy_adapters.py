@@ -2,18 +2,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
+from lodestar.core.playbook import model
 from lodestar.core.scoring import (
     HealthConfig,
+    RiskConfig,
+    ScorecardConfig,
     action_key,
     health_config_from,
     required_action_sets_from,
     risk_config_from,
     scorecard_config_from,
 )
-
-model = pytest.importorskip("lodestar.core.playbook.model")
 
 
 def test_it_takes_weights_and_threshold_from_the_health_section() -> None:
@@ -29,7 +28,7 @@ def test_it_takes_weights_and_threshold_from_the_health_section() -> None:
     )
     config = health_config_from(policy, base=HealthConfig(window=timedelta(days=14)))
     assert config.threshold == 65
-    assert config.weights.dwell_deviation == 0.5
+    assert config.weights == (0.5, 0.25, 0.25)
     assert config.window == timedelta(days=14)
 
 
@@ -45,6 +44,12 @@ def test_it_takes_the_scorecard_section() -> None:
     assert config.min_chars == 500
     assert config.threshold == 75
     assert config.consecutive_below == 3
+
+
+def test_the_scoring_configs_default_to_the_playbook_sections() -> None:
+    assert risk_config_from(model.RiskPolicy()) == RiskConfig()
+    assert scorecard_config_from(model.ScorecardPolicy()) == ScorecardConfig()
+    assert health_config_from(model.HealthPolicy()) == HealthConfig()
 
 
 def test_it_keys_required_actions_by_event_or_attachment() -> None:

@@ -17,7 +17,6 @@ from lodestar.core.scoring import (
     DealRiskInput,
     Exemption,
     HealthConfig,
-    HealthWeights,
     Message,
     MinutesUpload,
     OpenDeal,
@@ -80,7 +79,7 @@ def tasks(draw: st.DrawFn) -> TaskRecord:
 def test_health_is_between_0_and_100(
     ds: list[OpenDeal], ts: list[TaskRecord], a: float, b: float, c: float
 ) -> None:
-    config = HealthConfig(weights=HealthWeights(a, b, c))
+    config = HealthConfig(weights=(a, b, c))
     score = rep_health(deals=ds, tasks=ts, now=NOW, config=config).score
     assert score is None or 0 <= score <= 100
 
@@ -97,9 +96,9 @@ def test_health_ignores_the_scale_of_the_weights(
     ds: list[OpenDeal], ts: list[TaskRecord], a: float, b: float, c: float, k: float
 ) -> None:
     one = rep_health(
-        deals=ds, tasks=ts, now=NOW, config=HealthConfig(weights=HealthWeights(a, b, c))
+        deals=ds, tasks=ts, now=NOW, config=HealthConfig(weights=(a, b, c))
     )
-    scaled = HealthConfig(weights=HealthWeights(a * k, b * k, c * k))
+    scaled = HealthConfig(weights=(a * k, b * k, c * k))
     two = rep_health(deals=ds, tasks=ts, now=NOW, config=scaled)
     assert (one.score is None) == (two.score is None)
     if one.score is not None and two.score is not None:

@@ -83,10 +83,6 @@ class Exemption:
     def active_at(self, moment: datetime) -> bool:
         return self.start <= moment and (self.end is None or moment < self.end)
 
-    def recheck_at(self, after: timedelta = timedelta(days=14)) -> datetime:
-        """When the re-check memo falls due (seed: "生成备忘录提醒两周后复查")."""
-        return self.start + after
-
     def overlap(self, start: datetime, end: datetime) -> timedelta:
         """How much of ``[start, end)`` this exemption covers."""
         lo = max(start, self.start)

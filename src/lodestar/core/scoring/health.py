@@ -35,20 +35,21 @@ interaction parts; exempted time is subtracted from a deal's dwell and exposure 
 inside an exemption are not counted); a task due while its deal was exempted is left out.
 
 **Combining.** ``score = Σ weight_i * part_i / Σ weight_i`` over the parts that have data, so a
-rep with no tasks due is scored on the other two. Default weights are 0.4 / 0.3 / 0.3 — the
-playbook's ``health.weights`` defaults (dwell deviation leads: it is the part the seed's "卡在哪"
-is about); the seed lists the three parts without weights, and the playbook's values override
-them. Weights need not add up to 1; they are normalised. ``needs_attention`` is
-``score < threshold`` (default 70, "低于70分"). With no part having data the score is ``None``.
+rep with no tasks due is scored on the other two. The weights and the threshold default to the
+playbook's ``health:`` section (:class:`lodestar.core.playbook.model.HealthPolicy`, their one
+home: weights 0.4 / 0.3 / 0.3, dwell deviation leading as the part the seed's "卡在哪" is about;
+threshold 70, "低于70分"). Weights need not add up to 1; they are normalised.
+``needs_attention`` is ``score < threshold``. With no part having data the score is ``None``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from lodestar.core.playbook.model import HealthPolicy, HealthWeights
 from lodestar.core.scoring.common import (
     Exemption,
     Message,
@@ -69,7 +70,6 @@ __all__ = [
     "DwellPart",
     "HealthConfig",
     "HealthScore",
-    "HealthWeights",
     "InteractionPart",
     "OpenDeal",
     "TaskPart",
@@ -77,6 +77,7 @@ __all__ = [
     "dwell_deal_score",
     "dwell_part",
     "effective_dwell",
+    "health_weights",
     "interaction_part",
     "rep_health",
     "task_on_time_rate",
@@ -85,37 +86,31 @@ __all__ = [
 
 PART_KEYS: tuple[str, str, str] = ("dwell_deviation", "task_on_time", "interaction_frequency")
 _WEEK = timedelta(days=7)
+_PLAYBOOK = HealthPolicy()  # the playbook's `health:` defaults
 
 
-@dataclass(frozen=True, slots=True)
-class HealthWeights:
-    """Relative weights of the three parts (normalised; the playbook's ``health.weights``)."""
-
-    # The playbook's ``health.weights`` defaults: one rule, one default in both places.
-    dwell_deviation: float = 0.4
-    task_on_time: float = 0.3
-    interaction_frequency: float = 0.3
-
-    def normalised(self) -> dict[str, float]:
-        values = normalise_weights(
-            (self.dwell_deviation, self.task_on_time, self.interaction_frequency)
-        )
-        return dict(zip(PART_KEYS, values, strict=True))
+def health_weights(weights: HealthWeights) -> tuple[float, float, float]:
+    """A playbook's ``health.weights`` as :attr:`HealthConfig.weights` takes them."""
+    return (weights.dwell_deviation, weights.task_on_time, weights.interaction_frequency)
 
 
 @dataclass(frozen=True, slots=True)
 class HealthConfig:
-    """How the health score is computed; every field has the seed's or a documented default."""
+    """How the health score is computed.
 
-    weights: HealthWeights = field(default_factory=HealthWeights)
-    threshold: float = 70.0
+    ``weights`` (relative, in :data:`PART_KEYS` order) and ``threshold`` default to the
+    playbook's ``health:`` section; the other fields are the scoring's own, documented above.
+    """
+
+    weights: tuple[float, float, float] = health_weights(_PLAYBOOK.weights)
+    threshold: float = _PLAYBOOK.threshold
     window: timedelta = timedelta(days=7)
     dwell_zero_at: float = 2.0
     interactions_per_deal_week: float = 2.0
     min_exposure: timedelta = timedelta(days=1)
 
     def __post_init__(self) -> None:
-        self.weights.normalised()  # fail early on bad weights
+        self.normalised_weights()  # fail early on bad weights
         if not 0 <= self.threshold <= 100:
             raise InvalidScoringInput(f"threshold must be within 0–100, got {self.threshold}")
         if self.window <= timedelta(0):
@@ -124,6 +119,13 @@ class HealthConfig:
             raise InvalidScoringInput("dwell_zero_at must be above 1 (a multiple of the target)")
         if not self.interactions_per_deal_week > 0:
             raise InvalidScoringInput("interactions_per_deal_week must be above zero")
+
+    def normalised_weights(self) -> dict[str, float]:
+        """The weights by part key, adding up to 1."""
+        return dict(zip(PART_KEYS, normalise_weights(self.weights), strict=True))
+
+
+_DEFAULTS = HealthConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,14 +272,16 @@ def effective_dwell(
     return total - exempted_time(exemptions, entered_at, now)
 
 
-def dwell_deal_score(ratio: float, zero_at: float = 2.0) -> float:
+def dwell_deal_score(ratio: float, zero_at: float = _DEFAULTS.dwell_zero_at) -> float:
     """100 within target (``ratio <= 1``), linearly down to 0 at ``ratio = zero_at``."""
     if ratio <= 1.0:
         return 100.0
     return clamp_score(100.0 * (zero_at - ratio) / (zero_at - 1.0))
 
 
-def dwell_part(deals: Sequence[OpenDeal], *, now: datetime, zero_at: float = 2.0) -> DwellPart:
+def dwell_part(
+    deals: Sequence[OpenDeal], *, now: datetime, zero_at: float = _DEFAULTS.dwell_zero_at
+) -> DwellPart:
     require_aware(now, "now")
     rows: list[DealDwellRow] = []
     exempted: list[RowId] = []
@@ -340,8 +344,8 @@ def interaction_part(
     deals: Sequence[OpenDeal],
     *,
     window: Window,
-    target_per_deal_week: float = 2.0,
-    min_exposure: timedelta = timedelta(days=1),
+    target_per_deal_week: float = _DEFAULTS.interactions_per_deal_week,
+    min_exposure: timedelta = _DEFAULTS.min_exposure,
 ) -> InteractionPart:
     now = window.end
     rows: list[DealInteractionRow] = []
@@ -391,7 +395,7 @@ def rep_health(
     config: HealthConfig | None = None,
 ) -> HealthScore:
     """Score one rep at ``now`` from their open deals and their tasks."""
-    config = config or HealthConfig()
+    config = config or _DEFAULTS
     require_aware(now, "now")
     window = Window.ending(now, config.window)
     dwell = dwell_part(deals, now=now, zero_at=config.dwell_zero_at)
@@ -402,7 +406,7 @@ def rep_health(
         target_per_deal_week=config.interactions_per_deal_week,
         min_exposure=config.min_exposure,
     )
-    base = config.weights.normalised()
+    base = config.normalised_weights()
     scores = {
         "dwell_deviation": dwell.score,
         "task_on_time": task.score,

@@ -16,6 +16,9 @@ are inclusive ("≥ 2 times", "≥ 72 h", "≥ 47 days", "≥ k × target").
 - ``dwell_overrun``: effective dwell (exempted time subtracted) ≥ ``factor`` × the stage's target
   (default 2 — where the health score's dwell curve reaches 0).
 
+The first three limits default to the playbook's ``risks:`` section
+(:class:`lodestar.core.playbook.model.RiskPolicy`, their one home).
+
 An exemption active at ``now`` still *records* the kinds in ``RiskConfig.exemption_suppresses``
 (default silence and stale) but marks them ``exempted=True``: no alert, visible to managers.
 
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from lodestar.core.playbook.model import RiskPolicy
 from lodestar.core.scoring.common import (
     Exemption,
     Message,
@@ -41,7 +45,7 @@ from lodestar.core.scoring.common import (
     require_aware,
 )
 from lodestar.core.scoring.errors import InvalidScoringInput
-from lodestar.core.scoring.health import effective_dwell
+from lodestar.core.scoring.health import HealthConfig, effective_dwell
 
 __all__ = [
     "RISK_KINDS",
@@ -73,39 +77,40 @@ RiskKind = Literal["backward_moves", "silence", "stale", "dwell_overrun"]
 RISK_KINDS: tuple[RiskKind, ...] = ("backward_moves", "silence", "stale", "dwell_overrun")
 Severity = Literal["info", "warning", "critical"]
 Direction = Literal["from_customer", "to_customer", "with_customer", "internal"]
+_PLAYBOOK = RiskPolicy()  # the playbook's `risks:` defaults
 
 
 @dataclass(frozen=True, slots=True)
 class BackwardMovesRule:
-    enabled: bool = True
-    at_least: int = 2
+    enabled: bool = _PLAYBOOK.backward_moves.enabled
+    at_least: int = _PLAYBOOK.backward_moves.at_least
     severity: Severity = "warning"
 
 
 @dataclass(frozen=True, slots=True)
 class SilenceRule:
-    enabled: bool = True
-    after: timedelta = timedelta(hours=72)
+    enabled: bool = _PLAYBOOK.silence.enabled
+    after: timedelta = _PLAYBOOK.silence.after
     severity: Severity = "warning"
 
 
 @dataclass(frozen=True, slots=True)
 class StaleRule:
-    enabled: bool = True
-    after: timedelta = timedelta(days=47)
+    enabled: bool = _PLAYBOOK.stale.enabled
+    after: timedelta = _PLAYBOOK.stale.after
     severity: Severity = "critical"
 
 
 @dataclass(frozen=True, slots=True)
 class DwellOverrunRule:
     enabled: bool = True
-    factor: float = 2.0
+    factor: float = HealthConfig().dwell_zero_at
     severity: Severity = "warning"
 
 
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
-    """The playbook's ``risks:`` section as plain values (seed defaults)."""
+    """The playbook's ``risks:`` section as plain values (its defaults unless given)."""
 
     backward_moves: BackwardMovesRule = field(default_factory=BackwardMovesRule)
     silence: SilenceRule = field(default_factory=SilenceRule)

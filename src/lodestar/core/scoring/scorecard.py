@@ -11,11 +11,13 @@ Three criteria, each met or not (no partial credit, so every score is explainabl
 - ``knowledge_link``: at least ``min_knowledge_links`` (1) knowledge entries linked;
 - ``next_followup``: a calendar event for the next follow-up, starting after the communication.
 
-``score = 100 * Σ weight of met criteria / Σ weights``; default weights 0.4 / 0.3 / 0.3 (as in
-the playbook's ``scorecard.weights``; the minutes are the hardest evidence). A criterion switched
-off (``min_knowledge_links = 0``, ``require_next_followup = False``) drops out and the others are
-renormalised. A score is ``final`` once the upload window has passed; before that a missing
-upload may still come, so :func:`low_score_streaks` only looks at final scores.
+``score = 100 * Σ weight of met criteria / Σ weights``. Every limit above and the weights
+default to the playbook's ``scorecard:`` section
+(:class:`lodestar.core.playbook.model.ScorecardPolicy`, their one home; weights 0.4 / 0.3 / 0.3,
+the minutes being the hardest evidence). A criterion switched off (``min_knowledge_links = 0``,
+``require_next_followup = False``) drops out and the others are renormalised. A score is
+``final`` once the upload window has passed; before that a missing upload may still come, so
+:func:`low_score_streaks` only looks at final scores.
 
 **Streak detector.** Over a rep's final scores in time order, a run of ``consecutive_below``
 (3) scores under ``threshold`` (75) fires once, at the score that completes it; further low
@@ -28,9 +30,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from lodestar.core.playbook.model import ScorecardPolicy, ScorecardWeights
 from lodestar.core.scoring.common import (
     Message,
     RowId,
@@ -47,35 +50,35 @@ __all__ = [
     "CriterionResult",
     "MinutesUpload",
     "ScorecardConfig",
-    "ScorecardWeights",
     "StreakAlert",
     "StreakState",
     "advance_streak",
     "communication_score",
     "low_score_streaks",
+    "scorecard_weights",
 ]
 
 CRITERIA: tuple[str, str, str] = ("minutes", "knowledge_link", "next_followup")
+_PLAYBOOK = ScorecardPolicy()  # the playbook's `scorecard:` defaults
 
 
-@dataclass(frozen=True, slots=True)
-class ScorecardWeights:
-    minutes: float = 0.4
-    knowledge_link: float = 0.3
-    next_followup: float = 0.3
+def scorecard_weights(weights: ScorecardWeights) -> tuple[float, float, float]:
+    """A playbook's ``scorecard.weights`` as :attr:`ScorecardConfig.weights` takes them."""
+    return (weights.minutes, weights.knowledge_link, weights.next_followup)
 
 
 @dataclass(frozen=True, slots=True)
 class ScorecardConfig:
-    """The playbook's ``scorecard:`` section as plain values (seed defaults)."""
+    """The playbook's ``scorecard:`` section as plain values (its defaults unless given);
+    ``weights`` are relative, in :data:`CRITERIA` order."""
 
-    weights: ScorecardWeights = field(default_factory=ScorecardWeights)
-    min_chars: int = 300
-    upload_within: timedelta = timedelta(hours=24)
-    min_knowledge_links: int = 1
-    require_next_followup: bool = True
-    threshold: float = 75.0
-    consecutive_below: int = 3
+    weights: tuple[float, float, float] = scorecard_weights(_PLAYBOOK.weights)
+    min_chars: int = _PLAYBOOK.min_chars
+    upload_within: timedelta = _PLAYBOOK.upload_within
+    min_knowledge_links: int = _PLAYBOOK.min_knowledge_links
+    require_next_followup: bool = _PLAYBOOK.require_next_followup
+    threshold: float = _PLAYBOOK.threshold
+    consecutive_below: int = _PLAYBOOK.consecutive_below
 
     def __post_init__(self) -> None:
         self.active_weights()  # fail early on bad weights
@@ -90,14 +93,21 @@ class ScorecardConfig:
 
     def active_weights(self) -> dict[str, float]:
         """Normalised weights of the criteria that are switched on."""
-        w = self.weights
-        normalise_weights((w.minutes, w.knowledge_link, w.next_followup))  # validates all three
-        raw = {"minutes": w.minutes}
-        if self.min_knowledge_links > 0:
-            raw["knowledge_link"] = w.knowledge_link
-        if self.require_next_followup:
-            raw["next_followup"] = w.next_followup
+        normalise_weights(self.weights)  # validates all three
+        switched_on = {
+            "minutes": True,
+            "knowledge_link": self.min_knowledge_links > 0,
+            "next_followup": self.require_next_followup,
+        }
+        raw = {
+            key: weight
+            for key, weight in zip(CRITERIA, self.weights, strict=True)
+            if switched_on[key]
+        }
         return dict(zip(raw, normalise_weights(list(raw.values())), strict=True))
+
+
+_DEFAULTS = ScorecardConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +182,7 @@ def communication_score(
     comm: Communication, *, now: datetime, config: ScorecardConfig | None = None
 ) -> CommunicationScore:
     """Score one communication as of ``now`` (``final`` once the upload window has passed)."""
-    config = config or ScorecardConfig()
+    config = config or _DEFAULTS
     require_aware(now, "now")
     require_aware(comm.occurred_at, "occurred_at")
     weights = config.active_weights()
@@ -247,8 +257,8 @@ def advance_streak(
     communication_id: RowId,
     score: float,
     *,
-    threshold: float = 75.0,
-    consecutive_below: int = 3,
+    threshold: float = _DEFAULTS.threshold,
+    consecutive_below: int = _DEFAULTS.consecutive_below,
 ) -> tuple[StreakState, bool]:
     """One step of the streak rule; returns the new state and whether it fires now."""
     if score >= threshold:
@@ -266,7 +276,7 @@ def low_score_streaks(
     Scores are put in time order (ties by id, as text) first, so the input order does not
     matter; non-final scores are skipped.
     """
-    config = config or ScorecardConfig()
+    config = config or _DEFAULTS
     ordered: Sequence[CommunicationScore] = sorted(
         (s for s in scores if s.final), key=lambda s: (s.occurred_at, str(s.communication_id))
     )
