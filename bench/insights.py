@@ -220,7 +220,7 @@ def run(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> None:
     call_command("migrate", verbosity=0)
     from lodestar.demo import generate
     from lodestar.demo.generator import refresh_statistics
-    from lodestar.insights.computation import insights_recompute
+    from lodestar.insights.refresh import insights_recompute
 
     started = time.perf_counter()
     summary = generate(seed=7, now=NOW, slug="bench", progress=_progress, **scale)

@@ -317,7 +317,7 @@ def _build(args: argparse.Namespace, scale: dict[str, int], workdir: Path) -> di
     from django.utils import timezone
 
     from lodestar.demo import generate
-    from lodestar.insights.computation import insights_recompute
+    from lodestar.insights.refresh import insights_recompute
 
     saved = workdir / "logins.json"
     if args.data is not None and saved.exists():

@@ -83,6 +83,14 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# What runs when someone completes a task by hand, in this order and in the same transaction
+# (`lodestar.automation.services.task_complete`): the automation app names none of the apps
+# that react. Each is called as `step(tasks=…, now=…)`.
+LODESTAR_TASK_DONE_STEPS = [
+    # The task's overdue and escalation alerts resolve at once, not at the next sweep.
+    "lodestar.insights.task_alerts.alerts_on_tasks_done",
+]
+
 ROOT_URLCONF = "lodestar.urls"
 WSGI_APPLICATION = "lodestar.wsgi.application"
 AUTH_USER_MODEL = "org.User"

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.crm.models import Attachment
-from lodestar.insights.computation import insights_recompute
 from lodestar.insights.models import Alert, AlertStatus
+from lodestar.insights.refresh import insights_recompute
 from tests.browser.conftest import DESKTOP, PHONE, log_in, screenshot
 from tests.conftest import Cast, seed_playbook_source
 

@@ -84,8 +84,8 @@ def test_the_rebuild_is_scoped_to_one_organization(
 def test_a_rebuilding_recompute_ends_where_ingestion_did(
     cast: Cast, make_deal: Any, now: dt.datetime
 ) -> None:
-    from lodestar.insights.computation import insights_recompute
     from lodestar.insights.models import Alert, AlertStatus
+    from lodestar.insights.refresh import insights_recompute
 
     silent, busy = make_deal(), make_deal(owner=cast.teammate)
     events_ingest(user=cast.owner, items=[event(silent, "call", "a", now - 80 * HOUR)], now=now)

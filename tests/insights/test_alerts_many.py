@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lodestar.insights.alerts import AlertSpec, alert_raise, alerts_raise_many
 from lodestar.insights.models import Alert, AlertStatus
-from lodestar.insights.services import AlertSpec, alert_raise, alerts_raise_many
 from lodestar.integrations.models import Notification
 from tests.conftest import Cast
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from lodestar.automation.models import Task
-from lodestar.insights.computation import insights_recompute
 from lodestar.insights.models import Exemption
+from lodestar.insights.refresh import insights_recompute
 from lodestar.org.models import AuditEntry
 from tests.conftest import Cast
 from tests.insights.conftest import DAY, ApiAs, live_keys

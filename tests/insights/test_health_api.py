@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from lodestar.automation.models import Task, TaskStatus
-from lodestar.insights.computation import health_alert_key, insights_recompute
+from lodestar.insights.health import health_alert_key
 from lodestar.insights.models import HealthSnapshot
+from lodestar.insights.refresh import insights_recompute
 from tests.conftest import Cast
 from tests.insights.conftest import DAY, HOUR, ApiAs
 

@@ -11,7 +11,6 @@ from django.test import TestCase
 from lodestar.automation.models import Task
 from lodestar.crm.models import KnowledgeEntry, KnowledgeKind, StageTransition
 from lodestar.events.services import events_ingest
-from lodestar.insights.computation import insights_recompute
 from lodestar.insights.models import (
     Alert,
     AlertStatus,
@@ -19,6 +18,7 @@ from lodestar.insights.models import (
     HandbookPush,
     HealthSnapshot,
 )
+from lodestar.insights.refresh import insights_recompute
 from tests.conftest import Cast
 from tests.insights.conftest import DAY, HOUR, event
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from lodestar.automation.models import Task
-from lodestar.insights.computation import insights_recompute
 from lodestar.insights.models import Alert
+from lodestar.insights.refresh import insights_recompute
 from tests.conftest import Cast
 from tests.insights.conftest import DAY, HOUR, ApiAs, event, live_keys
 

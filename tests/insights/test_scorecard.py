@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from lodestar.crm.models import Attachment, KnowledgeEntry, KnowledgeKind
 from lodestar.db import bulk_insert_new
-from lodestar.insights.computation import insights_recompute
 from lodestar.insights.models import CommunicationScore, HandbookPush
+from lodestar.insights.refresh import insights_recompute
 from lodestar.integrations.models import Notification
 from tests.conftest import Cast
 from tests.insights.conftest import DAY, HOUR, ApiAs, event
@@ -89,13 +89,13 @@ def test_a_push_another_run_wrote_first_is_announced_once(
     handbook: KnowledgeEntry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from lodestar.insights import computation
+    from lodestar.insights import handbook as handbook_pushes
 
     def raced(rows: Any) -> bool:  # the insert goes in, as if some keys had been taken
         bulk_insert_new(rows)
         return False
 
-    monkeypatch.setattr(computation, "bulk_insert_new", raced)
+    monkeypatch.setattr(handbook_pushes, "bulk_insert_new", raced)
     deal = make_deal(opened=30 * DAY)
     api = api_as(cast.owner)
     for index, days_ago in enumerate((5, 4, 3)):
@@ -205,7 +205,7 @@ def test_it_keeps_a_score_provisional_inside_the_upload_window(
 def test_a_full_recompute_finds_the_one_communication_whose_score_went_missing(
     cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lodestar.insights import computation
+    from lodestar.insights import scorecards
 
     deal = make_deal(opened=80 * DAY)
     held = [now - (3 + 5 * week) * DAY for week in range(12)]
@@ -216,9 +216,9 @@ def test_a_full_recompute_finds_the_one_communication_whose_score_went_missing(
     insights_recompute(organization_id=cast.org.pk, now=now)
     lost = CommunicationScore.objects.get(occurred_at=held[7])
     lost.delete()
-    monkeypatch.setattr(computation, "_SEARCH_DIRECTLY", 1)  # halve down to single meetings
+    monkeypatch.setattr(scorecards, "_SEARCH_DIRECTLY", 1)  # halve down to single meetings
 
-    periods = computation._unscored_periods(cast.org.pk, now - computation.SCORECARD_HORIZON, now)
+    periods = scorecards._unscored_periods(cast.org.pk, now - scorecards.SCORECARD_HORIZON, now)
     insights_recompute(organization_id=cast.org.pk, now=now)
 
     assert len(periods) == 1
@@ -229,7 +229,7 @@ def test_a_full_recompute_finds_the_one_communication_whose_score_went_missing(
 def test_a_full_recompute_finds_no_period_to_search_when_every_communication_is_scored(
     cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime
 ) -> None:
-    from lodestar.insights import computation
+    from lodestar.insights import scorecards
 
     deal = make_deal(opened=30 * DAY)
     api_as(cast.owner).post(
@@ -238,7 +238,7 @@ def test_a_full_recompute_finds_no_period_to_search_when_every_communication_is_
     )
     insights_recompute(organization_id=cast.org.pk, now=now)
 
-    periods = computation._unscored_periods(cast.org.pk, now - computation.SCORECARD_HORIZON, now)
+    periods = scorecards._unscored_periods(cast.org.pk, now - scorecards.SCORECARD_HORIZON, now)
 
     assert periods == []
     assert CommunicationScore.objects.count() == 5

@@ -96,7 +96,7 @@ def _fresh_cache(settings: Any, _shared_cache_dir: Any) -> None:
 @pytest.fixture
 def health_alert(cast: Cast, demo_deal: DemoDeal) -> Any:
     """The manager's alert that the demo rep's funnel health is under 70."""
-    from lodestar.insights.services import alert_raise
+    from lodestar.insights.alerts import alert_raise
 
     alert = alert_raise(
         organization=cast.org,

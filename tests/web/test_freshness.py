@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lodestar.automation.models import Task
-from lodestar.insights.services import alert_raise
+from lodestar.insights.alerts import alert_raise
 from lodestar.org.models import Membership
 from lodestar.web.caching import data_version
 from tests.conftest import Cast

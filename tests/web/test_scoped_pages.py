@@ -128,7 +128,7 @@ def test_it_takes_a_deal_off_the_kept_dashboards_silent_list_when_the_customer_a
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
     from lodestar.crm.models import Opportunity
-    from lodestar.insights.computation import insights_refresh
+    from lodestar.insights.refresh import insights_refresh
 
     deal = demo_deal.deal
     Opportunity.objects.filter(pk=deal.pk).update(created_at=timezone.now() - dt.timedelta(days=10))

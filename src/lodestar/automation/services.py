@@ -1,23 +1,50 @@
-"""Writes of tasks: completing them by hand or by the events that satisfy them."""
+"""Writes of tasks: completing them by hand or by the events that satisfy them.
+
+Completing a task by hand runs the steps listed in `LODESTAR_TASK_DONE_STEPS` (the apps that
+react to it register there, in order: the insights app resolves the task's alerts), in the same
+transaction. Tasks that events close are left to those apps' own sweeps.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.changes import changed
-from lodestar.errors import Conflict, NotFound, PermissionDenied
-from lodestar.insights.services import alert_resolve
+from lodestar.errors import Conflict
 from lodestar.org.models import User
 from lodestar.org.services import audit_record
 
-__all__ = ["COACHING_DUE", "coaching_task_create", "task_complete", "tasks_close_by_events"]
+__all__ = ["TaskDoneStep", "task_complete", "task_done_steps", "tasks_close_by_events"]
+
+
+class TaskDoneStep(Protocol):
+    def __call__(self, *, tasks: Sequence[Task], now: dt.datetime) -> None: ...
+
+
+@functools.cache
+def task_done_steps() -> tuple[TaskDoneStep, ...]:
+    """The steps of `LODESTAR_TASK_DONE_STEPS`, imported on first use and kept for the process."""
+    return tuple(import_string(path) for path in settings.LODESTAR_TASK_DONE_STEPS)
+
+
+@receiver(setting_changed)
+def _forget_steps(*, setting: str, **kwargs: Any) -> None:
+    # Tests register steps with override_settings; the next completion then loads them.
+    if setting == "LODESTAR_TASK_DONE_STEPS":
+        task_done_steps.cache_clear()
 
 
 def _mark_done(task: Task, *, at: dt.datetime, by: User | None) -> None:
@@ -37,11 +64,9 @@ def task_complete(*, user: User, task: Task, now: dt.datetime | None = None) -> 
             _("The task is already %(status)s.") % {"status": locked.get_status_display()}
         )
     _mark_done(locked, at=now, by=user)
-    alert_resolve(
-        organization_id=locked.organization_id,
-        dedupe_keys=[f"task:{locked.pk}:{kind}" for kind in ("overdue", "escalated")],
-        now=now,
-    )
+    done: Sequence[Task] = [locked]
+    for step in task_done_steps():
+        step(tasks=done, now=now)
     audit_record(
         organization_id=locked.organization_id,
         actor=user,
@@ -97,58 +122,3 @@ def tasks_close_by_events(
             people=[task.assignee_id for task in done],
         )
     return len(done)
-
-
-COACHING_DUE = dt.timedelta(days=2)
-
-
-@transaction.atomic
-def coaching_task_create(
-    *,
-    user: User,
-    rep_id: int,
-    note: str = "",
-    alert_id: int | None = None,
-    now: dt.datetime | None = None,
-) -> Task:
-    """Plan a coaching session: a task for the rep, due in two days, made by their manager.
-
-    Only the manager of the rep's team (or an admin) may plan it. With `alert_id`, the alert
-    that prompted it (one of the user's own) is acknowledged in the same transaction.
-    """
-    from lodestar.insights.services import alert_acknowledge  # insights imports automation
-    from lodestar.org.models import Membership, Role
-    from lodestar.org.selectors import actor_of
-
-    actor = actor_of(user=user)
-    rep = (
-        Membership.objects.select_related("user", "team")
-        .filter(organization_id=actor.organization_id if actor else -1, user_id=rep_id)
-        .first()
-    )
-    if actor is None or rep is None:
-        raise NotFound(_("No sales rep %(id)s among the people you can see.") % {"id": rep_id})
-    manages = actor.is_manager and rep.team_id in actor.managed_team_ids
-    if not (manages or actor.is_admin) or rep.role != Role.REP:
-        raise PermissionDenied(_("Only the rep's manager plans their coaching."))
-    now = now or timezone.now()
-    if alert_id is not None:
-        alert_acknowledge(user=user, alert_id=alert_id, now=now)
-    task = Task.objects.create(
-        organization_id=actor.organization_id,
-        assignee=rep.user,
-        title=str(_("Coaching session with %(manager)s") % {"manager": user})[:200],
-        description=note.strip(),
-        created_at=now,
-        due_at=now + COACHING_DUE,
-    )
-    audit_record(
-        organization_id=actor.organization_id,
-        actor=user,
-        action="task.coaching_planned",
-        object_type="task",
-        object_id=task.pk,
-        data={"rep_id": rep_id, "alert_id": alert_id},
-        at=now,
-    )
-    return task

@@ -275,7 +275,7 @@ def insights_recompute(
 ) -> None:
     """Recompute health, risks, alerts and scorecards in full (the hourly sweep does it too)."""
     setup_django()
-    from lodestar.insights.computation import insights_recompute as recompute
+    from lodestar.insights.refresh import insights_recompute as recompute
 
     organization_id = organization_by_slug(org).pk if org is not None else None
     with progress_bar() as progress:

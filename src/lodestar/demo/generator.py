@@ -244,7 +244,7 @@ def load_demo_organization(
             progress=progress,
         )
         # Health scores, alerts and scorecards come from the engine, as they would in use.
-        from lodestar.insights.computation import insights_recompute
+        from lodestar.insights.refresh import insights_recompute
 
         insights_recompute(
             organization_id=summary.organization_id,

@@ -45,7 +45,7 @@ def _steps() -> tuple[Step, ...]:
     # Imported lazily: the apps that own the steps import the events app themselves.
     from lodestar.automation.triggers import run_triggers
     from lodestar.insights.activity import activity_on_events
-    from lodestar.insights.computation import insights_on_events
+    from lodestar.insights.steps import insights_on_events
 
     # The activity summary first: the risk checks at the end read it.
     return (activity_on_events, run_triggers, insights_on_events)

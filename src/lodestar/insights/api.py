@@ -21,7 +21,7 @@ from lodestar.api.schemas import StrictIn, StrictQuery
 from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
 from lodestar.crm.attachments import attachment_upload
 from lodestar.crm.selectors import access_opportunity
-from lodestar.insights import metrics, selectors, services
+from lodestar.insights import alerts, metrics, selectors, services
 from lodestar.insights.models import Alert, ExemptionReason
 from lodestar.insights.wording import alert_message
 from lodestar.org.models import User
@@ -375,7 +375,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertQuery]) -> dict[str, A
 )
 def acknowledge_alert(request: HttpRequest, alert_id: Id) -> Any:
     """Mark one of your alerts as seen; it still resolves by itself when its condition clears."""
-    return services.alert_acknowledge(user=_user(request), alert_id=alert_id)
+    return alerts.alert_acknowledge(user=_user(request), alert_id=alert_id)
 
 
 # --- metrics -------------------------------------------------------------------------------------

@@ -1,21 +1,24 @@
-"""Huey tasks of the insights app: the hourly sweep of what only time changes.
+"""Huey tasks of the insights app: scores after ingestion, and the sweeps of what time changes.
 
 Silence (72 h), staleness (47 days) and dwell overruns appear without any event arriving, and
-communication scores become final once their upload window has passed; the sweep runs the full
-recompute for every organization, which also writes today's health snapshots (the day's last
-computation is the one kept for the trend).
+communication scores become final once their upload window has passed; the hourly sweep runs
+the full recompute for every organization, which also writes today's health snapshots (the
+day's last computation is the one kept for the trend). Tasks falling due or overdue are swept
+every five minutes (`insights.task_alerts`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from lodestar.insights.computation import insights_recompute, insights_refresh
+from lodestar.insights.refresh import insights_recompute, insights_refresh
+from lodestar.insights.task_alerts import sweep_tasks
 
-__all__ = ["recompute_organization", "refresh_scores", "sweep_insights"]
+__all__ = ["refresh_scores", "sweep_insights", "sweep_task_slas"]
 
 
 @db_task()
@@ -31,13 +34,13 @@ def refresh_scores(organization_id: int, deal_ids: list[int], at: str) -> int:
     return summary.communications_scored
 
 
-@db_task()
-def recompute_organization(organization_id: int) -> int:
-    """One organization's full recompute, queued (e.g. after a playbook is published)."""
-    return insights_recompute(organization_id=organization_id).alerts_raised
-
-
 @db_periodic_task(crontab(minute="7"))
 def sweep_insights() -> int:
     """Hourly, at :07 (off the top of the hour, when the notification sweep is busiest)."""
     return insights_recompute().alerts_raised
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def sweep_task_slas() -> str:
+    """Every five minutes: reminders, overdue alerts and escalations of open tasks."""
+    return str(sweep_tasks(now=timezone.now()))

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING
 
 from lodestar.core.scoring import InvalidScoringInput, Message, risk_message
-
-if TYPE_CHECKING:
-    from lodestar.insights.models import Alert
+from lodestar.insights.models import Alert
 
 __all__ = ["alert_message", "deal_prefix", "dwell_wording", "with_prefix"]
 

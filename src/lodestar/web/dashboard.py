@@ -21,7 +21,7 @@ from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import opportunity_scope
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights import models as im
-from lodestar.insights.computation import HEALTH_KIND
+from lodestar.insights.health import HEALTH_KIND
 from lodestar.insights.metrics import MetricFilters, MetricReport, metric_report
 from lodestar.insights.policy import health_threshold
 from lodestar.insights.selectors import (

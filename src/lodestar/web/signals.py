@@ -16,9 +16,9 @@ from django.db.models import Q
 
 from lodestar.crm.models import Opportunity
 from lodestar.i18n import localized
-from lodestar.insights.computation import deal_findings
 from lodestar.insights.facts import deal_facts
 from lodestar.insights.policy import Policies
+from lodestar.insights.risks import deal_findings
 from lodestar.insights.selectors import deal_stuck_reason
 from lodestar.org.models import User
 

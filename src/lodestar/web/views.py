@@ -20,14 +20,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from lodestar.automation.selectors import access_task
-from lodestar.automation.services import coaching_task_create, task_complete
+from lodestar.automation.services import task_complete
 from lodestar.changes import alerts_scope, health_scopes, person_scope, work_scopes
 from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import access_knowledge_entry, access_opportunity
 from lodestar.errors import ApplicationError, FieldError, ValidationFailed
 from lodestar.events.services import events_ingest
+from lodestar.insights.alerts import alert_acknowledge
 from lodestar.insights.selectors import reps_in_scope
-from lodestar.insights.services import alert_acknowledge, exemption_declare
+from lodestar.insights.services import coaching_task_create, exemption_declare
 from lodestar.integrations.selectors import calendar_feed_path
 from lodestar.integrations.services import calendar_feed_rotate, notification_mark_read
 from lodestar.org.models import Role, Team, User

@@ -1,8 +1,9 @@
 """What goes into a user's calendar feed: pluggable event sources.
 
 A source is a function ``(user, now) -> iterable of CalendarEvent`` that returns only the
-user's own items. Open tasks are the first source; follow-up meetings and other schedules are
-added with `register_source` from their own app, without touching the feed view.
+user's own items. Each app that has something to schedule registers its source with
+`register_source` when it is ready (open tasks: `lodestar.automation.calendar`), without
+touching the feed view.
 """
 
 from __future__ import annotations
@@ -10,21 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from django.utils.translation import gettext as _
-
-from lodestar.automation.models import Task, TaskStatus
 from lodestar.integrations.calendar.ics import CalendarEvent
 from lodestar.org.models import User
-from lodestar.org.selectors import membership_of
 
-__all__ = ["EventSource", "events_for", "register_source", "task_events"]
+__all__ = ["EventSource", "events_for", "register_source"]
 
 EventSource = Callable[[User, dt.datetime], Iterable[CalendarEvent]]
-
-# Each open task shows as a short block ending at its deadline, so it sits where it is due.
-TASK_BLOCK = dt.timedelta(minutes=30)
-# A feed is polled every few minutes; keep it bounded whatever the backlog.
-MAX_TASKS = 500
 
 _SOURCES: list[EventSource] = []
 
@@ -34,44 +26,6 @@ def register_source(source: EventSource) -> EventSource:
     if source not in _SOURCES:
         _SOURCES.append(source)
     return source
-
-
-@register_source
-def task_events(user: User, now: dt.datetime) -> Iterable[CalendarEvent]:
-    membership = membership_of(user=user)
-    if membership is None:
-        return []
-    tasks = (
-        Task.objects.filter(
-            organization_id=membership.organization_id,
-            assignee=user,
-            status=TaskStatus.OPEN,
-        )
-        .select_related("opportunity")
-        .order_by("due_at", "id")[:MAX_TASKS]
-    )
-    events = []
-    for task in tasks:
-        details = []
-        if task.opportunity is not None:
-            details.append(_("Deal: %(name)s") % {"name": task.opportunity.name})
-        if task.department:
-            details.append(_("Waiting on: %(department)s") % {"department": task.department})
-        if task.description:
-            details.append(task.description)
-        if task.due_at < now:
-            details.append(_("Overdue"))
-        events.append(
-            CalendarEvent(
-                uid=f"task-{task.pk}@lodestar",
-                start=task.due_at - TASK_BLOCK,
-                end=task.due_at,
-                summary=task.title,
-                description="\n".join(details),
-                categories=("Lodestar", _("Task")),
-            )
-        )
-    return events
 
 
 def events_for(user: User, now: dt.datetime) -> list[CalendarEvent]:

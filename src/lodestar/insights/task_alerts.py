@@ -1,4 +1,7 @@
-"""The periodic SLA sweep over open tasks (ARCHITECTURE: worker, periodic sweeps).
+"""Alerts on tasks: the periodic SLA sweep over open tasks, and the step of completing one.
+
+The tasks are the automation app's; what falls due is told to their assignees here, beside the
+other alerts (ARCHITECTURE: worker, periodic sweeps).
 
 For each open task, under the playbook its deal follows (`sla:` section):
 - `remind_before` the deadline → a heads-up to the assignee (once);
@@ -8,11 +11,15 @@ For each open task, under the playbook its deal follows (`sla:` section):
   and `escalated_at` is stamped;
 - alerts of tasks that are no longer open resolve themselves.
 Every step is idempotent: running the sweep twice changes nothing the second time.
+
+`alerts_on_tasks_done` is a step of completing a task (`LODESTAR_TASK_DONE_STEPS`): the task's
+alerts resolve at once rather than at the next sweep.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -21,13 +28,13 @@ from django.utils.translation import gettext as _
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.core.playbook.model import SlaPolicy
-from lodestar.insights.models import Alert, AlertStatus
-from lodestar.insights.services import alert_raise, alert_resolve
+from lodestar.insights.alerts import LIVE_STATUSES, alert_raise, alert_resolve
+from lodestar.insights.models import Alert
 from lodestar.integrations.services import notify
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.selectors import compiled_for_version, published_version
 
-__all__ = ["SweepReport", "sweep_tasks"]
+__all__ = ["TASK_ALERT_KINDS", "SweepReport", "alerts_on_tasks_done", "sweep_tasks"]
 
 DEFAULT_SLA = SlaPolicy()
 TASK_ALERT_KINDS = ("task_overdue", "task_escalated")
@@ -44,7 +51,7 @@ class SweepReport:
 
 
 def _policy_for(task: Task, cache: dict[tuple[int, int | None], SlaPolicy]) -> SlaPolicy:
-    team_id = task.opportunity.team_id if task.opportunity_id else None
+    team_id = task.opportunity.team_id if task.opportunity is not None else None
     scope = (task.organization_id, team_id)
     if scope not in cache:
         version = published_version(organization_id=scope[0], team_id=team_id)
@@ -54,7 +61,7 @@ def _policy_for(task: Task, cache: dict[tuple[int, int | None], SlaPolicy]) -> S
 
 def _escalation_target(task: Task, policy: SlaPolicy) -> User | None:
     if policy.escalate_to == "manager":
-        team = task.opportunity.team if task.opportunity_id else None
+        team = task.opportunity.team if task.opportunity is not None else None
         if team is not None and team.manager is not None and team.manager != task.assignee:
             return team.manager
     member = (
@@ -86,7 +93,7 @@ def sweep_tasks(*, now: dt.datetime) -> SweepReport:
 
 
 def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepReport) -> None:
-    subject = task.opportunity.name if task.opportunity_id else ""
+    subject = task.opportunity.name if task.opportunity is not None else ""
     link = reverse("web:deal", args=[task.opportunity_id]) if task.opportunity_id else "/"
     if now < task.due_at:
         if policy.remind_before is not None and now >= task.due_at - policy.remind_before:
@@ -148,9 +155,9 @@ def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepRep
 
 
 def _resolve_closed_task_alerts(now: dt.datetime) -> int:
-    live = Alert.objects.filter(
-        kind__in=TASK_ALERT_KINDS, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
-    ).values_list("organization_id", "dedupe_key")
+    live = Alert.objects.filter(kind__in=TASK_ALERT_KINDS, status__in=LIVE_STATUSES).values_list(
+        "organization_id", "dedupe_key"
+    )
     task_ids = {int(key.split(":")[1]) for _org, key in live}
     still_open = set(
         Task.objects.filter(pk__in=task_ids, status=TaskStatus.OPEN).values_list("pk", flat=True)
@@ -162,3 +169,13 @@ def _resolve_closed_task_alerts(now: dt.datetime) -> int:
     return sum(
         alert_resolve(organization_id=org, dedupe_keys=keys, now=now) for org, keys in stale.items()
     )
+
+
+def alerts_on_tasks_done(*, tasks: Sequence[Task], now: dt.datetime) -> None:
+    """Resolve the overdue and escalation alerts of tasks someone has just completed."""
+    for task in tasks:
+        alert_resolve(
+            organization_id=task.organization_id,
+            dedupe_keys=[f"task:{task.pk}:{kind}" for kind in ("overdue", "escalated")],
+            now=now,
+        )

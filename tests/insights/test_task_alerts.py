@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.automation.services import task_complete
-from lodestar.automation.sweeps import sweep_tasks
 from lodestar.insights.models import Alert, AlertStatus
+from lodestar.insights.task_alerts import sweep_tasks
 from lodestar.integrations.models import Notification
 from tests.conftest import Cast
 from tests.factories import OpportunityFactory
