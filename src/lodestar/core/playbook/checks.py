@@ -23,10 +23,18 @@ def _duplicates(keys: Iterable[str], base: Path, what: str, attr: str = "key") -
     return issues
 
 
-def _refs(values: Iterable[str], known: Iterable[str], base: Path, what: str) -> list[Issue]:
+def _refs(
+    values: Iterable[str], known: Iterable[str], base: Path, what: str, *, indexed: bool = True
+) -> list[Issue]:
+    """An issue for each value that is not ``known``, at ``base`` plus its index in ``values``
+    (``indexed=False`` for a single value named by ``base`` itself)."""
     pool = list(known)
     return [
-        Issue((*base, index), f"unknown {what} '{value}'", did_you_mean(value, pool))
+        Issue(
+            (*base, index) if indexed else base,
+            f"unknown {what} '{value}'",
+            did_you_mean(value, pool),
+        )
         for index, value in enumerate(values)
         if value not in pool
     ]
@@ -34,15 +42,34 @@ def _refs(values: Iterable[str], known: Iterable[str], base: Path, what: str) ->
 
 def check_references(playbook: Playbook) -> list[Issue]:
     """Duplicate keys, terminal stages, and names that must refer to declared things."""
-    issues: list[Issue] = []
     stage_keys = [stage.key for stage in playbook.stages]
     open_stages = [stage.key for stage in playbook.stages if stage.terminal is None]
     event_types = [*CATALOGUE.types, *(kind.key for kind in playbook.event_types)]
     attachment_kinds = [kind.key for kind in playbook.attachment_kinds]
-    issues += _duplicates(stage_keys, ("stages",), "stage")
+    return [
+        *_duplicate_keys(playbook),
+        *_stage_issues(playbook, open_stages),
+        *_field_issues(playbook, open_stages),
+        *_trigger_issues(playbook, stage_keys, event_types),
+        *_required_action_issues(playbook, event_types, attachment_kinds),
+        *_refs(
+            playbook.risks.silence.interaction_events,
+            event_types,
+            ("risks", "silence", "interaction_events"),
+            "event type",
+        ),
+        *_scorecard_issues(playbook, attachment_kinds),
+    ]
+
+
+def _duplicate_keys(playbook: Playbook) -> list[Issue]:
+    issues: list[Issue] = []
+    issues += _duplicates((s.key for s in playbook.stages), ("stages",), "stage")
     issues += _duplicates((f.key for f in playbook.fields), ("fields",), "field")
     issues += _duplicates((c.key for c in playbook.contact_roles), ("contact_roles",), "role")
-    issues += _duplicates(attachment_kinds, ("attachment_kinds",), "attachment kind")
+    issues += _duplicates(
+        (k.key for k in playbook.attachment_kinds), ("attachment_kinds",), "attachment kind"
+    )
     issues += _duplicates((k.key for k in playbook.event_types), ("event_types",), "event type")
     issues += [
         Issue(
@@ -57,7 +84,11 @@ def check_references(playbook: Playbook) -> list[Issue]:
     issues += _duplicates(
         (r.id for r in playbook.required_actions), ("required_actions",), "action set", "id"
     )
+    return issues
 
+
+def _stage_issues(playbook: Playbook, open_stages: list[str]) -> list[Issue]:
+    issues: list[Issue] = []
     if not open_stages:
         issues.append(Issue(("stages",), "every stage is terminal", "add the working stages"))
     if not any(stage.terminal == "won" for stage in playbook.stages):
@@ -73,7 +104,11 @@ def check_references(playbook: Playbook) -> list[Issue]:
                     "a deal never leaves a terminal stage through a gate; remove 'exit'",
                 )
             )
+    return issues
 
+
+def _field_issues(playbook: Playbook, open_stages: list[str]) -> list[Issue]:
+    issues: list[Issue] = []
     for index, field in enumerate(playbook.fields):
         base: Path = ("fields", index)
         issues += _duplicates((c.key for c in field.choices), (*base, "choices"), "choice")
@@ -86,65 +121,54 @@ def check_references(playbook: Playbook) -> list[Issue]:
                     "list the roles under contact_roles: at the top of the file",
                 )
             )
+    return issues
 
+
+def _trigger_issues(
+    playbook: Playbook, stage_keys: list[str], event_types: list[str]
+) -> list[Issue]:
+    issues: list[Issue] = []
     for index, trigger in enumerate(playbook.triggers):
-        base = ("triggers", index)
-        if trigger.on not in event_types:
-            issues.append(
-                Issue(
-                    (*base, "on"),
-                    f"unknown event type '{trigger.on}'",
-                    did_you_mean(trigger.on, event_types),
-                )
-            )
+        base: Path = ("triggers", index)
+        issues += _refs([trigger.on], event_types, (*base, "on"), "event type", indexed=False)
         issues += _refs(trigger.stages, stage_keys, (*base, "stages"), "stage")
-        for position, closing in enumerate(trigger.task.closes_on):
-            if closing not in event_types:
-                issues.append(
-                    Issue(
-                        (*base, "task", "closes_on", position),
-                        f"unknown event type '{closing}'",
-                        did_you_mean(closing, event_types),
-                    )
-                )
-
-    for index, action_set in enumerate(playbook.required_actions):
-        for position, action in enumerate(action_set.actions):
-            base = ("required_actions", index, "actions", position)
-            if action.event is not None and action.event not in event_types:
-                issues.append(
-                    Issue(
-                        (*base, "event"),
-                        f"unknown event type '{action.event}'",
-                        did_you_mean(action.event, event_types),
-                    )
-                )
-            if action.attachment is not None and action.attachment not in attachment_kinds:
-                issues.append(
-                    Issue(
-                        (*base, "attachment"),
-                        f"unknown attachment kind '{action.attachment}'",
-                        did_you_mean(action.attachment, attachment_kinds),
-                    )
-                )
-
-    issues += _refs(
-        playbook.risks.silence.interaction_events,
-        event_types,
-        ("risks", "silence", "interaction_events"),
-        "event type",
-    )
-    # The scorecard names an attachment kind by default; only check it when written out.
-    scorecard = playbook.scorecard
-    if (
-        "minutes_kind" in scorecard.model_fields_set
-        and scorecard.minutes_kind not in attachment_kinds
-    ):
-        issues.append(
-            Issue(
-                ("scorecard", "minutes_kind"),
-                f"unknown attachment kind '{scorecard.minutes_kind}'",
-                did_you_mean(scorecard.minutes_kind, attachment_kinds),
-            )
+        issues += _refs(
+            trigger.task.closes_on, event_types, (*base, "task", "closes_on"), "event type"
         )
     return issues
+
+
+def _required_action_issues(
+    playbook: Playbook, event_types: list[str], attachment_kinds: list[str]
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for index, action_set in enumerate(playbook.required_actions):
+        for position, action in enumerate(action_set.actions):
+            base: Path = ("required_actions", index, "actions", position)
+            if action.event is not None:
+                issues += _refs(
+                    [action.event], event_types, (*base, "event"), "event type", indexed=False
+                )
+            if action.attachment is not None:
+                issues += _refs(
+                    [action.attachment],
+                    attachment_kinds,
+                    (*base, "attachment"),
+                    "attachment kind",
+                    indexed=False,
+                )
+    return issues
+
+
+def _scorecard_issues(playbook: Playbook, attachment_kinds: list[str]) -> list[Issue]:
+    # The scorecard names an attachment kind by default; only check it when written out.
+    scorecard = playbook.scorecard
+    if "minutes_kind" not in scorecard.model_fields_set:
+        return []
+    return _refs(
+        [scorecard.minutes_kind],
+        attachment_kinds,
+        ("scorecard", "minutes_kind"),
+        "attachment kind",
+        indexed=False,
+    )

@@ -82,38 +82,16 @@ def _value(value: Any) -> str:
 def describe_criterion(criterion: Criterion) -> str:
     """A one-line rendering of a criterion, e.g. ``count contacts(is_decision_maker=true) ≥ 2``."""
     if isinstance(criterion, FieldCriterion):
-        op = criterion.operator
-        if op == "is_set":
-            return f"{criterion.field} {'is set' if criterion.operand else 'is empty'}"
-        symbol = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}.get(op, op)
-        return f"{criterion.field} {symbol} {_value(criterion.operand)}"
+        return _describe_field(criterion)
     if isinstance(criterion, CountCriterion):
         spec = criterion.count
         where = ", ".join(f"{k}={_value(v)}" for k, v in spec.where.items())
         window = f" within {format_duration(spec.within)}" if spec.within else ""
         return f"count {spec.of}({where}){window} ≥ {spec.at_least}"
     if isinstance(criterion, AttachmentCriterion):
-        a = criterion.attachment
-        parts = [f"attachment {a.kind}"]
-        if a.types:
-            parts.append("[" + "/".join(a.types) + "]")
-        if a.min_chars:
-            parts.append(f"≥ {a.min_chars} chars")
-        if a.at_least > 1:
-            parts.append(f"× {a.at_least}")
-        if a.within:
-            parts.append(f"within {format_duration(a.within)}")
-        return " ".join(parts)
+        return _describe_attachment(criterion)
     if isinstance(criterion, EventCriterion):
-        e = criterion.event
-        parts = [f"event {e.type}"]
-        if e.within:
-            parts.append(f"within {format_duration(e.within)}")
-        if e.text_contains:
-            parts.append(f"containing '{e.text_contains}'")
-        if e.payload:
-            parts.append(_value(dict(e.payload)))
-        return " ".join(parts)
+        return _describe_event(criterion)
     if isinstance(criterion, CelCriterion):
         return "cel: " + " ".join(criterion.cel.split())
     if isinstance(criterion, AllCriterion):
@@ -122,6 +100,40 @@ def describe_criterion(criterion: Criterion) -> str:
         return "any of (" + "; ".join(describe_criterion(c) for c in criterion.any) + ")"
     assert isinstance(criterion, NotCriterion)
     return "not (" + describe_criterion(criterion.not_) + ")"
+
+
+def _describe_field(criterion: FieldCriterion) -> str:
+    op = criterion.operator
+    if op == "is_set":
+        return f"{criterion.field} {'is set' if criterion.operand else 'is empty'}"
+    symbol = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}.get(op, op)
+    return f"{criterion.field} {symbol} {_value(criterion.operand)}"
+
+
+def _describe_attachment(criterion: AttachmentCriterion) -> str:
+    a = criterion.attachment
+    parts = [f"attachment {a.kind}"]
+    if a.types:
+        parts.append("[" + "/".join(a.types) + "]")
+    if a.min_chars:
+        parts.append(f"≥ {a.min_chars} chars")
+    if a.at_least > 1:
+        parts.append(f"× {a.at_least}")
+    if a.within:
+        parts.append(f"within {format_duration(a.within)}")
+    return " ".join(parts)
+
+
+def _describe_event(criterion: EventCriterion) -> str:
+    e = criterion.event
+    parts = [f"event {e.type}"]
+    if e.within:
+        parts.append(f"within {format_duration(e.within)}")
+    if e.text_contains:
+        parts.append(f"containing '{e.text_contains}'")
+    if e.payload:
+        parts.append(_value(dict(e.payload)))
+    return " ".join(parts)
 
 
 def _criterion_ids(criteria: Iterable[Criterion]) -> dict[str, Criterion]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -213,37 +213,67 @@ def _union_message(details: Sequence[ErrorDetails]) -> tuple[str, str | None]:
 
 
 def _message(detail: ErrorDetails, node: Any) -> tuple[str, str | None]:
+    """Pydantic's error in the words of a playbook author, with a hint where one helps."""
     kind = detail["type"]
-    message = detail["msg"]
-    context: dict[str, Any] = dict(detail.get("ctx") or {})
     if kind == "criterion_kind":
-        hint = None
-        if isinstance(node, dict):
-            for key in node:
-                hint = did_you_mean(str(key), CRITERION_KINDS)
-                if hint and hint.startswith("did you mean"):
-                    break
-        return message, hint or "use one of: " + ", ".join(CRITERION_KINDS)
-    if kind == "literal_error":
-        expected = re.findall(r"'([^']*)'", str(context.get("expected", "")))
-        got = detail.get("input")
-        return (
-            f"'{got}' is not allowed here",
-            did_you_mean(str(got), expected) or "use one of: " + ", ".join(expected),
-        )
-    if kind == "string_pattern_mismatch":
-        if "A-Z]{3}" in str(context.get("pattern", "")):
-            return f"'{detail.get('input')}' is not a currency code", "write e.g. CNY or USD"
-        return f"'{detail.get('input')}' is not a valid key", _KEY_RULE
-    if kind == "too_short":
-        least, has = context.get("min_length"), context.get("actual_length")
-        return f"needs at least {least} entries (has {has})", None
-    if kind == "value_error":
-        return message.removeprefix("Value error, "), None
-    if kind == "extra_forbidden":
-        return "unknown key", None
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return "expected a mapping (key: value lines) here", None
-    if kind in ("tuple_type", "list_type"):
-        return "expected a list (lines starting with '- ') here", None
-    return message, None
+        return detail["msg"], _criterion_kind_hint(node)
+    explain = _EXPLAINED.get(kind)
+    if explain is not None:
+        return explain(detail)
+    fixed = _FIXED_MESSAGES.get(kind)
+    if fixed is not None:
+        return fixed, None
+    return detail["msg"], None
+
+
+def _criterion_kind_hint(node: Any) -> str:
+    hint = None
+    if isinstance(node, dict):
+        for key in node:
+            hint = did_you_mean(str(key), CRITERION_KINDS)
+            if hint and hint.startswith("did you mean"):
+                break
+    return hint or "use one of: " + ", ".join(CRITERION_KINDS)
+
+
+def _literal_message(detail: ErrorDetails) -> tuple[str, str | None]:
+    context: dict[str, Any] = dict(detail.get("ctx") or {})
+    expected = re.findall(r"'([^']*)'", str(context.get("expected", "")))
+    got = detail.get("input")
+    return (
+        f"'{got}' is not allowed here",
+        did_you_mean(str(got), expected) or "use one of: " + ", ".join(expected),
+    )
+
+
+def _pattern_message(detail: ErrorDetails) -> tuple[str, str | None]:
+    context: dict[str, Any] = dict(detail.get("ctx") or {})
+    if "A-Z]{3}" in str(context.get("pattern", "")):
+        return f"'{detail.get('input')}' is not a currency code", "write e.g. CNY or USD"
+    return f"'{detail.get('input')}' is not a valid key", _KEY_RULE
+
+
+def _too_short_message(detail: ErrorDetails) -> tuple[str, str | None]:
+    context: dict[str, Any] = dict(detail.get("ctx") or {})
+    least, has = context.get("min_length"), context.get("actual_length")
+    return f"needs at least {least} entries (has {has})", None
+
+
+def _value_error_message(detail: ErrorDetails) -> tuple[str, str | None]:
+    return detail["msg"].removeprefix("Value error, "), None
+
+
+_EXPLAINED: Mapping[str, Callable[[ErrorDetails], tuple[str, str | None]]] = {
+    "literal_error": _literal_message,
+    "string_pattern_mismatch": _pattern_message,
+    "too_short": _too_short_message,
+    "value_error": _value_error_message,
+}
+_FIXED_MESSAGES: Mapping[str, str] = {
+    "extra_forbidden": "unknown key",
+    "model_type": "expected a mapping (key: value lines) here",
+    "model_attributes_type": "expected a mapping (key: value lines) here",
+    "dict_type": "expected a mapping (key: value lines) here",
+    "tuple_type": "expected a list (lines starting with '- ') here",
+    "list_type": "expected a list (lines starting with '- ') here",
+}

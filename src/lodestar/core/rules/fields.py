@@ -3,7 +3,7 @@ a caller wants to store (types, choice keys, unknown fields)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -41,39 +41,62 @@ def field_values_from_json(
 
 
 def _convert(definition: FieldDef, value: Any) -> FieldValue:
+    """The typed value of one stored value; ``TypeError``/``ValueError`` when it does not fit."""
     kind = definition.type
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        raise TypeError
-    if kind in ("number", "money"):
-        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-            raise TypeError
-        number = Decimal(str(value).strip())
-        if not number.is_finite():
-            raise ValueError
-        if kind == "money":
-            return number
-        return value if isinstance(value, int | float) else number
-    if kind == "date":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            return date.fromisoformat(value.strip()[:10])
-        raise TypeError
-    if kind == "multi_choice":
-        if isinstance(value, list | tuple | set | frozenset) and all(
-            isinstance(item, str) for item in value
-        ):
-            return tuple(sorted(value))
-        raise TypeError
+    convert = _CONVERTERS.get(kind)
+    if convert is not None:
+        return convert(value, kind)
     if isinstance(value, str):
         return value
     if kind == "text" and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     raise TypeError
+
+
+def _boolean(value: Any, kind: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError
+
+
+def _number(value: Any, kind: str) -> int | float | Decimal:
+    """Money as ``Decimal``; a number as stored (int/float), or ``Decimal`` when stored as text."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise TypeError
+    number = Decimal(str(value).strip())
+    if not number.is_finite():
+        raise ValueError
+    if kind == "money":
+        return number
+    return value if isinstance(value, int | float) else number
+
+
+def _date(value: Any, kind: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value.strip()[:10])
+    raise TypeError
+
+
+def _multi_choice(value: Any, kind: str) -> tuple[str, ...]:
+    if isinstance(value, list | tuple | set | frozenset) and all(
+        isinstance(item, str) for item in value
+    ):
+        return tuple(sorted(value))
+    raise TypeError
+
+
+# Field types with a conversion of their own; text and the single choices keep strings.
+_CONVERTERS: Mapping[str, Callable[[Any, str], FieldValue]] = {
+    "boolean": _boolean,
+    "number": _number,
+    "money": _number,
+    "date": _date,
+    "multi_choice": _multi_choice,
+}
 
 
 def _choice_problem(
