@@ -149,33 +149,21 @@ def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.d
     deals = Opportunity.objects.select_related(
         "account", "owner", "team__manager", "organization"
     ).in_bulk(deal_ids)
-    moves: defaultdict[int, list[tuple[dt.datetime, str, str]]] = defaultdict(list)
-    for deal_id, *move in (
-        StageTransition.objects.filter(opportunity_id__among=sorted(deal_ids))
-        .order_by("occurred_at", "id")
-        .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
-    ):
-        moves[deal_id].append(tuple(move))  # type: ignore[arg-type]
+    moves = _moves_of(deal_ids)
     contexts: dict[int, DealContext] = {}
     calendars: dict[int, BusinessCalendar] = {}
     assignees = _Assignees()
     planned: list[Task] = []
     for event, rules in sorted(firing, key=lambda item: (item[0].occurred_at, item[0].pk)):
-        deal = deals[event.opportunity_id]  # type: ignore[index]
+        deal = deals[event.opportunity_id]
         for trigger in rules.firing[event.type]:
             if (deal.pk, trigger.id) in existing:
                 continue
             stage = stage_at(deal, event.occurred_at, moves[deal.pk])
             if trigger.stages and stage not in trigger.stages:
                 continue
-            condition = rules.compiled.triggers.get(trigger.id)
-            if condition is not None:
-                if deal.pk not in contexts:
-                    contexts[deal.pk] = deal_context(
-                        opportunity=deal, now=now, playbook=rules.compiled.playbook
-                    )
-                if not condition.test(contexts[deal.pk]):
-                    continue
+            if not _condition_holds(rules, trigger, deal, contexts, now):
+                continue
             if deal.organization_id not in calendars:
                 calendars[deal.organization_id] = organization_calendar(
                     organization=deal.organization
@@ -189,6 +177,39 @@ def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.d
             planned.append(_task_for(deal, trigger, event, due, assignees))
             existing.add((deal.pk, trigger.id))
     _create_tasks(planned, deals)
+
+
+def _moves_of(
+    deal_ids: Iterable[int | None],
+) -> defaultdict[int, list[tuple[dt.datetime, str, str]]]:
+    """Each deal's stage moves, in time order."""
+    moves: defaultdict[int, list[tuple[dt.datetime, str, str]]] = defaultdict(list)
+    for deal_id, at, from_stage, to_stage in (
+        StageTransition.objects.filter(opportunity_id__among=sorted(deal_ids))
+        .order_by("occurred_at", "id")
+        .values_list("opportunity_id", "occurred_at", "from_stage", "to_stage")
+    ):
+        moves[deal_id].append((at, from_stage, to_stage))
+    return moves
+
+
+def _condition_holds(
+    rules: _Rules,
+    trigger: Trigger,
+    deal: Opportunity,
+    contexts: dict[int, DealContext],
+    now: dt.datetime,
+) -> bool:
+    """Whether the trigger's condition (if it has one) holds for the deal now; the deal's
+    context is built once per run."""
+    condition = rules.compiled.triggers.get(trigger.id)
+    if condition is None:
+        return True
+    if deal.pk not in contexts:
+        contexts[deal.pk] = deal_context(
+            opportunity=deal, now=now, playbook=rules.compiled.playbook
+        )
+    return condition.test(contexts[deal.pk])
 
 
 def _task_for(

@@ -125,7 +125,7 @@ def inbox_list(*, user: User, unread_only: bool = False) -> QuerySet[Notificatio
     items = Notification.objects.filter(recipient=user, channel=Channel.IN_APP)
     membership = membership_of(user=user)
     # A user moved to another organization stops seeing the old tenant's items.
-    items = items.filter(organization_id=membership.organization_id if membership else None)
+    items = items.filter(organization_id=membership.organization_id) if membership else items.none()
     if unread_only:
         items = items.filter(read_at__isnull=True)
     return items.order_by("-created_at", "-id")
