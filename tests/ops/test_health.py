@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -121,7 +122,8 @@ def test_it_reports_a_queue_whose_redis_does_not_answer(db: None) -> None:
 def test_it_counts_the_tasks_waiting_in_a_redis_queue(db: None) -> None:
     from huey import RedisHuey
 
-    queue = RedisHuey("lodestar-health-test", url=REDIS_URL)
+    # A queue of this run's own: the SQLite and PostgreSQL suites may run at once on one Redis.
+    queue = RedisHuey(f"lodestar-health-test-{uuid.uuid4().hex[:12]}", url=REDIS_URL)
     queue.storage.flush_queue()
     for index in range(3):
         queue.storage.enqueue(f"task {index}".encode())
