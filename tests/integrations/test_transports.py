@@ -47,7 +47,7 @@ def reply_with(status: int, payload: dict[str, object] | str, **headers: str):  
 class TestDingTalk:
     def test_it_signs_the_url_as_documented(self, receiver: WebhookReceiver) -> None:
         transport = DingTalkTransport()
-        transport.clock = lambda: 1_700_000_000.123  # type: ignore[method-assign]
+        transport.clock = lambda: 1_700_000_000.123
         transport.send(
             MESSAGE, Destination(webhook_url=receiver.url + "?access_token=tok", secret=SECRET)
         )
@@ -90,7 +90,7 @@ class TestDingTalk:
 class TestFeishu:
     def test_it_signs_the_body_as_documented(self, receiver: WebhookReceiver) -> None:
         transport = FeishuTransport()
-        transport.clock = lambda: 1_599_360_473.9  # type: ignore[method-assign]
+        transport.clock = lambda: 1_599_360_473.9
         transport.send(MESSAGE, Destination(webhook_url=receiver.url, secret=SECRET))
 
         (got,) = receiver.received
@@ -125,6 +125,14 @@ class TestFeishu:
     def test_it_accepts_the_older_reply_shape(self, receiver: WebhookReceiver) -> None:
         receiver.reply = reply_with(200, {"StatusCode": 0, "StatusMessage": "success"})
         FeishuTransport().send(MESSAGE, Destination(webhook_url=receiver.url))
+        assert len(receiver.received) == 1
+        # The older shape is read, not ignored: its failures are classified like the current ones.
+        receiver.reply = reply_with(200, {"StatusCode": 9499, "StatusMessage": "too many request"})
+        with pytest.raises(RetryableError, match="9499: too many request"):
+            FeishuTransport().send(MESSAGE, Destination(webhook_url=receiver.url))
+        receiver.reply = reply_with(200, {"StatusCode": 19021, "StatusMessage": "sign match fail"})
+        with pytest.raises(PermanentError, match="19021: sign match fail"):
+            FeishuTransport().send(MESSAGE, Destination(webhook_url=receiver.url))
 
 
 class TestWeCom:
