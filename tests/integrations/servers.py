@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass
@@ -45,8 +45,7 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/hook"
+        return f"http://127.0.0.1:{self.server.server_port}/hook"
 
     def keys(self) -> list[str]:
         with self.lock:
@@ -108,6 +107,81 @@ class SmtpMessage:
     data: str
 
 
+class _SmtpSession(socketserver.StreamRequestHandler):
+    """One client connection: answers each command line until QUIT or the client hangs up."""
+
+    server: _SmtpListener
+    sender: str
+    recipients: list[str]
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def readline(self) -> str:
+        return self.rfile.readline().decode("utf-8", "replace")
+
+    def handle(self) -> None:
+        self.sender, self.recipients = "", []
+        self.reply("220 localhost test SMTP")
+        while line := self.readline().rstrip("\r\n"):
+            verb = line[:4].upper()
+            if verb == "QUIT":
+                self.reply("221 bye")
+                return
+            command = self.COMMANDS.get(verb)
+            if command is None:
+                self.reply("502 not implemented")
+            else:
+                command(self, line)
+
+    def ehlo(self, _: str) -> None:
+        self.reply("250-localhost")
+        self.reply("250 8BITMIME")
+
+    def helo(self, _: str) -> None:
+        self.reply("250 localhost")
+
+    def mail(self, line: str) -> None:
+        self.sender, self.recipients = line.split(":", 1)[1].strip(), []
+        self.reply("250 OK")
+
+    def rcpt(self, line: str) -> None:
+        answer = self.server.smtp.rcpt_reply
+        if answer.startswith("250"):
+            self.recipients.append(line.split(":", 1)[1].strip())
+        self.reply(answer)
+
+    def data(self, _: str) -> None:
+        self.reply("354 go ahead")
+        lines: list[str] = []
+        while (chunk := self.readline()) not in (".\r\n", ".\n", ""):
+            lines.append(chunk[1:] if chunk.startswith("..") else chunk)
+        self.server.smtp.messages.append(SmtpMessage(self.sender, self.recipients, "".join(lines)))
+        self.reply("250 queued")
+
+    def rset(self, _: str) -> None:
+        self.sender, self.recipients = "", []
+        self.reply("250 OK")
+
+    COMMANDS: ClassVar[dict[str, Callable[[_SmtpSession, str], None]]] = {
+        "EHLO": ehlo,
+        "HELO": helo,
+        "NOOP": helo,
+        "MAIL": mail,
+        "RCPT": rcpt,
+        "DATA": data,
+        "RSET": rset,
+    }
+
+
+class _SmtpListener(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+
+    def __init__(self, smtp: SmtpServer) -> None:
+        super().__init__(("127.0.0.1", 0), _SmtpSession)
+        self.smtp = smtp
+
+
 @dataclass
 class SmtpServer:
     """Just enough SMTP (RFC 5321) for Django's backend: EHLO/HELO, MAIL, RCPT, DATA, RSET, QUIT.
@@ -125,53 +199,7 @@ class SmtpServer:
         return int(self.server.server_address[1])
 
     def start(self) -> SmtpServer:
-        smtp = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def reply(self, line: str) -> None:
-                self.wfile.write(line.encode() + b"\r\n")
-
-            def handle(self) -> None:
-                self.reply("220 localhost test SMTP")
-                sender, recipients = "", []
-                while True:
-                    line = self.rfile.readline().decode("utf-8", "replace").rstrip("\r\n")
-                    if not line:
-                        return
-                    verb = line[:4].upper()
-                    if verb == "EHLO":
-                        self.reply("250-localhost")
-                        self.reply("250 8BITMIME")
-                    elif verb == "HELO" or verb == "NOOP":
-                        self.reply("250 localhost")
-                    elif verb == "MAIL":
-                        sender, recipients = line.split(":", 1)[1].strip(), []
-                        self.reply("250 OK")
-                    elif verb == "RCPT":
-                        if smtp.rcpt_reply.startswith("250"):
-                            recipients.append(line.split(":", 1)[1].strip())
-                        self.reply(smtp.rcpt_reply)
-                    elif verb == "DATA":
-                        self.reply("354 go ahead")
-                        lines: list[str] = []
-                        while True:
-                            chunk = self.rfile.readline().decode("utf-8", "replace")
-                            if chunk in (".\r\n", ".\n", ""):
-                                break
-                            lines.append(chunk[1:] if chunk.startswith("..") else chunk)
-                        smtp.messages.append(SmtpMessage(sender, recipients, "".join(lines)))
-                        self.reply("250 queued")
-                    elif verb == "RSET":
-                        sender, recipients = "", []
-                        self.reply("250 OK")
-                    elif verb == "QUIT":
-                        self.reply("221 bye")
-                        return
-                    else:
-                        self.reply("502 not implemented")
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _SmtpListener(self)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
