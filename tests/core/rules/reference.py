@@ -6,6 +6,7 @@ code with the compiler.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from lodestar.core.playbook.model import (
     NotCriterion,
     Playbook,
 )
-from lodestar.core.rules import DealContext
+from lodestar.core.rules import AttachmentData, ContactData, DealContext, EventData
 
 MIME = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "txt": "text/plain"}
 BUILTIN_TYPES = {
@@ -74,14 +75,15 @@ def _field(playbook: Playbook, c: FieldCriterion, ctx: DealContext) -> bool:
             options = [_operand(kind, v) for v in c.operand]  # type: ignore[union-attr]
             return (value in options) == (op == "in")
         target = _operand(kind, c.operand)
-        return {
+        comparisons: dict[str, Callable[[], Any]] = {
             "eq": lambda: value == target,
             "ne": lambda: value != target,
             "gt": lambda: value > target,
             "gte": lambda: value >= target,
             "lt": lambda: value < target,
             "lte": lambda: value <= target,
-        }[op]()
+        }
+        return bool(comparisons[op]())
     except TypeError:
         return False
 
@@ -90,49 +92,60 @@ def _mentions(payload: Any, text: str) -> bool:
     return any(isinstance(v, str) and text in v for v in payload.values())
 
 
+def _as_tuple(want: Any) -> tuple[Any, ...]:
+    return want if isinstance(want, tuple) else (want,)
+
+
+def _contact_fits(contact: ContactData, key: str, want: Any) -> bool:
+    if key == "is_decision_maker":
+        return bool(contact.is_decision_maker == want)
+    if key == "attended":
+        if want is True:
+            return len(contact.attended) > 0
+        if want is False:
+            return len(contact.attended) == 0
+        return any(m in contact.attended for m in _as_tuple(want))
+    if key == "role":
+        return contact.role in _as_tuple(want)
+    return True
+
+
+def _event_fits(event: EventData, key: str, want: Any) -> bool:
+    if key == "type":
+        return bool(event.type == want)
+    if key == "text_contains":
+        return _mentions(event.payload, str(want))
+    return True
+
+
+def _attachment_fits(item: AttachmentData, key: str, want: Any) -> bool:
+    if key == "kind":
+        return bool(item.kind == want)
+    if key == "type":
+        return item.content_type in {MIME[w] for w in _as_tuple(want)}
+    if key == "min_chars":
+        return bool(item.text_length >= want)
+    return True
+
+
 def _count(c: CountCriterion, ctx: DealContext) -> bool:
     spec = c.count
     cutoff = ctx.now - spec.within if spec.within is not None else None
-    found = 0
+    where = spec.where.items()
     if spec.of == "contacts":
-        for contact in ctx.contacts:
-            ok = True
-            for key, want in spec.where.items():
-                if key == "is_decision_maker":
-                    ok = ok and bool(contact.is_decision_maker) == want
-                elif key == "attended":
-                    if want is True:
-                        ok = ok and len(contact.attended) > 0
-                    elif want is False:
-                        ok = ok and len(contact.attended) == 0
-                    else:
-                        wanted = want if isinstance(want, tuple) else (want,)
-                        ok = ok and any(m in contact.attended for m in wanted)
-                elif key == "role":
-                    wanted = want if isinstance(want, tuple) else (want,)
-                    ok = ok and contact.role in wanted
-            found += ok
+        found = sum(all(_contact_fits(x, k, w) for k, w in where) for x in ctx.contacts)
     elif spec.of == "events":
-        for event in ctx.events:
-            ok = cutoff is None or event.occurred_at >= cutoff
-            for key, want in spec.where.items():
-                if key == "type":
-                    ok = ok and event.type == want
-                elif key == "text_contains":
-                    ok = ok and _mentions(event.payload, str(want))
-            found += ok
+        found = sum(
+            (cutoff is None or x.occurred_at >= cutoff)
+            and all(_event_fits(x, k, w) for k, w in where)
+            for x in ctx.events
+        )
     else:
-        for item in ctx.attachments:
-            ok = cutoff is None or item.uploaded_at >= cutoff
-            for key, want in spec.where.items():
-                if key == "kind":
-                    ok = ok and item.kind == want
-                elif key == "type":
-                    wanted = want if isinstance(want, tuple) else (want,)
-                    ok = ok and item.content_type in {MIME[w] for w in wanted}  # type: ignore[index]
-                elif key == "min_chars":
-                    ok = ok and item.text_length >= want  # type: ignore[operator]
-            found += ok
+        found = sum(
+            (cutoff is None or x.uploaded_at >= cutoff)
+            and all(_attachment_fits(x, k, w) for k, w in where)
+            for x in ctx.attachments
+        )
     return found >= spec.at_least
 
 
