@@ -36,7 +36,14 @@ PASSWORD = "pw-for-tests"  # tests.factories.UserFactory
 def chromium() -> Iterator[Any]:
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError as missing:  # a dev dependency: its absence is a broken setup, not a skip
+        pytest.fail(
+            f"Playwright is not installed ({missing}); install the dev dependencies: "
+            "pip install -e '.[dev]'",
+            pytrace=False,
+        )
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
     # between browser steps are still plain synchronous calls.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
