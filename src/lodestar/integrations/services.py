@@ -25,7 +25,8 @@ from lodestar.integrations.models import (
     Notification,
     NotificationStatus,
 )
-from lodestar.integrations.selectors import ChannelConfigs, ResolvedChannel
+from lodestar.integrations.selectors import ChannelConfigs, ResolvedChannel, inbox_list
+from lodestar.integrations.tasks import deliver_notification
 from lodestar.org.models import Membership, Organization, Role, Team, User
 from lodestar.org.selectors import membership_of
 from lodestar.org.services import audit_record
@@ -57,8 +58,6 @@ def enqueue_delivery(notification_ids: Iterable[int]) -> None:
         return
 
     def _enqueue() -> None:
-        from lodestar.integrations.tasks import deliver_notification
-
         for notification_id in ids:
             deliver_notification(notification_id)
 
@@ -275,8 +274,6 @@ def notification_mark_read(
     Ids of other people's notifications are ignored, not reported: they are not the user's.
     Returns how many changed.
     """
-    from lodestar.integrations.selectors import inbox_list
-
     items = inbox_list(user=user, unread_only=True)
     if notification_ids is not None:
         items = items.filter(pk__in=list(notification_ids))
