@@ -245,7 +245,8 @@ def test_a_rep_reads_the_inbox_and_subscribes_to_the_calendar(
     page.get_by_role("button", name="Make my calendar address").click()
     page.get_by_text("it is shown only once").wait_for()
     url = page.locator("#feed-url").input_value()
-    assert url.startswith(live_server.url) and url.endswith(".ics")
+    assert url.startswith(live_server.url)
+    assert url.endswith(".ics")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "12-rep-calendar-feed-375")
 

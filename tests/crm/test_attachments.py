@@ -490,7 +490,8 @@ def test_it_keeps_the_first_characters_of_a_long_text_and_says_it_was_cut(
 
     stored = Attachment.objects.get()
     assert (stored.text_status, stored.text_problem) == (TextStatus.DONE, TextProblem.TRUNCATED)
-    assert stored.extracted_text == "纪" * 1000 and stored.text_length == 1000
+    assert stored.extracted_text == "纪" * 1000
+    assert stored.text_length == 1000
 
 
 def test_it_reads_only_the_first_pages_of_a_long_pdf(
@@ -502,7 +503,8 @@ def test_it_reads_only_the_first_pages_of_a_long_pdf(
 
     stored = Attachment.objects.get()
     assert stored.text_problem == TextProblem.TRUNCATED
-    assert "page2" in stored.extracted_text and "page3" not in stored.extracted_text
+    assert "page2" in stored.extracted_text
+    assert "page3" not in stored.extracted_text
 
 
 def test_it_keeps_a_docx_whose_body_is_broken_past_the_prolog_without_text(

@@ -52,7 +52,8 @@ def test_late_and_out_of_order_events_land_as_if_in_order(
     assert (row.last_event_at, row.last_customer_at) == (now - HOUR, now - 2 * HOUR)
     assert (row.events, row.customer_events) == (3, 2)
     quiet = DealActivity.objects.get(opportunity=other)
-    assert quiet.last_customer_at is None and quiet.customer_events == 0
+    assert quiet.last_customer_at is None
+    assert quiet.customer_events == 0
 
     incremental = summary()
     deal_activity_rebuild(organization_id=cast.org.pk)

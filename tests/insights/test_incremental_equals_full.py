@@ -101,7 +101,9 @@ def test_it_gives_the_same_results_incrementally_and_in_full(
         with TestCase.captureOnCommitCallbacks(execute=True):
             events_ingest(user=user, items=batch, now=now)
     incremental = state()
-    assert incremental["alerts"] and incremental["health"] and incremental["scores"]
+    assert incremental["alerts"]
+    assert incremental["health"]
+    assert incremental["scores"]
     assert incremental["pushes"]
 
     # Full: the derived tables emptied, then one recompute over the same rows at the same time.

@@ -210,6 +210,7 @@ def test_it_words_a_dwell_alert_for_the_time_it_is_read_and_freezes_it_when_reso
     )
     assert alert_message(alert, now).zh == alert.message_zh
     later = alert_message(alert, now + 2 * DAY)
-    assert "14 天" in later.zh and "14 days" in later.en
+    assert "14 天" in later.zh
+    assert "14 days" in later.en
     alert.resolved_at = now + DAY
     assert "13 天" in alert_message(alert, now + 5 * DAY).zh

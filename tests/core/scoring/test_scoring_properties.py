@@ -258,7 +258,9 @@ def test_doing_one_more_action_never_lowers_penetration(done: dict[str, int], ke
     before = action_penetration([AccountActivity(1, done=done)], sets).overall.value
     more = {**done, key: done.get(key, 0) + 1}
     after = action_penetration([AccountActivity(1, done=more)], sets).overall.value
-    assert before is not None and after is not None and after >= before
+    assert before is not None
+    assert after is not None
+    assert after >= before
 
 
 @given(st.lists(st.tuples(hours, st.floats(0, 500)), max_size=4), hours, hours)
