@@ -164,13 +164,17 @@ class TestTransactions:
         self, cast: Cast, receiver: WebhookReceiver, django_capture_on_commit_callbacks
     ) -> None:  # type: ignore[no-untyped-def]
         robot(cast, receiver.url)
+
+        def notify_then_fail() -> None:
+            with transaction.atomic():
+                notify(organization=cast.org, recipient=cast.owner, title="t", cause_key="c")
+                raise RuntimeError("the cause failed")
+
         with (
             django_capture_on_commit_callbacks(execute=True),
-            pytest.raises(RuntimeError),
-            transaction.atomic(),
+            pytest.raises(RuntimeError, match="the cause failed"),
         ):
-            notify(organization=cast.org, recipient=cast.owner, title="t", cause_key="c")
-            raise RuntimeError("the cause failed")
+            notify_then_fail()
         assert Notification.objects.count() == 0
         assert receiver.received == []
 
