@@ -175,11 +175,13 @@ def _deal_scopes(deal_ids: set[int]) -> set[str]:
 
 
 def _records(connection: BaseDatabaseWrapper) -> list[tuple[set[str], _Pending]]:
-    return [
-        (sids, func.__self__)
-        for sids, func, _robust in connection.run_on_commit
-        if isinstance(getattr(func, "__self__", None), _Pending)
-    ]
+    # Django's entries are (savepoint ids, function, robust); the type stubs know only two.
+    records = []
+    for entry in connection.run_on_commit:
+        sids, pending = entry[0], getattr(entry[1], "__self__", None)
+        if isinstance(pending, _Pending):
+            records.append((sids, pending))
+    return records
 
 
 def _rep_scopes(rep_ids: set[int]) -> set[str]:

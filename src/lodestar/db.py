@@ -15,7 +15,7 @@ __all__ = ["Among", "bulk_insert_new", "insert_statements"]
 
 
 @models.Field.register_lookup
-class Among(models.Lookup):  # type: ignore[type-arg]
+class Among(models.Lookup):
     """`field__among=values`: `field IN values` for a long list of ints or strings, sent as one
     parameter — an array on PostgreSQL (`= ANY(%s)`), a JSON list on SQLite (`IN (SELECT value
     FROM json_each(%s))`).
@@ -103,7 +103,7 @@ def insert_statements(
         arrays = ", ".join(
             f"%s::{model._meta.get_field(column).db_type(connection)}[]" for column in columns
         )
-        columns_of_rows = [list(values) for values in zip(*rows, strict=True)]
+        columns_of_rows: list[object] = [list(values) for values in zip(*rows, strict=True)]
         return [(f"{head} SELECT * FROM unnest({arrays}) {tail}", columns_of_rows)]  # noqa: S608
     row_marks = f"({', '.join(['%s'] * len(columns))})"
     statements = []

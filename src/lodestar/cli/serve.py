@@ -53,7 +53,7 @@ class Backoff:
             )
 
     def pause(self, *, deaths_in_a_row: int) -> float:
-        return min(self.longest, self.first * 2 ** (deaths_in_a_row - 1))
+        return min(self.longest, self.first * 2.0 ** (deaths_in_a_row - 1))
 
 
 @dataclass

@@ -94,7 +94,8 @@ def retry_delay(
     all hit the receiver — and its rate limit — in the same second.
     """
     exponent = max(attempt - 1, 0)
-    ceiling = min(cap, base * (2 ** min(exponent, 30)))
+    doublings: int = 2 ** min(exponent, 30)  # int ** int is Any to mypy
+    ceiling = min(cap, base * doublings)
     return ceiling * (0.5 + 0.5 * rand())
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.org.models import Organization, Team
@@ -114,10 +115,10 @@ class ChannelConfig(models.Model):
         return "organization"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, str | Promise] = {}
         if self.team_id and self.user_id:
             errors["user"] = _("Choose a team or a user, not both.")
-        if self.team_id and self.team.organization_id != self.organization_id:
+        if self.team is not None and self.team.organization_id != self.organization_id:
             errors["team"] = _("The team belongs to another organization.")
         if self.enabled and self.kind in ROBOT_CHANNELS and not self.webhook_url:
             errors["webhook_url"] = _("A robot channel needs its webhook URL.")

@@ -12,6 +12,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from email.message import Message
 from typing import Any
 
 from lodestar.integrations.transport import PermanentError, RetryableError
@@ -23,7 +24,7 @@ DEFAULT_TIMEOUT = 10.0
 _MAX_REPLY = 64 * 1024
 
 
-def _retry_after(headers: Mapping[str, str] | None) -> dt.timedelta | None:
+def _retry_after(headers: Mapping[str, str] | Message[str, str] | None) -> dt.timedelta | None:
     raw = (headers or {}).get("Retry-After", "")
     if raw.strip().isdigit():
         return dt.timedelta(seconds=min(int(raw), 24 * 3600))

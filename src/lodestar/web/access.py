@@ -7,13 +7,15 @@
 - dates render in the organization's time zone for the whole request;
 - the application's `NotFound` becomes 404 and `PermissionDenied` 403, so views can call
   `access_*` selectors without catching.
+
+The view itself takes an `AuthenticatedHttpRequest`: its `request.user` is the signed-in user.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -22,31 +24,36 @@ from django.utils import timezone
 
 from lodestar.errors import NotFound, PermissionDenied
 from lodestar.org.models import Membership
+from lodestar.org.requests import AuthenticatedHttpRequest, is_signed_in
 from lodestar.org.selectors import membership_of
 
 __all__ = ["member_of", "member_view"]
 
-View = Callable[..., HttpResponse]
+P = ParamSpec("P")
 
 
-def member_of(request: HttpRequest) -> Membership:
+def member_of(request: AuthenticatedHttpRequest) -> Membership:
     """The membership `member_view` checked (with its organization loaded)."""
     user = request.user
-    if user.is_authenticated and "membership" not in user._state.fields_cache:  # type: ignore[union-attr]
+    if "membership" not in user._state.fields_cache:
         # Membership and organization in one query; the user keeps it for every later
         # `membership_of` of this request (navigation, selectors).
         found = Membership.objects.select_related("organization").filter(user_id=user.pk).first()
         if found is not None:
-            user.membership = found  # type: ignore[union-attr]
-    membership = membership_of(user=user)  # type: ignore[arg-type]
+            user.membership = found
+    membership = membership_of(user=user)
     if membership is None:
         raise DjangoPermissionDenied
     return membership
 
 
-def member_view(view: View) -> View:
+def member_view(
+    view: Callable[Concatenate[AuthenticatedHttpRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not is_signed_in(request):  # `login_required` sent the visitor to sign in
+            raise DjangoPermissionDenied
         membership = member_of(request)
         with timezone.override(membership.organization.tz):
             try:

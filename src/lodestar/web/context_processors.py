@@ -33,17 +33,21 @@ NAV = (
     NavItem(_("Admin"), "admin:index", frozenset({Role.ADMIN})),
 )
 # The rep's home comes first for reps, the dashboard first for everyone else.
-FIRST_FOR = {Role.REP: "web:today", Role.MANAGER: "web:dashboard", Role.OPS: "web:playbooks"}
+FIRST_FOR: dict[str | None, str] = {
+    Role.REP: "web:today",
+    Role.MANAGER: "web:dashboard",
+    Role.OPS: "web:playbooks",
+}
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = request.user
     if not user.is_authenticated:
         return {"nav_items": []}
-    membership = membership_of(user=user)  # type: ignore[arg-type]
+    membership = membership_of(user=user)
     role = membership.role if membership is not None else None
     # One COUNT on the inbox index per page: the unread badge next to "Inbox".
-    unread = inbox_unread_count(user=user) if membership is not None else 0  # type: ignore[arg-type]
+    unread = inbox_unread_count(user=user) if membership is not None else 0
     items = []
     for item in NAV:
         if role in item.roles or (user.is_superuser and item.url_name == "admin:index"):
@@ -53,7 +57,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
                     "label": item.label,
                     "url": url,
                     "active": request.path.startswith(url) and url != "/",
-                    "first": FIRST_FOR.get(role) == item.url_name,  # type: ignore[call-overload]
+                    "first": FIRST_FOR.get(role) == item.url_name,
                     "badge": unread if item.url_name == "web:inbox" else None,
                 }
             )

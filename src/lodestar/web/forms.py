@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.org.models import Team, User
@@ -50,9 +52,11 @@ class LogMeetingForm(_DeliveryForm):
         label=_("Attendees"), coerce=int, required=False, choices=()
     )
 
-    def __init__(self, *args: object, contact_ids: list[int], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["attendees"].choices = [(pk, pk) for pk in contact_ids]  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, contact_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # `fields` holds this form's own copies, typed as plain fields.
+        attendees = cast(forms.TypedMultipleChoiceField, self.fields["attendees"])
+        attendees.choices = [(pk, pk) for pk in contact_ids]
 
     def payload(self) -> dict[str, object]:
         data: dict[str, object] = {"attendee_contact_ids": list(self.cleaned_data["attendees"])}
@@ -93,10 +97,13 @@ class DashboardFilterForm(forms.Form):
     )
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False, initial="12w")
 
-    def __init__(self, *args: object, teams: object, reps: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
-        self.fields["rep"].queryset = reps  # type: ignore[attr-defined]
+    def __init__(
+        self, *args: Any, teams: QuerySet[Team], reps: QuerySet[User], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # `fields` holds this form's own copies, typed as plain fields.
+        cast("forms.ModelChoiceField[Team]", self.fields["team"]).queryset = teams
+        cast("forms.ModelChoiceField[User]", self.fields["rep"]).queryset = reps
 
     @property
     def weeks(self) -> int:

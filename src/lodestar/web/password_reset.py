@@ -78,7 +78,8 @@ def password_reset_complete(*, user: User) -> None:
 
 def _link_hours() -> int:
     """How long a reset link holds, in whole hours (rounded up), as the mail and page say."""
-    return max(math.ceil(settings.PASSWORD_RESET_TIMEOUT / 3600), 1)
+    timeout: int = settings.PASSWORD_RESET_TIMEOUT
+    return max(math.ceil(timeout / 3600), 1)
 
 
 class PasswordResetRequest(auth_views.PasswordResetView):
@@ -88,9 +89,10 @@ class PasswordResetRequest(auth_views.PasswordResetView):
     subject_template_name = "web/password_reset_subject.txt"
     success_url = reverse_lazy("web:password-reset-sent")
 
-    @property
-    def extra_email_context(self) -> dict[str, Any]:  # type: ignore[override]
-        return {"reset_hours": _link_hours()}
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        # Read when the mail goes out, as the setting may change while the process runs.
+        self.extra_email_context = {"reset_hours": _link_hours()}
+        return super().form_valid(form)
 
 
 class PasswordResetSent(auth_views.PasswordResetDoneView):

@@ -69,7 +69,8 @@ def _recent_failures(request: Any, username: str | None) -> tuple[Q, Q, Any]:
     return account, address, recent
 
 
-class SignInAttempts(AxesDatabaseHandler):
+# django-axes ships no type information: its handler is `Any` to mypy.
+class SignInAttempts(AxesDatabaseHandler):  # type: ignore[misc]
     """Axes' database handler with a limit per account and a higher one per address."""
 
     def get_failures(self, request: Any, credentials: dict[str, Any] | None = None) -> int:
@@ -83,7 +84,8 @@ class SignInAttempts(AxesDatabaseHandler):
             address=Sum("failures_since_start", filter=address),
         )
         if (counts["address"] or 0) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
-            return max(counts["account"] or 0, get_failure_limit(request, credentials))
+            account_limit: int = get_failure_limit(request, credentials)
+            return max(counts["account"] or 0, account_limit)
         return int(counts["account"] or 0)
 
     def reset_user_attempts(
@@ -92,7 +94,8 @@ class SignInAttempts(AxesDatabaseHandler):
         username = get_client_username(request, credentials)
         if not username:
             return 0
-        return self.reset_attempts(username=username)
+        forgotten: int = self.reset_attempts(username=username)
+        return forgotten
 
     def user_login_failed(
         self,
@@ -113,7 +116,8 @@ def _lock_ends(request: Any, username: str | None) -> dt.datetime:
     """When the lock ends at the latest: the cool-off after the newest counted failure."""
     cool_off = get_cool_off(request) or dt.timedelta(0)
     newest = _recent_failures(request, username)[2].aggregate(newest=Max("attempt_time"))
-    return (newest["newest"] or request.axes_attempt_time) + cool_off
+    last_counted: dt.datetime = newest["newest"] or request.axes_attempt_time
+    return last_counted + cool_off
 
 
 def _record_lockout(request: Any, username: str | None) -> None:
@@ -143,7 +147,8 @@ def _record_lockout(request: Any, username: str | None) -> None:
 
 def sign_in_failures_forget(*, username: str) -> int:
     """Forget the failed sign-ins counted against `username` (its lock, if any, ends now)."""
-    return AxesProxyHandler.reset_attempts(username=username)
+    forgotten: int = AxesProxyHandler.reset_attempts(username=username)
+    return forgotten
 
 
 def _refusal(
