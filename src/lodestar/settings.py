@@ -83,6 +83,21 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# What runs on every batch of appended events, in this order and in the append's transaction
+# (`lodestar.events.processing`). The apps that consume events name their steps here, so the
+# events app imports none of them. Each is called as `step(events=…, now=…)`.
+LODESTAR_EVENT_STEPS = [
+    # The deals' activity summary (latest event, latest customer interaction) first: the risk
+    # checks at the end read it.
+    "lodestar.insights.activity.activity_on_events",
+    # Triggers next: they open the tasks the events call for and close those the same events
+    # satisfy, and a completed task counts as the rep's last action for the stale-deal check.
+    "lodestar.automation.triggers.run_triggers",
+    # Last, the risk checks of the touched deals (alerts, notifications through the outbox);
+    # their scores follow in the worker once the batch is committed.
+    "lodestar.insights.steps.insights_on_events",
+]
+
 # What runs when someone completes a task by hand, in this order and in the same transaction
 # (`lodestar.automation.services.task_complete`): the automation app names none of the apps
 # that react. Each is called as `step(tasks=…, now=…)`.

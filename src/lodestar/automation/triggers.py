@@ -22,7 +22,7 @@ from lodestar.core.playbook.model import Trigger
 from lodestar.core.rules import CompiledPlaybook, DealContext
 from lodestar.crm.models import Opportunity, StageTransition
 from lodestar.db import bulk_insert_new
-from lodestar.events.processing import RecordedEvent
+from lodestar.events.records import RecordedEvent
 from lodestar.i18n import in_site_language
 from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.org.calendar import organization_calendar

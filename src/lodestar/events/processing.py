@@ -1,58 +1,48 @@
 """What happens after events are appended, in the same transaction (ARCHITECTURE: main road).
 
-Each step takes the newly recorded events and the time of recording. Steps run in order: the
-deals' activity summary first, gate evidence next, then triggers (which may close tasks the same
-events satisfy), then risk checks. Steps are listed here, explicitly, rather than wired through
-signals, so the order is visible.
+The steps belong to the apps that consume events; they are named, in order, by the setting
+`LODESTAR_EVENT_STEPS` (dotted paths, loaded once like `MIDDLEWARE`), whose comment says why the
+order is what it is. This app imports none of them, so a new consumer registers its step there
+without the log knowing about it. Each step takes the newly recorded events and the time of
+recording.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from lodestar.org.models import User
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
 
-__all__ = ["RecordedEvent", "process_recorded_events"]
+from lodestar.events.records import RecordedEvent
 
-
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    """What the processing steps read of an appended event.
-
-    Ingestion appends a thousand rows at a time with one statement and hands the steps these
-    light records rather than building a model instance per row.
-    """
-
-    pk: int
-    organization_id: int
-    type: str
-    occurred_at: dt.datetime
-    opportunity_id: int | None
-    # The deal's team when the event was recorded: it picks the playbook the event meets.
-    team_id: int | None
-    with_customer: bool
-    actor: User | None
+__all__ = ["EventStep", "event_steps", "process_recorded_events"]
 
 
-Step = Callable[..., None]
+class EventStep(Protocol):
+    def __call__(self, *, events: Sequence[RecordedEvent], now: dt.datetime) -> None: ...
 
 
-def _steps() -> tuple[Step, ...]:
-    # Imported lazily: the apps that own the steps import the events app themselves.
-    from lodestar.automation.triggers import run_triggers
-    from lodestar.insights.activity import activity_on_events
-    from lodestar.insights.steps import insights_on_events
+@functools.cache
+def event_steps() -> tuple[EventStep, ...]:
+    """The steps of `LODESTAR_EVENT_STEPS`, imported on first use and kept for the process."""
+    return tuple(import_string(path) for path in settings.LODESTAR_EVENT_STEPS)
 
-    # The activity summary first: the risk checks at the end read it.
-    return (activity_on_events, run_triggers, insights_on_events)
+
+@receiver(setting_changed)
+def _forget_steps(*, setting: str, **kwargs: Any) -> None:
+    # Tests register steps with override_settings; the next batch then loads them.
+    if setting == "LODESTAR_EVENT_STEPS":
+        event_steps.cache_clear()
 
 
 def process_recorded_events(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
     if not events:
         return
-    for step in _steps():
+    for step in event_steps():
         step(events=events, now=now)

@@ -1,10 +1,13 @@
-"""Event ingestion: the one door through which every fact enters the log.
+"""The one door through which every fact enters the log.
 
-Pages, the API, stage moves, chat callbacks, ERP webhooks and CSV imports all call
-`events_ingest`. Each item
-is judged on its own — accepted, duplicate (same `(source, external_id)` already logged) or
-rejected with the reason — so one bad item never rejects or half-writes the good ones. Accepted
-events are appended and processed (gates, triggers, risks) in the same transaction.
+`events_append` is the append path: every source calls it — ingestion, stage moves, and those
+to come (chat capture, imports, webhooks). Each item is judged on its own — accepted, duplicate
+(same `(source, external_id)` already logged) or rejected with the reason — so one bad item
+never rejects or half-writes the good ones. Accepted events are appended and handed to the
+processing steps (`LODESTAR_EVENT_STEPS`) in the same transaction.
+
+`events_ingest` is the door of the pages and the API: it checks that the user's role may record
+activity and that a batch is not too large, then appends.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from lodestar.crm.selectors import account_scope, opportunity_scope
 from lodestar.db import insert_statements
 from lodestar.errors import FieldError, PermissionDenied, ValidationFailed
 from lodestar.events.models import Event
-from lodestar.events.processing import RecordedEvent, process_recorded_events
+from lodestar.events.processing import process_recorded_events
+from lodestar.events.records import RecordedEvent
 from lodestar.org.models import User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import organization_catalogue
@@ -37,6 +41,7 @@ __all__ = [
     "EventIn",
     "IngestItem",
     "IngestReport",
+    "events_append",
     "events_ingest",
     "pydantic_details",
 ]
@@ -130,7 +135,7 @@ def events_ingest(
     now: dt.datetime | None = None,
     catalogue: EventCatalogue | None = None,
 ) -> IngestReport:
-    """Validate, de-duplicate, append and process a batch of events delivered by `user`.
+    """Append a batch of events delivered by `user` through a page or the API.
 
     The user's role scope applies: a rep may log events only on their own deals and accounts.
     """
@@ -145,7 +150,26 @@ def events_ingest(
             _("A batch holds at most %(max)d events; split it into smaller batches.")
             % {"max": MAX_BATCH},
         )
-    now = now or timezone.now()
+    return events_append(
+        actor=actor, user=user, items=items, now=now or timezone.now(), catalogue=catalogue
+    )
+
+
+def events_append(
+    *,
+    actor: Actor,
+    user: User,
+    items: Sequence[Mapping[str, Any]],
+    now: dt.datetime,
+    catalogue: EventCatalogue | None = None,
+) -> IngestReport:
+    """Check, de-duplicate, append and process `items`, recorded by `user` at `now`.
+
+    Each item is checked against the organization's event catalogue (or `catalogue`) and the
+    deals, accounts and contacts it names against `actor`'s scope. The accepted ones are
+    appended and the processing steps run on them in one transaction, which joins the
+    caller's when there is one (a stage move rolls back with its event).
+    """
     report = IngestReport(items=[IngestItem(index=i, status="accepted") for i in range(len(items))])
     if catalogue is None:
         catalogue = organization_catalogue(organization_id=actor.organization_id)

@@ -22,7 +22,7 @@ from django.db import connection
 from lodestar.changes import changed
 from lodestar.db import insert_statements
 from lodestar.events.models import Event
-from lodestar.events.processing import RecordedEvent
+from lodestar.events.records import RecordedEvent
 from lodestar.insights.models import DealActivity
 
 __all__ = ["activity_on_events", "deal_activity_rebuild"]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
-from lodestar.events.processing import RecordedEvent
+from lodestar.events.records import RecordedEvent
 from lodestar.insights.refresh import insights_refresh
 from lodestar.insights.tasks import refresh_scores
 
