@@ -218,7 +218,8 @@ class PostgresDatabase:
         writer = subprocess.Popen(  # noqa: S603 — fixed arguments, a path we chose
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
         )
-        assert writer.stdout is not None and writer.stderr is not None
+        assert writer.stdout is not None
+        assert writer.stderr is not None
         done = 0
         problems: list[str] = []
 

@@ -63,7 +63,8 @@ def diff(
     from lodestar.core.playbook import Playbook, diff_playbooks
 
     before, after = _load(old), _load(new)
-    assert isinstance(before, Playbook) and isinstance(after, Playbook)
+    assert isinstance(before, Playbook)
+    assert isinstance(after, Playbook)
     changes = diff_playbooks(before, after)
     if not changes:
         console.print("no changes")
