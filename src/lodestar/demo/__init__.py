@@ -10,19 +10,28 @@ Not a Django app; call it after `django.setup()`.
 
     generate(reps=200, deals=50_000, months=12, seed=7, slug="bench", progress=callback)
 
-`load_demo_organization(*, reps, deals, months, seed, now, slug="demo", events_per_deal,
+`load_demo_organization(*, reps, deals, months, seed, now, today, slug="demo", events_per_deal,
 password, progress) -> DemoSummary` creates the organization unless one with `slug` exists;
 then it writes nothing and returns `already_loaded=True` with the current row counts and logins.
+After generating, it does at `now` what the worker would have done by then: the insights
+recompute, a health snapshot for every day of the 12-week trend, and the task SLA sweep, so the
+worker finds nothing new to raise right after the load.
 
-`generate(*, reps, deals, months, seed, now, slug, name, events_per_deal, username_prefix,
-password, progress) -> DemoSummary` always creates a new organization (raises `DemoError` if the
-slug or a user name is taken) in one transaction. `now` is an aware datetime (default: the
-current time); history spans `months` before it. Roughly `deals * events_per_deal` events are
-written (default 100 per deal: 50,000 deals give about 5,000,000 events).
+`generate(*, reps, deals, months, seed, now, today, slug, name, events_per_deal,
+username_prefix, password, progress) -> DemoSummary` always creates a new organization (raises
+`DemoError` if the slug or a user name is taken) in one transaction. The history is anchored to
+`today`, a date in the organization's zone (default: the date of `now`, an aware datetime
+defaulting to the current time): it spans `months` before the start of that day, its tasks fall
+due today and this week (a few overdue by hours or days), and the same seed and day give the
+same data. Thresholds (silence, staleness, escalation, exemption re-check), task deadlines and
+the events that close tasks are read from the teams' playbooks; audit lines carry the actions
+the services write. Roughly `deals * events_per_deal` events are written (default 100 per deal:
+50,000 deals give about 5,000,000 events).
 
 `progress(phase, done, total)` is called as work advances; phases are "setup", "deals",
 "activity" (deals whose events are written), "indexes" (large loads only: time-keyed indexes
-are built once at the end instead of row by row) and "reports".
+are built once at the end instead of row by row) and "reports"; the loader adds
+"health history" and "insights …".
 
 `DemoSummary` holds `counts` (rows per table), `event_types`, a `digest` (same arguments give the
 same digest), `logins` (`DemoLogin(role, username, password, display_name, team)` for rep,
@@ -39,6 +48,7 @@ teams (杭州, seed case 000), alternating, about eight reps each, a manager per
 and one admin user. Stages, custom fields and triggers follow the `industrial_equipment` and
 `saas_b2b` industry templates (read through `lodestar.demo.processes`, the generator's only
 knowledge of stages); the 8 decision-chain roles use the industrial template's role keys.
+`lodestar.demo.story` tells each deal's history from its plan (`lodestar.demo.cast`).
 
 Run `python -m lodestar.demo --help` for a measured load from the command line.
 """

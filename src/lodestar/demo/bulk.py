@@ -17,7 +17,7 @@ from typing import Any
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-__all__ = ["BulkSink", "UnsupportedDatabase", "bulk_load_session"]
+__all__ = ["BulkSink", "UnsupportedDatabase", "bulk_load_session", "column_of"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _HMS: list[str] = []
@@ -32,6 +32,14 @@ def _hms_table() -> list[str]:
     if not _HMS:
         _HMS.extend(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400))
     return _HMS
+
+
+def column_of(model: type[models.Model], name: str) -> str:
+    """The table column of the model's concrete field `name`."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ValueError(f"{model.__name__}.{name} has no column of its own.")
+    return field.column
 
 
 class BulkSink:
@@ -81,7 +89,7 @@ class BulkSink:
         sql = self._statements.get(key)
         if sql is None:
             quote = self.connection.ops.quote_name
-            columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+            columns = ", ".join(quote(column_of(model, name)) for name in fields)
             table = quote(model._meta.db_table)
             if self.vendor == "sqlite":
                 marks = ", ".join("?" * len(fields))
@@ -168,7 +176,7 @@ def deferred_indexes(
     quote = connection.ops.quote_name
 
     def create(model: type[models.Model], index: models.Index) -> str:
-        columns = ", ".join(quote(model._meta.get_field(f).column) for f in index.fields)
+        columns = ", ".join(quote(column_of(model, name)) for name in index.fields)
         return f"CREATE INDEX {quote(index.name)} ON {quote(model._meta.db_table)} ({columns})"
 
     with connection.cursor() as cursor:

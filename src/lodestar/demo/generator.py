@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import math
 import random
 import time
@@ -45,6 +44,18 @@ from lodestar.demo.bulk import (
     scattered_indexes,
     tune_transaction,
 )
+from lodestar.demo.cast import (
+    DAY,
+    HOUR,
+    AccountInfo,
+    Plan,
+    Rep,
+    SalesTeam,
+    StoredFile,
+    deal_rng,
+    local_date,
+)
+from lodestar.demo.story import DealStory, World
 
 __all__ = [
     "DEFAULT_DEALS",
@@ -75,12 +86,17 @@ TIME_ZONE = "Asia/Shanghai"
 # (phase, done, total): phases are "setup", "deals", "activity" and "reports".
 ProgressCallback = Callable[[str, int, int], None]
 
-_DAY = 86_400
-_HOUR = 3_600
 _CHUNK_DEALS = 250
 _ORM_BATCH = 1_000
 _MINUTES_THRESHOLD = 300
 _DEFER_INDEXES_FROM = 200_000
+# How many times a usual rep's deals the demo's `rep` login carries.
+_SHOWN_REP_LOAD = 2.5
+# Share of deals opened in the last weeks of the history (the rest: any time in it).
+_RECENT_SHARE = 0.3
+_RECENT = 45 * DAY
+# Share of deals whose customer stopped answering at some point (if the deal was alive then).
+_STALLED = 0.25
 
 
 class DemoError(Exception):
@@ -160,6 +176,7 @@ def generate(
     months: int = DEFAULT_MONTHS,
     seed: int = DEFAULT_SEED,
     now: dt.datetime | None = None,
+    today: dt.date | None = None,
     slug: str = DEFAULT_SLUG,
     name: str | None = None,
     events_per_deal: int = DEFAULT_EVENTS_PER_DEAL,
@@ -167,10 +184,12 @@ def generate(
     password: str = DEMO_PASSWORD,
     progress: ProgressCallback | None = None,
 ) -> DemoSummary:
-    """Create a new demo organization `slug` with its history ending at `now`.
+    """Create a new demo organization `slug` whose history runs up to the start of `today`.
 
-    Raises `DemoError` if the slug or one of the user names is taken. Writes in one
-    transaction: on failure nothing is left behind.
+    `today` is a date in the organization's zone (default: the date of `now` there, `now`
+    itself defaulting to the current time): the same seed and day give the same data, with
+    tasks falling due today and this week. Raises `DemoError` if the slug or one of the user
+    names is taken. Writes in one transaction: on failure nothing is left behind.
     """
     from lodestar.org.models import Organization
 
@@ -178,6 +197,8 @@ def generate(
         now = timezone.now()
     if timezone.is_naive(now):
         raise DemoError("`now` must be an aware datetime.")
+    if today is None:
+        today = now.astimezone(zoneinfo.ZoneInfo(TIME_ZONE)).date()
     if reps < 1 or deals < 1 or months < 1 or events_per_deal < 1:
         raise DemoError("reps, deals, months and events_per_deal must be at least 1.")
     if Organization.objects.filter(slug=slug).exists():
@@ -188,7 +209,7 @@ def generate(
         deals=deals,
         months=months,
         seed=seed,
-        now=now,
+        today=today,
         slug=slug,
         name=name or ("北极星演示集团" if slug == DEFAULT_SLUG else f"北极星演示集团({slug})"),
         events_per_deal=events_per_deal,
@@ -218,6 +239,7 @@ def load_demo_organization(
     months: int = DEFAULT_MONTHS,
     seed: int = DEFAULT_SEED,
     now: dt.datetime | None = None,
+    today: dt.date | None = None,
     slug: str = DEFAULT_SLUG,
     events_per_deal: int = DEFAULT_EVENTS_PER_DEAL,
     password: str = DEMO_PASSWORD,
@@ -225,6 +247,9 @@ def load_demo_organization(
 ) -> DemoSummary:
     """Load the demo organization unless it is there already (idempotent).
 
+    The history is generated up to `today` (see `generate`); then, at `now`, the insights
+    engine scores it, writes the daily health snapshots of the last weeks and the task sweep
+    raises what is overdue, so the worker finds nothing new to raise right after the load.
     A second call finds the organization by slug, writes nothing and returns a summary with
     `already_loaded=True`, the current row counts and the same demo logins.
     """
@@ -232,27 +257,20 @@ def load_demo_organization(
 
     org = Organization.objects.filter(slug=slug).first()
     if org is None:
+        now = now or timezone.now()
         summary = generate(
             reps=reps,
             deals=deals,
             months=months,
             seed=seed,
             now=now,
+            today=today,
             slug=slug,
             events_per_deal=events_per_deal,
             password=password,
             progress=progress,
         )
-        # Health scores, alerts and scorecards come from the engine, as they would in use.
-        from lodestar.insights.refresh import insights_recompute
-
-        insights_recompute(
-            organization_id=summary.organization_id,
-            now=now,
-            progress=(lambda phase, done, total: progress(f"insights {phase}", done, total))
-            if progress is not None
-            else None,
-        )
+        _as_the_worker_would(summary.organization_id, now, progress or _no_progress)
         refresh_statistics()  # the recompute wrote tens of thousands of alerts and scores
         return dataclasses.replace(summary, counts=_count_rows(summary.organization_id))
     return DemoSummary(
@@ -271,6 +289,44 @@ def load_demo_organization(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _as_the_worker_would(
+    organization_id: int, now: dt.datetime, progress: ProgressCallback
+) -> None:
+    """What the worker would have done by `now` had it run alongside the history: health
+    scores, alerts and scorecards from the insights engine, a health snapshot for each day of
+    the trend's weeks, and the SLA sweep's alerts on overdue tasks."""
+    from lodestar.insights.health import health_history_record
+    from lodestar.insights.policy import Policies
+    from lodestar.insights.refresh import insights_recompute
+    from lodestar.insights.selectors import TREND_WEEKS
+    from lodestar.insights.task_alerts import sweep_tasks
+    from lodestar.org.models import Membership, Organization, Role
+
+    organization = Organization.objects.get(pk=organization_id)
+    policies = Policies(organization)
+    reps = set(
+        Membership.objects.filter(organization=organization, role=Role.REP).values_list(
+            "user_id", flat=True
+        )
+    )
+    today = now.astimezone(organization.tz).date()
+    first = today - dt.timedelta(days=today.weekday(), weeks=TREND_WEEKS - 1)
+    days = (today - first).days
+    with transaction.atomic():
+        for index in range(days):
+            # Each past day as its last hourly sweep (at 23:07) saw it.
+            day = first + dt.timedelta(days=index)
+            evening = dt.datetime.combine(day, dt.time(23, 7), tzinfo=organization.tz)
+            health_history_record(policies=policies, rep_ids=reps, now=evening)
+            progress("health history", index + 1, days)
+    insights_recompute(
+        organization_id=organization_id,
+        now=now,
+        progress=lambda phase, done, total: progress(f"insights {phase}", done, total),
+    )
+    sweep_tasks(now=now)
 
 
 def _no_progress(phase: str, done: int, total: int) -> None:
@@ -361,6 +417,93 @@ def _lognormal_amount(rng: random.Random, median: float, sigma: float, lo: int, 
     return int(min(hi, max(lo, round(value, -2))))
 
 
+@dataclass(frozen=True)
+class _Path:
+    """Where a deal went: its moves, how it ended (or not yet), its last activity and, for an
+    open deal, which silence it is in."""
+
+    moves: list[tuple[str, str, int]]
+    status: str
+    closed: int | None
+    last_activity: int
+    silence: str = ""  # "", "silent" or "stale" (`Plan.silence`)
+
+    def reached(self, order: dict[str, int]) -> int:
+        """The furthest open stage the deal got to (its position in the process)."""
+        return max(
+            (order.get(to, len(order)) for _f, to, _t in self.moves if to != processes.LOST),
+            default=0,
+        )
+
+
+def _industrial_terms(
+    rng: random.Random,
+    account: AccountInfo,
+    path: _Path,
+    process: processes.Process,
+    tz: zoneinfo.ZoneInfo,
+) -> tuple[int, str, dict[str, Any]]:
+    """Amount, project word and custom fields as the industrial playbook declares them, filled
+    as far as the deal got."""
+    order = {key: position for position, key in enumerate(process.keys)}
+    reached = path.reached(order)
+    amount = _lognormal_amount(rng, 120_000, 0.8, 8_000, 3_000_000)
+    project = rng.choice(("改造项目", "采购项目", "产线升级", "备件年度采购", "新线配套"))
+    signer = rng.choice([c for c in account.contacts if c[3]] or account.contacts)
+    discount = rng.choice((0, 3, 5, 8, 10, 12, 15))
+    custom: dict[str, Any] = {"discount_pct": discount}
+    if reached > order["site_survey"] or rng.random() < 0.3:
+        custom["equipment_list_confirmed"] = reached > order["site_survey"]
+    if reached > order["technical_solution"]:
+        custom["tech_signer_title"] = signer[2]
+    if reached >= order["quote"]:
+        custom["signing_period"] = rng.choice(("within_2w", "within_1m", "within_3m", "over_3m"))
+        custom["decision_chain_role"] = signer[2]
+    if reached > order["negotiation"]:
+        delivery = local_date(path.moves[-1][2] + int(rng.uniform(14, 60) * DAY), tz)
+        custom["delivery_date"] = delivery.isoformat()
+        custom["discount_approved"] = discount > 10
+    if path.status == "open" and reached == order["contract"]:
+        custom["legal_review_overdue_days"] = rng.choice((0, 0, 1, 2, 4))
+    return amount, project, custom
+
+
+def _budget_band(amount: int) -> str:
+    if amount < 50_000:
+        return "under_50k"
+    if amount < 200_000:
+        return "50k_200k"
+    return "200k_500k" if amount < 500_000 else "over_500k"
+
+
+def _saas_terms(
+    rng: random.Random, path: _Path, process: processes.Process
+) -> tuple[int, str, dict[str, Any]]:
+    """Amount, project word and custom fields as the SaaS playbook declares them, filled as far
+    as the deal got."""
+    order = {key: position for position, key in enumerate(process.keys)}
+    reached = path.reached(order)
+    seats = rng.choice((10, 20, 30, 50, 80, 100, 150, 200))
+    amount = _lognormal_amount(rng, 50_000, 0.7, 6_000, 800_000)
+    custom: dict[str, Any] = {"budget_range": _budget_band(amount)}
+    if reached >= order["needs_confirmed"]:
+        custom["integration_required"] = rng.random() < 0.35
+        custom["purchase_timeline"] = rng.choice(
+            ("this_month", "this_quarter", "this_half", "later")
+        )
+    if reached >= order["demo"]:
+        custom["budget_confirmed"] = reached > order["demo"] or rng.random() < 0.4
+    if reached > order["poc"]:
+        custom["poc_result"] = rng.choice(("passed", "passed", "conditional"))
+    elif path.status == "lost" and reached == order["poc"]:
+        custom["poc_result"] = "failed"
+    if reached >= order["proposal"]:
+        discount = rng.choice((0, 5, 10, 15, 20, 25, 30))
+        custom["discount_pct"] = discount
+        custom["discount_approved"] = discount > 20 and reached > order["proposal"]
+    return amount, f"{seats}席位", custom
+
+
 # Minimal valid one-page PDF with a few lines of ASCII text (quotes, agreements, contracts).
 def _pdf(lines: list[str]) -> bytes:
     text = " ".join(f"({line.replace('(', '[').replace(')', ']')}) Tj 0 -16 Td" for line in lines)
@@ -388,138 +531,6 @@ def _pdf(lines: list[str]) -> bytes:
     return bytes(out)
 
 
-@dataclass(frozen=True)
-class _File:
-    """One stored file of the pool attachments point at (content-addressed, so shared)."""
-
-    name: str
-    sha256: str
-    size: int
-    content_type: str
-    text: str
-
-
-@dataclass
-class _Rep:
-    index: int
-    user_id: int
-    team_index: int
-    skill: float
-    accounts: list[int] = field(default_factory=list)
-
-
-@dataclass
-class _Team:
-    index: int
-    kind: str  # "industrial" or "saas" (processes.KINDS)
-    name: str
-    manager_id: int
-    team_id: int = 0
-
-
-@dataclass
-class _AccountInfo:
-    account_id: int
-    short_name: str
-    key: bool
-    contacts: list[tuple[int, str, str, bool]]  # (id, name, title key, decision maker)
-
-
-@dataclass
-class _Plan:
-    """One deal's simulated life; small enough to keep 50,000 of them."""
-
-    index: int
-    rep: int
-    account: int
-    process: str
-    product: int
-    created: int
-    # (from stage, to stage, at) in order.
-    moves: list[tuple[str, str, int]]
-    status: str
-    closed: int | None
-    last_activity: int
-    silence: str  # "", "72h" or "47d"
-    amount: int
-    expected_close: dt.date
-    custom_fields: dict[str, Any]
-    name: str
-    lost_reason: str = ""
-    opportunity_id: int = 0
-
-    @property
-    def stage(self) -> str:
-        return self.moves[-1][1] if self.moves else "lead"
-
-    @property
-    def stage_entered(self) -> int:
-        return self.moves[-1][2] if self.moves else self.created
-
-    def line(self) -> str:
-        moves = ";".join(f"{a}>{b}@{t}" for a, b, t in self.moves)
-        return (
-            f"{self.index}|{self.rep}|{self.account}|{self.process}|{self.product}|"
-            f"{self.created}|{self.status}|{self.closed}|{self.last_activity}|{self.silence}|"
-            f"{self.amount}|{self.expected_close}|{self.name}|{moves}"
-        )
-
-
-# Filler activity: (event type, direction, relative weight).
-_FILLER = (
-    ("chat.message", "out", 30),
-    ("chat.message", "in", 24),
-    ("call", "", 12),
-    ("email.sent", "", 12),
-    ("email.received", "", 8),
-    ("document.updated", "", 6),
-    ("meeting.held", "", 3),
-)
-_FILLER_TABLE = [(t, d) for t, d, w in _FILLER for _ in range(w)]
-
-# Events in which the customer took part (Event.with_customer); a rep's own messages, quotes
-# and documents do not break a silence. Chat messages say it in their payload.
-_WITH_CUSTOMER = frozenset(
-    {
-        "call",
-        "email.received",
-        "meeting.held",
-        "demo.held",
-        "demo.booked",
-        "customer.confirmed",
-        "integration.requested",
-        "poc.feedback",
-        "tech_params.synced",
-        "erp.order",
-    }
-)
-_SOURCES = {
-    "email.sent": "email",
-    "email.received": "email",
-    "call": "phone",
-    "demo.booked": "calendar",
-    "erp.order": "erp",
-    "approval.sealed": "dingtalk",
-    "legal.review.started": "oa",
-    "legal.review.finished": "oa",
-    "task.completed": "lodestar",
-    "stage.changed": "lodestar",
-    "trial.activated": "saas-admin",
-}
-# Seconds between something happening and the system recording it (upper bound).
-_RECORD_DELAY = {
-    "chat.message": 30,
-    "customer.confirmed": 30,
-    "call": 3_600,
-    "meeting.held": 7_200,
-    "demo.held": 3_600,
-    "email.sent": 5,
-    "email.received": 5,
-    "erp.order": 600,
-    "approval.sealed": 120,
-}
-
-
 class _Builder:
     def __init__(
         self,
@@ -528,7 +539,7 @@ class _Builder:
         deals: int,
         months: int,
         seed: int,
-        now: dt.datetime,
+        today: dt.date,
         slug: str,
         name: str,
         events_per_deal: int,
@@ -540,16 +551,17 @@ class _Builder:
         self.n_deals = deals
         self.months = months
         self.seed = seed
-        self.now = now
-        self.now_ts = int(now.timestamp())
-        self.start_ts = self.now_ts - int(months * 30.44 * _DAY)
+        self.tz = zoneinfo.ZoneInfo(TIME_ZONE)
+        # The history ends where `today` begins: whatever time of day the demo is loaded, no
+        # event lies ahead of the clock, and the same day gives the same data.
+        self.now_ts = int(dt.datetime.combine(today, dt.time(), tzinfo=self.tz).timestamp())
+        self.start_ts = self.now_ts - int(months * 30.44 * DAY)
         self.slug = slug
         self.name = name
         self.events_per_deal = events_per_deal
         self.prefix = prefix
         self.password = password
         self.progress = progress
-        self.tz = zoneinfo.ZoneInfo(TIME_ZONE)
         self.rng = random.Random(f"lodestar-demo:{seed}")
         self.counts: Counter[str] = Counter()
         self.event_types: Counter[str] = Counter()
@@ -602,7 +614,7 @@ class _Builder:
         return dt.datetime.fromtimestamp(ts, tz=dt.UTC)
 
     def _local_date(self, ts: int) -> dt.date:
-        return dt.datetime.fromtimestamp(ts, tz=self.tz).date()
+        return local_date(ts, self.tz)
 
     # ------------------------------------------------------------------ reference data
 
@@ -670,7 +682,7 @@ class _Builder:
             roles.append((role, team))
             return len(users) - 1
 
-        teams: list[_Team] = []
+        teams: list[SalesTeam] = []
         counters = Counter[str]()
         for index, kind in enumerate(kinds):
             counters[kind] += 1
@@ -678,14 +690,14 @@ class _Builder:
             username = "manager" if index == 0 else f"manager-{index + 1:02d}"
             manager = add(username, self._person_name(names), Role.MANAGER, index)
             teams.append(
-                _Team(index, kind, f"{city}{label}{_cn_number(counters[kind])}组", manager)
+                SalesTeam(index, kind, f"{city}{label}{_cn_number(counters[kind])}组", manager)
             )
-        reps: list[_Rep] = []
+        reps: list[Rep] = []
         for index, team in enumerate(rep_teams):
             username = "rep" if index == 0 else f"rep-{index + 1:03d}"
             user = add(username, self._person_name(names), Role.REP, team)
             skill = round(0.15 + 0.8 * self.rng.betavariate(2.5, 2.0), 3)
-            reps.append(_Rep(index, user, team, skill))
+            reps.append(Rep(index, user, team, skill))
         ops = add("ops", self._person_name(names), Role.OPS, None)
         admin = add("admin", self._person_name(names), Role.ADMIN, None)
         taken = list(
@@ -703,9 +715,9 @@ class _Builder:
             Team(organization=self.org, name=t.name, manager_id=user_ids[t.manager_id])
             for t in teams
         )
-        for team, row in zip(teams, team_rows, strict=True):
-            team.team_id = row.pk
-            team.manager_id = user_ids[team.manager_id]
+        for sales_team, row in zip(teams, team_rows, strict=True):
+            sales_team.team_id = row.pk
+            sales_team.manager_id = user_ids[sales_team.manager_id]
         Membership.objects.bulk_create(
             (
                 Membership(
@@ -740,24 +752,28 @@ class _Builder:
         ops = User.objects.get(pk=self.ops_id)
         published_at = dt.datetime.fromtimestamp(self.start_ts, tz=dt.UTC)
         industrial = processes.KINDS["industrial"]
-        playbook_publish_source(
+        organization_version = playbook_publish_source(
             user=ops,
             source=template_source(industrial),
             source_name=TEMPLATES[industrial].name,
             note="demo",
             now=published_at,
-        )
+        ).version.number
+        # The number of the version each team follows (audit lines of stage moves name it).
+        self.playbook_versions = []
         for team in self.teams:
+            number = organization_version
             if team.kind != "industrial":
                 template = processes.KINDS[team.kind]
-                playbook_publish_source(
+                number = playbook_publish_source(
                     user=ops,
                     source=template_source(template),
                     source_name=TEMPLATES[template].name,
                     note="demo",
                     team_id=team.team_id,
                     now=published_at,
-                )
+                ).version.number
+            self.playbook_versions.append(number)
         published = 1 + sum(t.kind != "industrial" for t in self.teams)
         self.counts["playbook_versions"] = published
         self.counts["audit_entries"] += published  # one release entry each
@@ -865,7 +881,7 @@ class _Builder:
             rep.accounts.append(index)
             self.digest.update(f"account:{index}:{name}:{tier}:{rate:.4f}\n".encode())
         created = Account.objects.bulk_create(accounts, batch_size=_ORM_BATCH)
-        contacts = []
+        contacts: list[Contact] = []
         owners: list[int] = []
         for index, (account, (_short, key, kind)) in enumerate(zip(created, meta, strict=True)):
             titles = vocab.INDUSTRIAL_TITLES if kind == "industrial" else vocab.SAAS_TITLES
@@ -896,7 +912,7 @@ class _Builder:
                 owners.append(index)
         created_contacts = Contact.objects.bulk_create(contacts, batch_size=_ORM_BATCH)
         self.accounts = [
-            _AccountInfo(a.pk, short, key, [])
+            AccountInfo(a.pk, short, key, [])
             for a, (short, key, _) in zip(created, meta, strict=True)
         ]
         for contact, owner in zip(created_contacts, owners, strict=True):
@@ -909,13 +925,12 @@ class _Builder:
 
     # ------------------------------------------------------------------ pass 1: plans
 
-    def _deal_rng(self, index: int, stream: int) -> random.Random:
-        return random.Random((self.seed * 1_000_003 + index) * 4 + stream)
-
     def _plan_deals(self) -> None:
         from lodestar.crm.models import Opportunity
 
         weights = [0.5 + rep.skill for rep in self.reps]
+        # The rep whose login the demo hands out (`rep`) is the busiest: their day shows most.
+        weights[0] *= _SHOWN_REP_LOAD
         cumulative: list[float] = []
         total = 0.0
         for w in weights:
@@ -923,12 +938,12 @@ class _Builder:
             cumulative.append(total)
         plans = []
         for index in range(self.n_deals):
-            rng = self._deal_rng(index, 0)
+            rng = deal_rng(self.seed, index, 0)
             rep = self.reps[min(bisect_right(cumulative, rng.random() * total), self.n_reps - 1)]
             account = rng.choice(rep.accounts)
             plans.append(self._plan(index, rng, rep, account))
         self.plans = plans
-        durations = [max(p.last_activity - p.created, _DAY) for p in plans]
+        durations = [max(p.last_activity - p.created, DAY) for p in plans]
         self.mean_duration = sum(durations) / len(durations)
         for plan in plans:
             self.digest.update(plan.line().encode() + b"\n")
@@ -962,29 +977,79 @@ class _Builder:
             self.progress("deals", done, len(plans))
         self.counts["opportunities"] = len(plans)
 
-    def _plan(self, index: int, rng: random.Random, rep: _Rep, account_index: int) -> _Plan:
+    def _plan(self, index: int, rng: random.Random, rep: Rep, account_index: int) -> Plan:
         team = self.teams[rep.team_index]
         process = processes.process(team.kind)
-        stages = process.stages
         account = self.accounts[account_index]
-        skill = rep.skill
+        created = self._created(rng)
+        # Deals mostly keep the playbook's target dwell times; weaker reps' overrun them.
+        pace = 1.3 - 0.6 * rep.skill
+        path = self._path(rng, process, created, pace, rep.skill)
+        path = self._quiet_ending(rng, process, created, path)
+        products = self.products[team.kind]
+        product = rng.randrange(len(products))
+        spec = products[product][1]
+        if team.kind == "industrial":
+            amount, project, custom = _industrial_terms(rng, account, path, process, self.tz)
+        else:
+            amount, project, custom = _saas_terms(rng, path, process)
+        if account.key:
+            amount = int(amount * 1.8)
+        lost_reason = rng.choice(vocab.LOST_REASONS) if path.status == "lost" else ""
+        if path.closed is not None:
+            expected = self._local_date(path.closed)
+        else:
+            expected = self._local_date(created + int(rng.uniform(45, 150) * DAY))
+        return Plan(
+            index=index,
+            rep=rep.index,
+            account=account_index,
+            process=team.kind,
+            product=product,
+            created=created,
+            moves=path.moves,
+            status=path.status,
+            closed=path.closed,
+            last_activity=path.last_activity,
+            silence=path.silence,
+            amount=amount,
+            expected_close=expected,
+            custom_fields=custom,
+            lost_reason=lost_reason,
+            name=f"{account.short_name}-{spec.category}{project}",
+        )
+
+    def _created(self, rng: random.Random) -> int:
+        """When a deal was opened: any time in the history, a good share of them lately (the
+        open pipeline of deals at work on the day the history ends)."""
+        first = self.start_ts
+        if rng.random() < _RECENT_SHARE:
+            first = max(first, self.now_ts - _RECENT)
+        return first + int(rng.random() * (self.now_ts - DAY - first))
+
+    def _path(
+        self,
+        rng: random.Random,
+        process: processes.Process,
+        created: int,
+        pace: float,
+        skill: float,
+    ) -> _Path:
+        """The deal's moves through its stages until it closes or the history ends."""
+        stages = process.stages
         now = self.now_ts
-        created = self.start_ts + int(rng.random() * (now - _DAY - self.start_ts))
         t = created
         s = 0
         moves: list[tuple[str, str, int]] = []
         bumpy = rng.random() < 0.12
         regressions_left = 2 + (rng.random() < 0.4) if bumpy else 0
         p_loss = 0.06 + 0.12 * (1 - skill)
-        # Real deals overrun the playbook's target dwell times, weaker reps' more.
-        pace = 2.0 - 0.9 * skill
-        status, closed = "open", None
         while True:
             stage = stages[s]
-            dwell = stage.target_dwell_hours * _HOUR * rng.lognormvariate(0, 0.55) * pace
+            dwell = stage.target_dwell_hours * HOUR * rng.lognormvariate(0, 0.55) * pace
             t_next = t + int(dwell)
             if t_next >= now:
-                break
+                return _Path(moves, "open", None, now)
             r = rng.random()
             if s >= 2 and ((regressions_left and r < 0.55) or (not bumpy and r < 0.05)):
                 back = 2 if (s >= 3 and rng.random() < 0.3) else 1
@@ -993,119 +1058,51 @@ class _Builder:
                 regressions_left = max(0, regressions_left - 1)
             elif r > 1 - p_loss * (1.6 if s == 0 else 1.0):
                 moves.append((stage.key, processes.LOST, t_next))
-                status, closed = "lost", t_next
-                break
+                return _Path(moves, "lost", t_next, t_next)
             elif s + 1 == len(stages):
                 moves.append((stage.key, processes.WON, t_next))
-                status, closed = "won", t_next
-                break
+                return _Path(moves, "won", t_next, t_next)
             else:
                 moves.append((stage.key, stages[s + 1].key, t_next))
                 s += 1
             t = t_next
-        # Stalled deals: the customer stopped answering at some point and the deal was never
-        # closed (the seed's "in progress" deals silent for 47+ days).
-        silence = ""
-        cycle = sum(st.target_dwell_hours for st in stages) * _HOUR * pace
-        stall_at = created + int(rng.uniform(0.1, 1.2) * cycle)
-        if rng.random() < 0.2 and stall_at < (closed or now) - _DAY:
-            moves = [m for m in moves if m[2] < stall_at]
-            status, closed, last_activity = "open", None, stall_at
-            quiet = now - stall_at
-            silence = "47d" if quiet >= 47 * _DAY else ("72h" if quiet >= 3 * _DAY else "")
-        elif status == "open":
-            if rng.random() < 0.15:
-                silence, last_activity = "72h", now - int(rng.uniform(3.5, 12) * _DAY)
+
+    def _quiet_ending(
+        self, rng: random.Random, process: processes.Process, created: int, path: _Path
+    ) -> _Path:
+        """When the customer last spoke, against the playbook's silence and stale thresholds.
+
+        Some deals stalled: the customer stopped answering and the deal was never closed, most
+        of them lately (silent for days or weeks), a few beyond the stale threshold (the seed's
+        "in progress" deals silent for 47+ days). Some other open deals have been silent for a
+        few days; the rest heard from the customer within the last two days.
+        """
+        now = self.now_ts
+        risks = process.playbook.risks
+        silent = int(risks.silence.after.total_seconds())
+        stale = int(risks.stale.after.total_seconds())
+        if rng.random() < _STALLED:
+            if rng.random() < 0.65:
+                quiet = int(rng.uniform(silent + 12 * HOUR, stale - DAY))
             else:
-                last_activity = now - int(rng.uniform(0.05, 2) * _DAY)
-            if last_activity <= created + _HOUR:
-                silence, last_activity = "", min(now, created + _HOUR)
-            moves = [m for m in moves if m[2] < last_activity]
+                quiet = int(rng.uniform(stale + DAY, stale + 40 * DAY))
+            stall_at = now - quiet
+            if created + DAY < stall_at < (path.closed or now) - DAY:
+                moves = [m for m in path.moves if m[2] < stall_at]
+                silence = "stale" if quiet >= stale else "silent"
+                return _Path(moves, "open", None, stall_at, silence)
+        if path.status != "open":
+            return path
+        silence = ""
+        if rng.random() < 0.15:
+            silence, last_activity = "silent", now - silent - int(rng.uniform(0.5, 9) * DAY)
         else:
-            last_activity = closed if closed is not None else now
-        products = self.products[team.kind]
-        product = rng.randrange(len(products))
-        spec = products[product][1]
-        # Custom fields as the team's playbook declares them, filled as far as the deal got.
-        order = {key: position for position, key in enumerate(process.keys)}
-        reached = max(
-            (order.get(to, len(stages)) for _f, to, _t in moves if to != processes.LOST), default=0
-        )
-        if team.kind == "industrial":
-            amount = _lognormal_amount(rng, 120_000, 0.8, 8_000, 3_000_000)
-            project = rng.choice(("改造项目", "采购项目", "产线升级", "备件年度采购", "新线配套"))
-            signer = rng.choice([c for c in account.contacts if c[3]] or account.contacts)
-            discount = rng.choice((0, 3, 5, 8, 10, 12, 15))
-            custom: dict[str, Any] = {"discount_pct": discount}
-            if reached > order["site_survey"] or rng.random() < 0.3:
-                custom["equipment_list_confirmed"] = reached > order["site_survey"]
-            if reached > order["technical_solution"]:
-                custom["tech_signer_title"] = signer[2]
-            if reached >= order["quote"]:
-                custom["signing_period"] = rng.choice(
-                    ("within_2w", "within_1m", "within_3m", "over_3m")
-                )
-                custom["decision_chain_role"] = signer[2]
-            if reached > order["negotiation"]:
-                delivery = self._local_date(moves[-1][2] + int(rng.uniform(14, 60) * _DAY))
-                custom["delivery_date"] = delivery.isoformat()
-                custom["discount_approved"] = discount > 10
-            if status == "open" and reached == order["contract"]:
-                custom["legal_review_overdue_days"] = rng.choice((0, 0, 1, 2, 4))
-        else:
-            seats = rng.choice((10, 20, 30, 50, 80, 100, 150, 200))
-            amount = _lognormal_amount(rng, 50_000, 0.7, 6_000, 800_000)
-            project = f"{seats}席位"
-            band = (
-                "under_50k"
-                if amount < 50_000
-                else "50k_200k"
-                if amount < 200_000
-                else "200k_500k"
-                if amount < 500_000
-                else "over_500k"
-            )
-            custom = {"budget_range": band}
-            if reached >= order["needs_confirmed"]:
-                custom["integration_required"] = rng.random() < 0.35
-                custom["purchase_timeline"] = rng.choice(
-                    ("this_month", "this_quarter", "this_half", "later")
-                )
-            if reached >= order["demo"]:
-                custom["budget_confirmed"] = reached > order["demo"] or rng.random() < 0.4
-            if reached > order["poc"]:
-                custom["poc_result"] = rng.choice(("passed", "passed", "conditional"))
-            elif status == "lost" and reached == order["poc"]:
-                custom["poc_result"] = "failed"
-            if reached >= order["proposal"]:
-                discount = rng.choice((0, 5, 10, 15, 20, 25, 30))
-                custom["discount_pct"] = discount
-                custom["discount_approved"] = discount > 20 and reached > order["proposal"]
-        if account.key:
-            amount = int(amount * 1.8)
-        lost_reason = rng.choice(vocab.LOST_REASONS) if status == "lost" else ""
-        if closed is not None:
-            expected = self._local_date(closed)
-        else:
-            expected = self._local_date(created + int(rng.uniform(45, 150) * _DAY))
-        return _Plan(
-            index=index,
-            rep=rep.index,
-            account=account_index,
-            process=team.kind,
-            product=product,
-            created=created,
-            moves=moves,
-            status=status,
-            closed=closed,
-            last_activity=last_activity,
-            silence=silence,
-            amount=amount,
-            expected_close=expected,
-            custom_fields=custom,
-            lost_reason=lost_reason,
-            name=f"{account.short_name}-{spec.category}{project}",
-        )
+            # Recent enough to stay under the threshold whenever the demo is loaded that day.
+            last_activity = now - int(rng.uniform(0.02, 0.6) * (silent - DAY))
+        if last_activity <= created + HOUR:
+            silence, last_activity = "", min(now, created + HOUR)
+        moves = [m for m in path.moves if m[2] < last_activity]
+        return _Path(moves, "open", None, last_activity, silence)
 
     # ------------------------------------------------------------------ pass 2: activity
 
@@ -1113,15 +1110,16 @@ class _Builder:
         """Write the few distinct files attachments share (content-addressed by SHA-256)."""
         rng = random.Random(f"lodestar-demo-files:{self.seed}")
 
-        def store(content: bytes, content_type: str, text: str) -> _File:
+        def store(content: bytes, content_type: str, text: str) -> StoredFile:
             sha = hashlib.sha256(content).hexdigest()
             name = f"org-{self.org_id}/attachments/{sha[:2]}/{sha}"
             if not default_storage.exists(name):
                 default_storage.save(name, ContentFile(content))
-            return _File(name, sha, len(content), content_type, text)
+            return StoredFile(name, sha, len(content), content_type, text)
 
         who = ("王总", "李工", "张经理", "陈厂长", "刘总监", "赵科长")
-        long_minutes, short_minutes = [], []
+        long_minutes: list[StoredFile] = []
+        short_minutes: list[StoredFile] = []
         for i in range(16):
             date = f"2025年{rng.randint(1, 12)}月{rng.randint(1, 28)}日"
             topic = rng.choice(vocab.MEETING_TOPICS)
@@ -1139,7 +1137,7 @@ class _Builder:
                 text += "\n" + vocab.MINUTES_BODY[i % len(vocab.MINUTES_BODY)]
             short_minutes.append(store(text.encode(), "text/plain", text))
         self.long_minutes, self.short_minutes = long_minutes, short_minutes
-        pdfs: dict[str, list[_File]] = {}
+        pdfs: dict[str, list[StoredFile]] = {}
         labels = {
             "needs_list": "Requirements list",
             "site_survey_report": "Site survey report",
@@ -1299,11 +1297,33 @@ class _Builder:
             for model, _ in self.tables.values()
             for index in (scattered_indexes(model) if big else [])
         ]
+        world = World(
+            ts=self.sink.ts,
+            now=self.now_ts,
+            org_id=self.org_id,
+            tz=self.tz,
+            seed=self.seed,
+            reps=self.reps,
+            teams=self.teams,
+            accounts=self.accounts,
+            products=self.products,
+            product_knowledge=self.product_knowledge,
+            titles=self.titles,
+            pdfs=self.pdfs,
+            long_minutes=self.long_minutes,
+            short_minutes=self.short_minutes,
+            buffers=self.buffers,
+            tally=self.event_types,
+            calendar=self.calendar,
+            playbook_versions=self.playbook_versions,
+            events_per_deal=self.events_per_deal,
+            mean_duration=self.mean_duration,
+        )
         with deferred_indexes(connection, deferred):
             total = len(self.plans)
             for start in range(0, total, _CHUNK_DEALS):
                 for plan in self.plans[start : start + _CHUNK_DEALS]:
-                    self._deal_activity(plan)
+                    DealStory(world, plan).tell()
                 self._flush()
                 self.progress("activity", min(start + _CHUNK_DEALS, total), total)
             if big:
@@ -1318,551 +1338,6 @@ class _Builder:
                 self.sink.insert(model, fields, rows)
                 self.counts[name] += len(rows)
                 rows.clear()
-
-    def _deal_activity(self, plan: _Plan) -> None:
-        """One deal's story, in order: stage milestones, conversation, tasks, moves, risk."""
-        rng = self._deal_rng(plan.index, 1)
-        rnd = rng.random
-        ts = self.sink.ts
-        dumps = json.dumps
-        now = self.now_ts
-        org = self.org_id
-        opp = plan.opportunity_id
-        rep = self.reps[plan.rep]
-        actor = rep.user_id
-        team = self.teams[rep.team_index]
-        process = processes.process(plan.process)
-        stage_by_key = {s.key: s for s in process.stages}
-        order = {key: position for position, key in enumerate(process.keys)}
-        account = self.accounts[plan.account]
-        account_id = account.account_id
-        contacts = account.contacts
-        deciders = [c for c in contacts if c[3]] or contacts
-        product_id, spec = self.products[plan.process][plan.product]
-        knowledge_key = self.product_knowledge[product_id]
-        skill = rep.skill
-        code = f"d{plan.index:07d}"
-        events = self.buffers["events"]
-        tasks = self.buffers["tasks"]
-        attachments = self.buffers["attachments"]
-        tally = self.event_types
-        seq = 0
-        platform = "wecom" if plan.process == "industrial" or plan.index % 3 else "feishu"
-        fired: set[str] = set()
-        number = f"{plan.index + 1:06d}"
-
-        # Stage segments: (stage key, entered, left — or last activity for the current one).
-        segments: list[tuple[str, int, int, str]] = []
-        entered, current = plan.created, "lead"
-        for _from, to_stage, at in plan.moves:
-            segments.append((current, entered, at, to_stage))
-            entered, current = at, to_stage
-        if plan.status == "open":
-            segments.append((current, entered, max(entered, plan.last_activity), ""))
-        starts = [segment[1] for segment in segments]
-
-        def stage_at(at: int) -> str:
-            return segments[max(0, bisect_right(starts, at) - 1)][0]
-
-        def who(contact: tuple[int, str, str, bool]) -> str:
-            return contact[1][0] + self.titles[contact[2]].honorific
-
-        def emit(
-            kind: str,
-            at: int,
-            payload: str,
-            *,
-            contact: int | None = None,
-            customer: bool | None = None,
-            by: int | None = actor,
-            source: str | None = None,
-        ) -> str:
-            nonlocal seq
-            seq += 1
-            external_id = f"{code}-{seq}"
-            events.append(
-                (
-                    org,
-                    kind,
-                    source or _SOURCES.get(kind, "web"),
-                    external_id,
-                    ts(at),
-                    ts(min(now, at + 1 + int(rnd() * _RECORD_DELAY.get(kind, 60)))),
-                    by,
-                    opp,
-                    account_id,
-                    contact,
-                    kind in _WITH_CUSTOMER if customer is None else customer,
-                    payload,
-                )
-            )
-            tally[kind] += 1
-            return external_id
-
-        def attach(kind: str, file: _File, at: int, original: str) -> None:
-            attachments.append(
-                (
-                    org,
-                    opp,
-                    account_id,
-                    kind,
-                    file.name,
-                    original,
-                    file.content_type,
-                    file.size,
-                    file.sha256,
-                    file.text,
-                    len(file.text),
-                    "done",  # TextStatus.DONE: the demo's files are read as they are made
-                    "",  # TextProblem.NONE
-                    actor,
-                    ts(at),
-                )
-            )
-
-        def pdf(kind: str, at: int, original: str) -> None:
-            pool = self.pdfs[kind]
-            attach(kind, pool[plan.index % len(pool)], at, original)
-
-        def trigger(event_type: str, at: int, stage: str, closed_at: int | None = None) -> None:
-            # Like the playbook engine: a trigger makes its task once per deal.
-            for rule in process.triggers_on(event_type):
-                if rule.key in fired or (rule.stages and stage not in rule.stages):
-                    continue
-                fired.add(rule.key)
-                due = at + int(rule.due_hours * _HOUR)
-                completed: int | None
-                if closed_at is not None:
-                    completed = closed_at
-                else:
-                    r = rnd()
-                    p_on_time = 0.45 + 0.45 * skill
-                    if r < p_on_time:
-                        completed = at + int((due - at) * rng.uniform(0.1, 0.95))
-                    elif r < p_on_time + 0.18:
-                        completed = due + int(rng.uniform(1, 72) * _HOUR)
-                    else:
-                        completed = None
-                if completed is not None and (
-                    completed > now or (plan.closed is not None and completed > plan.closed)
-                ):
-                    completed = None
-                status = "done" if completed is not None else "open"
-                if completed is None and plan.closed is not None:
-                    status = "cancelled"
-                escalated = None
-                if status != "cancelled" and (completed or now) > due + 4 * _HOUR:
-                    # Overdue by four hours: the manager was told.
-                    escalated = ts(due + 4 * _HOUR)
-                tasks.append(
-                    (
-                        org,
-                        opp,
-                        actor,
-                        rule.title,
-                        f"{plan.name}:{rule.title}",
-                        rule.department,
-                        rule.key,
-                        ts(at),
-                        ts(due),
-                        status,
-                        ts(completed) if completed is not None else None,
-                        actor if completed is not None else None,
-                        escalated,
-                    )
-                )
-                if completed is not None:
-                    emit(
-                        "task.completed",
-                        completed,
-                        dumps(
-                            {
-                                "trigger_key": rule.key,
-                                "title": rule.title,
-                                "on_time": completed <= due,
-                            },
-                            ensure_ascii=False,
-                        ),
-                    )
-
-        def meeting(kind: str, at: int) -> None:
-            if kind == "demo.held":
-                k = min(len(contacts), 2 + int(rnd() * 3))
-                attendees = deciders[:k] if rnd() < 0.4 + 0.5 * skill else rng.sample(contacts, k=k)
-            else:
-                attendees = rng.sample(contacts, k=min(len(contacts), 1 + int(rnd() * 2)))
-            topic = "产品演示" if kind == "demo.held" else rng.choice(vocab.MEETING_TOPICS)
-            payload = {
-                "attendee_contact_ids": [c[0] for c in attendees],
-                "topic": topic,
-                "duration_minutes": rng.choice((30, 45, 60, 90, 120)),
-            }
-            meeting_id = emit(kind, at, dumps(payload, ensure_ascii=False), contact=attendees[0][0])
-            # The communication scorecard: knowledge linked, next follow-up booked, minutes.
-            if rnd() < 0.3 + 0.6 * skill:
-                emit("knowledge.linked", at + 600, dumps({"knowledge_keys": [knowledge_key]}))
-            if rnd() < 0.35 + 0.6 * skill:
-                follow = at + int(rng.uniform(1, 7) * _DAY)
-                emit(
-                    "followup.scheduled",
-                    at + 900,
-                    dumps(
-                        {
-                            "starts_at": dt.datetime.fromtimestamp(follow, tz=self.tz).isoformat(),
-                            "title": f"跟进{account.short_name}",
-                        },
-                        ensure_ascii=False,
-                    ),
-                )
-            upload = None
-            if rnd() < 0.45 + 0.45 * skill:
-                late = rnd() < 0.4 * (1 - skill)
-                upload = at + int((rng.uniform(26, 96) if late else rng.uniform(0.5, 20)) * _HOUR)
-                if upload > now or (plan.closed is not None and upload > plan.closed + _DAY):
-                    upload = None
-            if upload is not None:
-                pool = self.long_minutes if rnd() < 0.35 + 0.55 * skill else self.short_minutes
-                file = pool[int(rnd() * len(pool))]
-                attach(
-                    "meeting_minutes",
-                    file,
-                    upload,
-                    f"{topic}纪要_{self._local_date(at):%Y%m%d}.txt",
-                )
-                emit(
-                    "minutes.uploaded",
-                    upload,
-                    dumps(
-                        {
-                            "meeting_external_id": meeting_id,
-                            "attachment_sha256": file.sha256,
-                            "text_length": len(file.text),
-                        }
-                    ),
-                )
-            trigger(kind, at, stage_at(at), closed_at=upload if kind == "meeting.held" else None)
-
-        # Per-deal phrase pools: a deal's chat reads as one conversation, cheaply.
-        documents = vocab.DOCUMENTS[spec.category]
-        product_word = spec.aliases[0]
-        rep_chat = []
-        for template in vocab.REP_CHAT:
-            c = rng.choice(contacts)
-            text = template.format(who=who(c), doc=rng.choice(documents), product=product_word)
-            rep_chat.append(
-                (
-                    c[0],
-                    dumps(
-                        {"text": text, "platform": platform, "from_customer": False},
-                        ensure_ascii=False,
-                    ),
-                )
-            )
-        customer_chat = []
-        for text in vocab.CUSTOMER_CHAT:
-            c = rng.choice(contacts)
-            customer_chat.append(
-                (
-                    c[0],
-                    dumps(
-                        {"text": text, "platform": platform, "from_customer": True, "sender": c[1]},
-                        ensure_ascii=False,
-                    ),
-                )
-            )
-        calls = [
-            dumps({"minutes": rng.randint(1, 30), "summary": s}, ensure_ascii=False)
-            for s in vocab.CALL_SUMMARIES
-        ]
-        mails_out = [
-            dumps({"subject": s.format(product=product_word)}, ensure_ascii=False)
-            for s in vocab.EMAIL_SUBJECTS_OUT
-        ]
-        mails_in = [
-            dumps({"subject": s.format(product=product_word)}, ensure_ascii=False)
-            for s in vocab.EMAIL_SUBJECTS_IN
-        ]
-        docs = [
-            dumps({"text": f"{d}已更新", "products": [product_word]}, ensure_ascii=False)
-            for d in documents
-        ]
-
-        def happen(kind: str, at: int, direction: str = "") -> None:
-            if kind == "chat.message":
-                pool = rep_chat if direction == "out" else customer_chat
-                contact, payload = pool[int(rnd() * len(pool))]
-                emit(
-                    kind, at, payload, contact=contact, customer=direction != "out", source=platform
-                )
-            elif kind == "call":
-                emit(
-                    kind,
-                    at,
-                    calls[int(rnd() * len(calls))],
-                    contact=contacts[int(rnd() * len(contacts))][0],
-                )
-            elif kind == "email.sent":
-                emit(kind, at, mails_out[int(rnd() * len(mails_out))], contact=contacts[0][0])
-            elif kind == "email.received":
-                emit(
-                    kind, at, mails_in[int(rnd() * len(mails_in))], contact=contacts[0][0], by=None
-                )
-            elif kind == "document.updated":
-                emit(kind, at, docs[int(rnd() * len(docs))])
-                trigger(kind, at, stage_at(at))
-            elif kind in ("meeting.held", "demo.held"):
-                meeting(kind, at)
-            elif kind == "demo.booked":
-                scheduled = at + int(rng.uniform(1, 4) * _DAY)
-                iso = dt.datetime.fromtimestamp(scheduled, tz=self.tz).isoformat()
-                emit(
-                    kind,
-                    at,
-                    dumps({"scheduled_for": iso, "via": "email_link"}),
-                    contact=contacts[0][0],
-                    by=None,
-                )
-                trigger(kind, at, stage_at(at))
-            elif kind == "needs.list":
-                emit("document.updated", at, dumps({"text": "需求清单已上传"}, ensure_ascii=False))
-                pdf("needs_list", at, f"需求清单_{account.short_name}.pdf")
-            elif kind == "survey.report":
-                emit(
-                    "document.updated",
-                    at,
-                    dumps({"text": "现场勘察报告已上传"}, ensure_ascii=False),
-                )
-                pdf("site_survey_report", at, f"现场勘察报告_{account.short_name}.pdf")
-            elif kind == "integration.requested":
-                if plan.custom_fields.get("integration_required"):
-                    c = rng.choice(contacts)
-                    text = "希望和我们现有的ERP、企业微信打通"
-                    emit(kind, at, dumps({"text": text}, ensure_ascii=False), contact=c[0], by=None)
-                    trigger(kind, at, stage_at(at))
-            elif kind == "customer.confirmed":
-                c = rng.choice(deciders)
-                text = rng.choice(vocab.CONFIRMATIONS)
-                emit(
-                    kind,
-                    at,
-                    dumps({"text": text, "platform": platform}, ensure_ascii=False),
-                    contact=c[0],
-                    by=None,
-                    source=platform,
-                )
-            elif kind == "chat.confirmed":
-                # The customer writes “已确认” in chat over the signed technical agreement.
-                c = rng.choice(deciders)
-                text = rng.choice(vocab.CONFIRMATIONS)
-                payload = {
-                    "text": text,
-                    "platform": platform,
-                    "from_customer": True,
-                    "sender": c[1],
-                }
-                emit(
-                    "chat.message",
-                    at,
-                    dumps(payload, ensure_ascii=False),
-                    contact=c[0],
-                    customer=True,
-                    by=None,
-                    source=platform,
-                )
-                pdf("tech_agreement", at, "技术协议(客户签字版).pdf")
-            elif kind == "trial.activated":
-                emit(kind, at, dumps({"trial_account": f"trial-{number}", "seats": 5}))
-                trigger(kind, at, stage_at(at))
-            elif kind == "poc.feedback":
-                c = rng.choice(contacts)
-                emit(
-                    kind,
-                    at,
-                    dumps({"text": rng.choice(vocab.POC_FEEDBACK)}, ensure_ascii=False),
-                    contact=c[0],
-                    by=None,
-                )
-            elif kind == "proposal.sent":
-                emit(
-                    kind,
-                    at,
-                    dumps({"title": f"{account.short_name}定制化方案"}, ensure_ascii=False),
-                    contact=contacts[0][0],
-                )
-                pdf("proposal", at, f"定制化方案_{account.short_name}.pdf")
-            elif kind == "quote.sent":
-                valid = self._local_date(at + 30 * _DAY).isoformat()
-                emit(
-                    kind,
-                    at,
-                    dumps(
-                        {"quote_no": f"Q{number}", "amount": str(plan.amount), "valid_until": valid}
-                    ),
-                    contact=contacts[0][0],
-                )
-                pdf("quote", at, f"报价单_Q{number}.pdf")
-                trigger(kind, at, stage_at(at))
-                if plan.process == "industrial" and rnd() < 0.4 + 0.5 * skill:
-                    signed = min(now, at + int(rng.uniform(0.5, 3) * _DAY))
-                    pdf("signed_quote", signed, f"签字报价单_Q{number}.pdf")
-            elif kind == "tech_params.synced":
-                emit(
-                    kind,
-                    at,
-                    dumps({"text": rng.choice(vocab.TECH_SYNC)}, ensure_ascii=False),
-                    contact=contacts[0][0],
-                )
-            elif kind == "competitor.update":
-                emit(
-                    kind,
-                    at,
-                    dumps({"text": rng.choice(vocab.COMPETITOR_NOTES)}, ensure_ascii=False),
-                )
-            elif kind == "legal.review.started":
-                emit(kind, at, dumps({"contract_no": f"HT-{number}"}), by=None)
-                trigger(kind, at, stage_at(at))
-            elif kind == "legal.review.finished":
-                emit(kind, at, dumps({"contract_no": f"HT-{number}"}), by=None)
-                pdf("contract", at, f"销售合同_HT-{number}.pdf")
-            elif kind == "approval.sealed":
-                emit(
-                    kind,
-                    at,
-                    dumps({"approval_no": f"SP-{number}", "seal": "合同章"}, ensure_ascii=False),
-                    by=None,
-                )
-            elif kind == "erp.order":
-                emit(
-                    kind,
-                    at,
-                    dumps({"order_no": f"SO{number}", "amount": str(plan.amount)}),
-                    by=None,
-                )
-                trigger(kind, at, stage_at(at))
-
-        # Stage milestones: complete for stages left forwards, partial for the current one.
-        for stage_key, begin, end, left_to in segments:
-            milestones = stage_by_key[stage_key].milestones
-            if left_to == "":
-                milestones = milestones[: int(rnd() * (len(milestones) + 1))]
-            elif left_to in order and order[left_to] < order[stage_key]:
-                milestones = tuple(m for m in milestones if rnd() < 0.6)
-            k = len(milestones)
-            for j, kind in enumerate(milestones):
-                at = begin + int((end - begin) * (j + 0.5 + 0.4 * (rnd() - 0.5)) / (k + 0.5))
-                if at <= plan.last_activity:
-                    happen(kind, at)
-        if plan.status == "won" and plan.closed is not None:
-            # The contract stage's exit evidence arrives just before the move to won.
-            happen("approval.sealed", plan.closed - int(rng.uniform(2, 48) * _HOUR))
-            happen("erp.order", plan.closed - int(rng.uniform(0.1, 2) * _HOUR))
-        elif plan.status == "lost" and plan.closed is not None:
-            emit(
-                "email.received",
-                plan.closed - int(rng.uniform(1, 24) * _HOUR),
-                dumps(
-                    {"subject": "关于项目结果的通知", "lost_reason": plan.lost_reason},
-                    ensure_ascii=False,
-                ),
-                contact=contacts[0][0],
-                by=None,
-            )
-
-        # Everyday conversation, proportional to how long the deal has been alive.
-        alive = max(plan.last_activity - plan.created, _DAY)
-        budget = round(self.events_per_deal * alive / self.mean_duration * rng.uniform(0.6, 1.4))
-        budget -= seq + len(plan.moves)
-        span = plan.last_activity - plan.created
-        table = _FILLER_TABLE
-        n_table = len(table)
-        created = plan.created
-        for _ in range(max(budget, 3)):
-            kind, direction = table[int(rnd() * n_table)]
-            happen(kind, created + int(rnd() * span), direction)
-        if plan.status == "open":
-            # The last customer interaction; after it, only a silent deal's unanswered messages.
-            happen("chat.message", plan.last_activity, "in")
-            if plan.silence == "72h":
-                for _ in range(1 + int(rnd() * 3)):
-                    at = plan.last_activity + int(rnd() * (now - plan.last_activity))
-                    happen("chat.message", at, "out")
-
-        self._moves_and_risks(
-            plan, rng, emit, actor, team.manager_id, contacts, order, stage_by_key
-        )
-
-    def _moves_and_risks(
-        self,
-        plan: _Plan,
-        rng: random.Random,
-        emit: Callable[..., str],
-        actor: int,
-        manager: int,
-        contacts: list[tuple[int, str, str, bool]],
-        order: dict[str, int],
-        stage_by_key: dict[str, processes.Stage],
-    ) -> None:
-        """Transition rows with their events and audit entries; exemptions. (Alerts are not
-        written here: the insights engine raises them from this history after the load.)"""
-        ts = self.sink.ts
-        dumps = json.dumps
-        now = self.now_ts
-        org = self.org_id
-        opp = plan.opportunity_id
-        transitions = self.buffers["stage_transitions"]
-        audits = self.buffers["audit_entries"]
-        for from_stage, to_stage, at in plan.moves:
-            terminal = to_stage in (processes.WON, processes.LOST)
-            direction = "forward" if terminal or order[to_stage] > order[from_stage] else "backward"
-            snapshot = (
-                [{"id": key, "met": True} for key in stage_by_key[from_stage].exit_criteria]
-                if direction == "forward" and to_stage != processes.LOST
-                else []
-            )
-            data = dumps({"from": from_stage, "to": to_stage, "direction": direction})
-            transitions.append(
-                (org, opp, from_stage, to_stage, direction, ts(at), actor, dumps(snapshot))
-            )
-            emit("stage.changed", at, data)
-            audits.append((org, actor, "stage.changed", "opportunity", str(opp), ts(at), data))
-
-        if not plan.silence:
-            return
-        if rng.random() < (0.35 if plan.silence == "47d" else 0.25):
-            starts = min(now - _HOUR, plan.last_activity + int(rng.uniform(3, 10) * _DAY))
-            ends = starts + 14 * _DAY
-            contact = rng.choice(contacts)
-            honorific = self.titles[contact[2]].honorific
-            reason = rng.choice(vocab.EXEMPTION_REASONS).format(who=contact[1][0] + honorific)
-            code = (
-                "customer_on_leave"
-                if ("休" in reason or "出差" in reason)
-                else "customer_unreachable"
-            )
-            self.buffers["exemptions"].append(
-                (
-                    org,
-                    opp,
-                    actor,
-                    code,
-                    f"客户临时失联:{reason}",
-                    ts(starts),
-                    ts(ends),
-                    ts(ends),
-                    ts(starts),
-                )
-            )
-            audits.append(
-                (
-                    org,
-                    actor,
-                    "exemption.declared",
-                    "opportunity",
-                    str(opp),
-                    ts(starts),
-                    dumps({"reason_code": code, "reason": reason}, ensure_ascii=False),
-                )
-            )
 
     # ------------------------------------------------------------------ daily reports
 
@@ -1884,15 +1359,15 @@ class _Builder:
         ts = self.sink.ts
         rows: list[tuple[Any, ...]] = []
         for rep in self.reps:
-            rng = self._deal_rng(rep.index, 3)
+            rng = deal_rng(self.seed, rep.index, 3)
             accounts = [self.accounts[i].short_name for i in rep.accounts] or ["客户"]
             p_on_time = 0.7 + 0.28 * rep.skill
             for day, midnight in zip(days, midnights, strict=True):
                 r = rng.random()
                 if r < p_on_time:
-                    submitted = midnight + int((17 + rng.uniform(0, 3.5)) * _HOUR)
+                    submitted = midnight + int((17 + rng.uniform(0, 3.5)) * HOUR)
                 elif r < p_on_time + (1 - p_on_time) * 0.6:
-                    submitted = midnight + _DAY + int((8.5 + rng.uniform(0, 4)) * _HOUR)
+                    submitted = midnight + DAY + int((8.5 + rng.uniform(0, 4)) * HOUR)
                 else:
                     continue
                 if submitted > self.now_ts:

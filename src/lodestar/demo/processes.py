@@ -10,8 +10,11 @@ stage key. This module is the generator's only knowledge of stages.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
+
+from lodestar.core.playbook.model import Playbook
 
 __all__ = ["KINDS", "LOST", "WON", "Process", "Stage", "Trigger", "process"]
 
@@ -67,8 +70,12 @@ class Stage:
 class Trigger:
     key: str
     on: str
+    # The task's title and description in the site's language, as the trigger engine writes them.
     title: str
-    due_hours: float
+    description: str
+    due: dt.timedelta
+    # "wall" or "business" (`lodestar.core.engine.Clock`).
+    clock: str
     department: str
     # Stages in which it fires; empty: every stage.
     stages: tuple[str, ...]
@@ -80,6 +87,9 @@ class Process:
     kind: str
     template: str
     name_zh: str
+    # The template's playbook: its risk, SLA and health policies are the thresholds the demo
+    # history is told against (silent after 72 h, stale after 47 days, escalated after …).
+    playbook: Playbook
     # Open stages in order; a deal that leaves the last one forwards is won.
     stages: tuple[Stage, ...]
     triggers: tuple[Trigger, ...]
@@ -96,6 +106,7 @@ class Process:
 @functools.cache
 def process(kind: str) -> Process:
     """The process of a demo team kind ("industrial" or "saas")."""
+    from lodestar.i18n import in_site_language
     from lodestar.industry_templates import load_template
 
     playbook = load_template(KINDS[kind])
@@ -119,12 +130,16 @@ def process(kind: str) -> Process:
         Trigger(
             key=trigger.id,
             on=trigger.on,
-            title=trigger.task.title.zh,
-            due_hours=trigger.task.due.total_seconds() / 3600,
+            title=in_site_language(trigger.task.title)[:200],
+            description=(
+                in_site_language(trigger.task.description) if trigger.task.description else ""
+            ),
+            due=trigger.task.due,
+            clock=trigger.task.clock,
             department=trigger.task.department or "",
             stages=tuple(trigger.stages),
             closes_on=tuple(trigger.task.closes_on),
         )
         for trigger in playbook.triggers
     )
-    return Process(kind, KINDS[kind], playbook.name.zh, stages, triggers, _CLOSING)
+    return Process(kind, KINDS[kind], playbook.name.zh, playbook, stages, triggers, _CLOSING)
