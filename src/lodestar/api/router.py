@@ -12,6 +12,7 @@ from lodestar.api.parsing import JsonParser
 from lodestar.api.throttling import CallerThrottle
 from lodestar.crm.api import router as crm_router
 from lodestar.events.api import router as events_router
+from lodestar.gates.api import router as gates_router
 from lodestar.insights.api import router as insights_router
 from lodestar.ops.api import router as ops_router
 from lodestar.org.api import router as org_router
@@ -37,6 +38,7 @@ install_error_handlers(api, wrappers={"payload", "filters"})
 
 api.add_router("", org_router)
 api.add_router("", crm_router)
+api.add_router("", gates_router)
 api.add_router("", playbooks_router)
 api.add_router("", events_router)
 api.add_router("", insights_router)

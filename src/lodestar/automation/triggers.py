@@ -23,11 +23,11 @@ from lodestar.core.rules import CompiledPlaybook, DealContext
 from lodestar.crm.models import Opportunity, StageTransition
 from lodestar.db import bulk_insert_new
 from lodestar.events.records import RecordedEvent
+from lodestar.gates.context import deal_context
 from lodestar.i18n import in_site_language
 from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.org.calendar import organization_calendar
 from lodestar.org.models import Membership, Role, User
-from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.selectors import (
     PublishedVersions,
     compiled_for_version,

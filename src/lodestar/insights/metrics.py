@@ -65,11 +65,11 @@ from lodestar.crm.models import (
 )
 from lodestar.errors import NotFound, ValidationFailed
 from lodestar.events.models import Event
+from lodestar.gates.context import deal_context
 from lodestar.insights.policy import InsightsPolicy, insights_policy
 from lodestar.org.calendar import organization_calendar
 from lodestar.org.models import Membership, Organization, User
 from lodestar.org.selectors import Actor, actor_of
-from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.selectors import published_playbook
 
 __all__ = [

@@ -38,13 +38,13 @@ from lodestar.core.scoring import (
 from lodestar.crm.models import Opportunity, OpportunityStatus
 from lodestar.crm.selectors import access_opportunity, opportunity_scope
 from lodestar.errors import NotFound
+from lodestar.gates.services import opportunity_gate
 from lodestar.insights import models as m
 from lodestar.insights.facts import deal_facts, exemptions_of
 from lodestar.insights.health import rep_health_now
 from lodestar.insights.policy import InsightsPolicy, Policies, insights_policy
 from lodestar.org.models import Membership, Organization, Role, User
 from lodestar.org.selectors import Actor, actor_of
-from lodestar.playbooks.services import opportunity_gate
 
 __all__ = [
     "DealRiskReport",

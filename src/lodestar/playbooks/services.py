@@ -1,10 +1,10 @@
-"""Writes of playbook versions, and the one door through which a deal changes stage.
+"""Writes of playbook versions.
 
 - `playbook_draft_create` stores a validated YAML text as the next draft version;
 - `playbook_publish` makes a draft the organization's published version (audited, with the diff
-  against the version it replaces);
-- `opportunity_gate` answers the current stage's exit checklist;
-- `opportunity_advance` moves a deal only when the gates allow it, and records the move.
+  against the version it replaces).
+
+Stage moves, which follow the published playbook, are `lodestar.gates.services`.
 """
 
 from __future__ import annotations
@@ -14,80 +14,27 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lodestar.core.playbook import diff_playbooks, load_playbook
 from lodestar.core.playbook.errors import PlaybookInvalid
-from lodestar.core.rules import AdvanceDecision, GateResult, TransitionKind, check_advance
-from lodestar.core.rules.compiler import UnknownStage
-from lodestar.crm.models import Direction, Opportunity, OpportunityStatus, StageTransition
-from lodestar.errors import (
-    ApplicationError,
-    Conflict,
-    FieldError,
-    PermissionDenied,
-    ValidationFailed,
-)
-from lodestar.events.services import events_ingest
-from lodestar.i18n import localized
+from lodestar.crm.models import Opportunity, OpportunityStatus
+from lodestar.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from lodestar.org.models import Team, User
 from lodestar.org.selectors import actor_of
 from lodestar.org.services import audit_record
-from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.models import PlaybookStatus, PlaybookVersion
-from lodestar.playbooks.selectors import (
-    compiled_for_version,
-    playbook_for_deal,
-    published_version,
-)
+from lodestar.playbooks.selectors import compiled_for_version, published_version
 
 __all__ = [
-    "GateBlocked",
-    "NoPublishedPlaybook",
     "PublishOutcome",
-    "opportunity_advance",
-    "opportunity_gate",
     "playbook_draft_create",
     "playbook_publish",
     "playbook_publish_source",
 ]
-
-
-class NoPublishedPlaybook(Conflict):
-    code = "no_playbook"
-    default_message = _(
-        "Your organization has no published playbook yet; sales ops publishes one first."
-    )
-
-
-class GateBlocked(Conflict):
-    """A forward move refused because exit criteria are unmet; `decision` says which."""
-
-    code = "gate_blocked"
-
-    def __init__(self, decision: AdvanceDecision, *, stage_name: str) -> None:
-        self.decision = decision
-        unmet = [
-            FieldError(field=f"{stage}.{result.id}", message=localized(result.explanation))
-            for stage, result in decision.unmet
-        ]
-        super().__init__(
-            ngettext(
-                "The deal cannot move to “%(stage)s” yet: %(count)d exit criterion is unmet.",
-                "The deal cannot move to “%(stage)s” yet: %(count)d exit criteria are unmet.",
-                len(unmet),
-            )
-            % {"stage": stage_name, "count": len(unmet)},
-            details=unmet,
-        )
-
-    def as_dict(self) -> dict[str, object]:
-        body = super().as_dict()
-        body["decision"] = self.decision.as_dict()
-        return body
 
 
 def _checksum(source: str) -> str:
@@ -203,13 +150,10 @@ def playbook_publish(
             )
             % {"stages": listing}
         )
+    same_scope = Q(team__isnull=True) if version.team_id is None else Q(team_id=version.team_id)
     current = (
         PlaybookVersion.objects.select_for_update()
-        .filter(
-            organization_id=organization_id,
-            status=PlaybookStatus.PUBLISHED,
-            team_id=version.team_id,
-        )
+        .filter(same_scope, organization_id=organization_id, status=PlaybookStatus.PUBLISHED)
         .first()
     )
     changes: list[dict[str, str]] = []
@@ -268,119 +212,3 @@ def playbook_publish_source(
         user=user, source=source, source_name=source_name, note=note, team_id=team_id, now=now
     )
     return PublishOutcome(playbook_publish(user=user, version=draft, now=now), published=True)
-
-
-def _published(opportunity: Opportunity) -> PlaybookVersion:
-    version = playbook_for_deal(opportunity)
-    if version is None:
-        raise NoPublishedPlaybook()
-    return version
-
-
-def opportunity_gate(*, opportunity: Opportunity, now: dt.datetime | None = None) -> GateResult:
-    """The exit checklist of the deal's current stage under the published playbook."""
-    compiled = compiled_for_version(_published(opportunity))
-    now = now or timezone.now()
-    context = deal_context(opportunity=opportunity, now=now, playbook=compiled.playbook)
-    try:
-        return compiled.evaluate_gate(context)
-    except UnknownStage as exc:
-        raise Conflict(str(exc)) from exc
-
-
-_STATUS_AFTER = {
-    TransitionKind.WON: OpportunityStatus.WON,
-    TransitionKind.LOST: OpportunityStatus.LOST,
-}
-
-
-@transaction.atomic
-def opportunity_advance(
-    *,
-    user: User,
-    opportunity: Opportunity,
-    to_stage: str,
-    now: dt.datetime | None = None,
-) -> AdvanceDecision:
-    """Move the deal to `to_stage` if the published playbook's gates allow it.
-
-    The caller fetched `opportunity` with `access_opportunity(…, for_write=True)`. Forward moves
-    need every exit criterion of the current stage (and of each skipped stage) met; backward
-    moves are allowed and recorded as regressions. Raises `GateBlocked` with the unmet criteria.
-    """
-    version = _published(opportunity)
-    compiled = compiled_for_version(version)
-    now = now or timezone.now()
-    # Lock the row so two simultaneous moves of one deal cannot both pass the same gate.
-    deal = Opportunity.objects.select_for_update().select_related("account").get(pk=opportunity.pk)
-    context = deal_context(opportunity=deal, now=now, playbook=compiled.playbook)
-    try:
-        decision = check_advance(compiled, context, deal.stage_key, to_stage)
-    except UnknownStage as exc:
-        raise ValidationFailed.on("to_stage", str(exc)) from exc
-    if decision.kind == TransitionKind.NO_CHANGE:
-        raise ApplicationError(
-            _("The deal is already in stage “%(stage)s”.") % {"stage": to_stage},
-            details=[FieldError("to_stage", str(_("Choose a different stage.")))],
-        )
-    if not decision.allowed:
-        raise GateBlocked(decision, stage_name=localized(compiled.playbook.stage(to_stage).name))
-    snapshot = [gate.as_dict() for gate in decision.gates] or [
-        compiled.evaluate_gate(context).as_dict()
-    ]
-    transition = StageTransition.objects.create(
-        organization_id=deal.organization_id,
-        opportunity=deal,
-        from_stage=deal.stage_key,
-        to_stage=to_stage,
-        direction=Direction.BACKWARD if decision.is_regression else Direction.FORWARD,
-        occurred_at=now,
-        actor=user,
-        gate_snapshot=snapshot,
-    )
-    deal.stage_key = to_stage
-    deal.stage_entered_at = now
-    deal.status = _STATUS_AFTER.get(decision.kind, OpportunityStatus.OPEN)
-    deal.closed_at = now if deal.status != OpportunityStatus.OPEN else None
-    deal.save(update_fields=["stage_key", "stage_entered_at", "status", "closed_at", "updated_at"])
-    # The move joins the event log (the history replays read) through the log's one door, which
-    # checks it like any other event and runs its processing steps, so regressions and the like
-    # are judged at once, not at the next sweep.
-    logged = events_ingest(
-        user=user,
-        items=[
-            {
-                "type": "stage.changed",
-                "source": "lodestar",
-                "external_id": f"transition:{transition.pk}",
-                "occurred_at": now,
-                "opportunity_id": deal.pk,
-                "payload": {
-                    "from": decision.from_stage,
-                    "to": to_stage,
-                    "direction": transition.direction,
-                    "kind": decision.kind.value,
-                },
-            }
-        ],
-        now=now,
-    ).items[0]
-    if logged.status == "rejected":
-        # Rolls the move back with the reason (e.g. a clock outside the supported range).
-        raise ValidationFailed(_("The stage move could not be logged."), details=logged.details)
-    audit_record(
-        organization_id=deal.organization_id,
-        actor=user,
-        action="opportunity.stage_change",
-        object_type="opportunity",
-        object_id=deal.pk,
-        data={
-            "from": decision.from_stage,
-            "to": to_stage,
-            "kind": decision.kind.value,
-            "playbook_version": version.number,
-        },
-        at=now,
-    )
-    opportunity.refresh_from_db()
-    return decision

@@ -30,13 +30,13 @@ from lodestar.crm.models import (
 from lodestar.crm.selectors import OpportunityFilters, access_opportunity, opportunity_list
 from lodestar.errors import ApplicationError
 from lodestar.events.models import Event
+from lodestar.gates.context import deal_context
+from lodestar.gates.services import opportunity_gate
 from lodestar.i18n import localized
 from lodestar.insights.models import ExemptionReason
 from lodestar.org.models import User
 from lodestar.org.selectors import actor_of
-from lodestar.playbooks.context import deal_context
 from lodestar.playbooks.selectors import compiled_for_version, playbook_for_deal, published_playbook
-from lodestar.playbooks.services import opportunity_gate
 from lodestar.web.signals import DealSignals, add_stuck_reasons, deal_signals
 
 __all__ = [

@@ -26,6 +26,7 @@ from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import access_knowledge_entry, access_opportunity
 from lodestar.errors import ApplicationError, FieldError, ValidationFailed
 from lodestar.events.services import events_ingest
+from lodestar.gates.services import GateBlocked, opportunity_advance
 from lodestar.insights.alerts import alert_acknowledge
 from lodestar.insights.selectors import reps_in_scope
 from lodestar.insights.services import coaching_task_create, exemption_declare
@@ -34,7 +35,6 @@ from lodestar.integrations.services import calendar_feed_rotate, notification_ma
 from lodestar.org.models import Role, Team, User
 from lodestar.org.selectors import actor_of
 from lodestar.playbooks.selectors import playbook_version_list
-from lodestar.playbooks.services import GateBlocked, opportunity_advance
 from lodestar.web import dashboard, inbox, pages
 from lodestar.web.access import member_of, member_view
 from lodestar.web.auth import USER_TTL

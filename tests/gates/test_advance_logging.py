@@ -10,8 +10,8 @@ import pytest
 from lodestar.crm.models import StageTransition
 from lodestar.errors import ValidationFailed
 from lodestar.events.models import Event
+from lodestar.gates.services import opportunity_advance
 from lodestar.playbooks.models import PlaybookVersion
-from lodestar.playbooks.services import opportunity_advance
 from tests.conftest import Cast
 from tests.factories import OpportunityFactory
 
