@@ -1,6 +1,6 @@
 """Under /api/, every error answer has the API's one JSON shape, whoever produced it.
 
-Most errors leave the API through its exception handlers (`lodestar.api.errors`). A few are
+Most errors leave the API through its exception handlers (`lodestar.rest.errors`). A few are
 answered before or around the API's views, by Django or ninja, as HTML or plain text: a path
 that resolves to no view (404), a method a path does not take (405), a request Django refuses
 to read (400) and an unhandled server error (500). This middleware rewrites those bodies and keeps
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
-from lodestar.api.errors import error_for_status
+from lodestar.rest.errors import error_for_status
 
 __all__ = ["ApiErrorShapeMiddleware"]
 

@@ -7,7 +7,6 @@ from ninja import NinjaAPI
 
 from lodestar.api.auth import default_auth
 from lodestar.api.docs import OfflineSwagger, asset_response
-from lodestar.api.errors import install_error_handlers
 from lodestar.api.parsing import JsonParser
 from lodestar.api.throttling import CallerThrottle
 from lodestar.crm.api import router as crm_router
@@ -17,6 +16,7 @@ from lodestar.insights.api import router as insights_router
 from lodestar.ops.api import router as ops_router
 from lodestar.org.api import router as org_router
 from lodestar.playbooks.api import router as playbooks_router
+from lodestar.rest.errors import install_error_handlers
 
 api = NinjaAPI(
     title="Lodestar API",

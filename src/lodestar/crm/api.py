@@ -11,9 +11,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from lodestar.api.errors import ERROR_RESPONSES, WRITE_ERRORS
-from lodestar.api.fields import Id
-from lodestar.api.pagination import page_of
 from lodestar.crm import selectors, services
 from lodestar.crm.models import Account, Contact, Opportunity, Product
 from lodestar.crm.schemas import (
@@ -38,7 +35,10 @@ from lodestar.crm.schemas import (
     ProductQuery,
     ProductUpdateIn,
 )
+from lodestar.fields import Id
 from lodestar.org.models import User
+from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
+from lodestar.rest.pagination import page_of
 
 router = Router()
 

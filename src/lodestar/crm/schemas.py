@@ -17,9 +17,9 @@ from pydantic import field_validator
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from lodestar.api.fields import DecimalText, Id, JsonObject, SupportedDate, Text
-from lodestar.api.pagination import PageQuery
-from lodestar.api.schemas import AccountRef, StrictIn, TeamRef, UserRef
+from lodestar.fields import DecimalText, Id, JsonObject, SupportedDate, Text
+from lodestar.rest.pagination import PageQuery
+from lodestar.rest.schemas import AccountRef, StrictIn, TeamRef, UserRef
 
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 ShortText = Annotated[Text, Field(max_length=100)]

@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from ninja import Body, Router, Schema, Status
 from pydantic import Field, ValidationError
 
-from lodestar.api.errors import ERROR_RESPONSES, ErrorOut
 from lodestar.errors import ValidationFailed
 from lodestar.events.services import MAX_BATCH, events_ingest, pydantic_details
+from lodestar.rest.errors import ERROR_RESPONSES, ErrorOut
 
 router = Router(tags=["events"])
 

@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from lodestar.api.fields import Id, SupportedDatetime, Text, json_problems
 from lodestar.changes import changed
 from lodestar.core.events import EventCatalogue
 from lodestar.crm.models import Contact
@@ -32,6 +31,7 @@ from lodestar.errors import FieldError, PermissionDenied, ValidationFailed
 from lodestar.events.models import Event
 from lodestar.events.processing import process_recorded_events
 from lodestar.events.records import RecordedEvent
+from lodestar.fields import Id, SupportedDatetime, Text, json_problems
 from lodestar.org.models import User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import organization_catalogue

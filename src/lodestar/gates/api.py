@@ -11,14 +11,14 @@ from typing import Any
 from ninja import Router, Schema
 from pydantic import Field
 
-from lodestar.api.errors import WRITE_ERRORS
-from lodestar.api.fields import Id, Text
-from lodestar.api.schemas import StrictIn
 from lodestar.core.rules import CriterionResult, GateResult
 from lodestar.crm.selectors import access_opportunity
+from lodestar.fields import Id, Text
 from lodestar.gates import services
 from lodestar.i18n import localized
 from lodestar.org.requests import AuthenticatedHttpRequest
+from lodestar.rest.errors import WRITE_ERRORS
+from lodestar.rest.schemas import StrictIn
 
 router = Router()
 

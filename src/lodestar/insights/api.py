@@ -14,17 +14,17 @@ from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from lodestar.api.errors import ERROR_RESPONSES, WRITE_ERRORS
-from lodestar.api.fields import Id, SupportedDate, Text
-from lodestar.api.pagination import PageQuery, page_of
-from lodestar.api.schemas import StrictIn, StrictQuery
 from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
 from lodestar.crm.attachments import attachment_upload
 from lodestar.crm.selectors import access_opportunity
+from lodestar.fields import Id, SupportedDate, Text
 from lodestar.insights import alerts, metrics, selectors, services
 from lodestar.insights.models import Alert, ExemptionReason
 from lodestar.insights.wording import alert_message
 from lodestar.org.models import User
+from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
+from lodestar.rest.pagination import PageQuery, page_of
+from lodestar.rest.schemas import StrictIn, StrictQuery
 
 router = Router()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from lodestar.api.errors import ERROR_RESPONSES
-from lodestar.api.schemas import TeamRef, UserRef
 from lodestar.org.selectors import membership_of
+from lodestar.rest.errors import ERROR_RESPONSES
+from lodestar.rest.schemas import TeamRef, UserRef
 
 router = Router(tags=["me"])
 

@@ -14,13 +14,13 @@ from typing import Any
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from lodestar.api.errors import ERROR_RESPONSES, WRITE_ERRORS, ErrorOut
-from lodestar.api.fields import Id, Text
-from lodestar.api.schemas import StrictIn
 from lodestar.core.playbook import check_playbook
+from lodestar.fields import Id, Text
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.playbooks import selectors, services
 from lodestar.playbooks.models import PlaybookVersion
+from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS, ErrorOut
+from lodestar.rest.schemas import StrictIn
 
 router = Router()
 

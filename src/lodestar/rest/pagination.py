@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 from ninja import Field
 
-from lodestar.api.schemas import StrictQuery
+from lodestar.rest.schemas import StrictQuery
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_OFFSET", "MAX_PAGE_SIZE", "PageQuery", "page_of"]
 
