@@ -106,6 +106,12 @@ LODESTAR_TASK_DONE_STEPS = [
     "lodestar.insights.task_alerts.alerts_on_tasks_done",
 ]
 
+# The lookup of the playbook a deal is opened and edited under (its first stage, its custom
+# fields): the playbooks app keeps them and sits above the deals (`lodestar.crm.services`), which
+# name none of its modules. Called as `lookup(organization_id=…, team_id=…)`; answers the
+# compiled playbook, or None while none is published.
+LODESTAR_DEAL_PLAYBOOK = "lodestar.playbooks.selectors.published_playbook"
+
 ROOT_URLCONF = "lodestar.urls"
 WSGI_APPLICATION = "lodestar.wsgi.application"
 AUTH_USER_MODEL = "org.User"

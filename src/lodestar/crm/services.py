@@ -11,18 +11,20 @@ Field errors name the input fields as the API spells them (`account_id`, not `ac
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.core.playbook import Playbook
-from lodestar.core.rules import check_field_values
+from lodestar.core.rules import CompiledPlaybook, check_field_values
 from lodestar.crm.models import (
     Account,
     AccountTier,
@@ -34,11 +36,9 @@ from lodestar.crm.models import (
 )
 from lodestar.crm.selectors import account_scope
 from lodestar.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
-from lodestar.events.models import Event
 from lodestar.org.models import Membership, User
 from lodestar.org.selectors import Actor, actor_of, may_assign_to
 from lodestar.org.services import audit_record
-from lodestar.playbooks.selectors import published_playbook
 
 __all__ = [
     "DEFAULT_FIRST_STAGE",
@@ -208,8 +208,9 @@ def account_delete(*, user: User, account: Account) -> None:
     """Delete an account and its contacts; refused while deals still point at it."""
     if account.opportunities.exists():
         raise Conflict(_("The account still has deals; delete or move them first."))
-    if Event.objects.filter(account=account).exists():
-        # The activity log is append-only; deleting the account would erase its history.
+    # The activity log is append-only; deleting the account would erase its history. It is
+    # asked through the relation the log declares (`events`): the events app sits above this one.
+    if account.events.exists():
         raise Conflict(_("The account has recorded activity and cannot be deleted."))
     try:
         account.delete()
@@ -377,8 +378,14 @@ _OPPORTUNITY_FIELDS = frozenset(
 
 
 def _process_of(organization_id: int, team_id: int | None) -> Playbook | None:
-    """The playbook a deal of this team follows, or None while none is published."""
-    compiled = published_playbook(organization_id=organization_id, team_id=team_id)
+    """The playbook a deal of this team follows, or None while none is published.
+
+    The playbooks app keeps them and sits above this one: the setting names its lookup.
+    """
+    published: Callable[..., CompiledPlaybook | None] = import_string(
+        settings.LODESTAR_DEAL_PLAYBOOK
+    )
+    compiled = published(organization_id=organization_id, team_id=team_id)
     return compiled.playbook if compiled is not None else None
 
 
@@ -539,7 +546,7 @@ def opportunity_delete(*, user: User, opportunity: Opportunity) -> None:
     Refused once activity is logged against the deal: the event log is append-only, so such a
     deal is closed as lost instead.
     """
-    if Event.objects.filter(opportunity=opportunity).exists():
+    if opportunity.events.exists():
         raise Conflict(_("The deal has recorded activity; close it as lost instead."))
     audit_record(
         organization_id=opportunity.organization_id,
