@@ -55,7 +55,7 @@ class BatchIn(Schema):
         "422 means the envelope itself was refused and nothing was stored."
     ),
 )
-def post_events(request: HttpRequest, body: dict[str, Any] = Body(...)) -> Status[IngestOut]:
+def post_events(request: HttpRequest, body: Body[dict[str, Any]]) -> Status[IngestOut]:
     if "events" in body:
         try:
             items = BatchIn.model_validate(body).events
