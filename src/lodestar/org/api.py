@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
+from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.org.selectors import membership_of
 from lodestar.rest.errors import ERROR_RESPONSES
 from lodestar.rest.schemas import TeamRef, UserRef
@@ -27,10 +27,10 @@ class MeOut(Schema):
 
 
 @router.get("/me", response={200: MeOut, **ERROR_RESPONSES}, summary="Who am I")
-def me(request: HttpRequest) -> dict[str, object]:
-    membership = membership_of(user=request.auth)  # type: ignore[attr-defined]
+def me(request: AuthenticatedHttpRequest) -> dict[str, object]:
+    membership = membership_of(user=request.user)
     return {
-        "user": request.auth,  # type: ignore[attr-defined]
+        "user": request.user,
         "organization": membership.organization if membership else None,
         "role": membership.role if membership else None,
         "team": membership.team if membership else None,
