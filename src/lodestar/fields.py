@@ -220,44 +220,62 @@ def json_problems(
     stack: list[tuple[Any, str, int]] = [(value, path, 1)]
     while stack:
         item, where, depth = stack.pop()
-        if isinstance(item, str):
-            size += len(item) + 2
-            problem = text_problem(item)
-            if problem is not None:
-                problems.append((where, str(problem)))
-        elif isinstance(item, bool) or item is None:
-            size += 5
-        elif isinstance(item, int):
-            if int_is_64_bit(item):
-                size += len(str(item))
-            else:
-                problems.append((where, str(_INT_RANGE % {"value": _short(item)})))
-        elif isinstance(item, float):
-            size += 24
-            if not math.isfinite(item):
-                problems.append((where, str(_NOT_FINITE % {"value": _json_number(item)})))
-        elif isinstance(item, dict | list):
+        if isinstance(item, dict | list):
             if depth > max_depth:
                 problems.append((where, str(_TOO_DEEP % {"max": max_depth})))
                 return problems
-            size += 2 + len(item)
-            children = item.items() if isinstance(item, dict) else enumerate(item)
-            for key, child in children:
-                name = str(key)
-                size += len(name) + 3
-                problem = text_problem(name)
-                if problem is not None:
-                    name = _printable(name)
-                child_path = f"{where}.{name}" if where else name
-                if problem is not None:
-                    problems.append((child_path, str(_KEY % {"problem": problem})))
-                stack.append((child, child_path, depth + 1))
+            size += _push_children(item, where, depth, stack, problems)
         else:
-            problems.append((where, str(_NOT_JSON % {"kind": type(item).__name__})))
+            size += _scalar_size(item, where, problems)
         if size > max_chars:
             problems.append((path, str(_TOO_BIG % {"max": max_chars})))
             return problems
     return problems
+
+
+def _scalar_size(item: Any, where: str, problems: list[tuple[str, str]]) -> int:
+    """The compact-JSON size of a text, number, boolean or null (its problem, if any, added)."""
+    if isinstance(item, str):
+        problem = text_problem(item)
+        if problem is not None:
+            problems.append((where, str(problem)))
+        return len(item) + 2
+    if isinstance(item, bool) or item is None:
+        return 5
+    if isinstance(item, int):
+        if int_is_64_bit(item):
+            return len(str(item))
+        problems.append((where, str(_INT_RANGE % {"value": _short(item)})))
+        return 0
+    if isinstance(item, float):
+        if not math.isfinite(item):
+            problems.append((where, str(_NOT_FINITE % {"value": _json_number(item)})))
+        return 24
+    problems.append((where, str(_NOT_JSON % {"kind": type(item).__name__})))
+    return 0
+
+
+def _push_children(
+    item: dict[Any, Any] | list[Any],
+    where: str,
+    depth: int,
+    stack: list[tuple[Any, str, int]],
+    problems: list[tuple[str, str]],
+) -> int:
+    """Put an object's or array's members on the walk's stack; their keys' size (and problems)."""
+    size = 2 + len(item)
+    children = item.items() if isinstance(item, dict) else enumerate(item)
+    for key, child in children:
+        name = str(key)
+        size += len(name) + 3
+        problem = text_problem(name)
+        if problem is not None:
+            name = _printable(name)
+        child_path = f"{where}.{name}" if where else name
+        if problem is not None:
+            problems.append((child_path, str(_KEY % {"problem": problem})))
+        stack.append((child, child_path, depth + 1))
+    return size
 
 
 _TOO_DEEP = _("Nested more than %(max)d levels deep; flatten the value.")
