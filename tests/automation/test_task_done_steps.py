@@ -14,7 +14,7 @@ from lodestar.automation.services import task_complete, task_done_steps
 from lodestar.errors import Conflict
 from lodestar.insights.task_alerts import alerts_on_tasks_done
 from tests.conftest import Cast
-from tests.factories import OpportunityFactory
+from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,8 @@ def record(*, tasks: Sequence[Task], now: dt.datetime) -> None:
 @pytest.fixture
 def task(cast: Cast) -> Task:
     now = timezone.now()
-    return Task.objects.create(
-        organization=cast.org,
-        opportunity=OpportunityFactory(owner=cast.owner),
-        assignee=cast.owner,
+    return TaskFactory(
+        opportunity__owner=cast.owner,
         title="发送定制化方案",
         created_at=now - dt.timedelta(days=1),
         due_at=now + dt.timedelta(days=1),

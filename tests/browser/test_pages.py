@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from lodestar.automation.models import Task, TaskStatus
+from lodestar.automation.models import TaskStatus
 from lodestar.crm.models import Attachment
 from lodestar.insights.models import Alert, AlertStatus
 from lodestar.insights.refresh import insights_recompute
@@ -32,7 +32,7 @@ def seeded(cast: Cast) -> Cast:
 def test_a_rep_on_a_phone_works_a_deal_through_its_gate(
     seeded: Cast, live_server: Any, open_page: Any
 ) -> None:
-    from tests.factories import ContactFactory, OpportunityFactory
+    from tests.factories import ContactFactory, OpportunityFactory, TaskFactory
 
     cast, now = seeded, timezone.now()
     deal = OpportunityFactory(
@@ -45,18 +45,14 @@ def test_a_rep_on_a_phone_works_a_deal_through_its_gate(
         ContactFactory(account=deal.account, name="王总", is_decision_maker=True),
         ContactFactory(account=deal.account, name="李厂长", is_decision_maker=True),
     ]
-    task = Task.objects.create(
-        organization=cast.org,
+    task = TaskFactory(
         opportunity=deal,
-        assignee=cast.owner,
         title="准备行业案例包",
         created_at=now - dt.timedelta(hours=1),
         due_at=now + dt.timedelta(hours=2),
     )
-    Task.objects.create(
-        organization=cast.org,
+    TaskFactory(
         opportunity=deal,
-        assignee=cast.owner,
         title="发送定制化方案",
         created_at=now - dt.timedelta(days=2),
         due_at=now - dt.timedelta(hours=5),
@@ -155,7 +151,7 @@ def test_a_board_card_snaps_back_when_its_gate_refuses(
 def test_a_manager_sees_the_low_health_alert_with_the_stuck_reason_and_acknowledges_it(
     seeded: Cast, live_server: Any, open_page: Any
 ) -> None:
-    from tests.factories import OpportunityFactory
+    from tests.factories import OpportunityFactory, TaskFactory
 
     cast, now = seeded, timezone.now()
     # The owner's deals sit far past the demo stage's 5-day target, silent, with tasks missed.
@@ -167,10 +163,8 @@ def test_a_manager_sees_the_low_health_alert_with_the_stuck_reason_and_acknowled
             stage_entered_at=now - dt.timedelta(days=30),
             created_at=now - dt.timedelta(days=40),
         )
-        Task.objects.create(
-            organization=cast.org,
+        TaskFactory(
             opportunity=deal,
-            assignee=cast.owner,
             title="发送定制化方案",
             created_at=now - dt.timedelta(days=20),
             due_at=now - dt.timedelta(days=19),

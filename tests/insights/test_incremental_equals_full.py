@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.test import TestCase
 
-from lodestar.automation.models import Task
 from lodestar.crm.models import KnowledgeEntry, KnowledgeKind, StageTransition
 from lodestar.events.services import events_ingest
 from lodestar.insights.models import (
@@ -20,6 +19,7 @@ from lodestar.insights.models import (
 )
 from lodestar.insights.refresh import insights_recompute
 from tests.conftest import Cast
+from tests.factories import TaskFactory
 from tests.insights.conftest import DAY, HOUR, event
 
 pytestmark = pytest.mark.django_db
@@ -72,10 +72,8 @@ def test_it_gives_the_same_results_incrementally_and_in_full(
             direction="backward",
             occurred_at=now - days_ago * DAY,
         )
-    Task.objects.create(
-        organization=cast.org,
+    TaskFactory(
         opportunity=overrun,
-        assignee=cast.owner,
         title="方案",
         created_at=now - 3 * DAY,
         due_at=now - 2 * DAY,

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from lodestar.automation.models import Task
 from lodestar.insights.models import Alert
 from lodestar.insights.refresh import insights_recompute
 from tests.conftest import Cast
+from tests.factories import TaskFactory
 from tests.insights.conftest import DAY, HOUR, ApiAs, event, live_keys
 
 pytestmark = pytest.mark.django_db
@@ -92,10 +92,8 @@ def test_it_flags_dwell_beyond_twice_the_target_and_says_why_the_deal_is_stuck(
     cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime
 ) -> None:
     deal = make_deal(stage="demo", entered=11 * DAY)  # the demo stage's target is 5 days
-    Task.objects.create(
-        organization=cast.org,
+    TaskFactory(
         opportunity=deal,
-        assignee=cast.owner,
         title="POC 环境部署",
         department="技术支持部",
         created_at=now - 5 * DAY,

@@ -14,18 +14,16 @@ from lodestar.insights.models import Alert, AlertStatus
 from lodestar.insights.task_alerts import sweep_tasks
 from lodestar.integrations.models import Notification
 from tests.conftest import Cast
-from tests.factories import OpportunityFactory
+from tests.factories import TaskFactory
 
 HOUR = dt.timedelta(hours=1)
 
 
 def make_task(cast: Cast, due_in: dt.timedelta) -> Task:
-    deal = OpportunityFactory(owner=cast.owner, stage_key="demo")
     now = timezone.now()
-    return Task.objects.create(
-        organization=cast.org,
-        opportunity=deal,
-        assignee=cast.owner,
+    return TaskFactory(
+        opportunity__owner=cast.owner,
+        opportunity__stage_key="demo",
         title="发送定制化方案",
         created_at=now - 24 * HOUR,
         due_at=now + due_in,

@@ -20,7 +20,6 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from lodestar.automation.models import Task
 from lodestar.crm.models import (
     Attachment,
     DailyReport,
@@ -30,7 +29,6 @@ from lodestar.crm.models import (
 )
 from lodestar.events.models import Event
 from lodestar.insights.models import (
-    Alert,
     CommunicationScore,
     DealActivity,
     Exemption,
@@ -43,10 +41,12 @@ from lodestar.org.models import ApiToken, Holiday, Membership, Organization, Rol
 from lodestar.org.services import api_token_create, audit_record
 from tests.factories import (
     AccountFactory,
+    AlertFactory,
     ContactFactory,
     DecisionRoleFactory,
     OpportunityFactory,
     ProductFactory,
+    TaskFactory,
     UserFactory,
 )
 
@@ -133,17 +133,8 @@ def build_tenant(slug: str, mark: str) -> Tenant:
         contact=contact,
         with_customer=True,
     )
-    Task.objects.create(
-        organization=org,
-        opportunity=deal,
-        assignee=rep,
-        title=f"{mark} 任务",
-        created_at=now,
-        due_at=now + dt.timedelta(days=1),
-    )
-    Alert.objects.create(
-        organization=org,
-        kind="risk.silence",
+    TaskFactory(opportunity=deal, title=f"{mark} 任务", created_at=now)
+    AlertFactory(
         opportunity=deal,
         subject_user=rep,
         recipient=people[Role.MANAGER],

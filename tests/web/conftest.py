@@ -28,8 +28,7 @@ def demo_deal(cast: Cast, published: Any) -> DemoDeal:
     Of the demo stage's exit criteria only the budget is met: nobody attended yet and no
     minutes are uploaded.
     """
-    from lodestar.automation.models import Task
-    from tests.factories import ContactFactory, OpportunityFactory
+    from tests.factories import ContactFactory, OpportunityFactory, TaskFactory
 
     deal = OpportunityFactory(
         owner=cast.owner, stage_key="demo", custom_fields={"budget_confirmed": True}
@@ -39,10 +38,8 @@ def demo_deal(cast: Cast, published: Any) -> DemoDeal:
         ContactFactory(account=deal.account, name="李厂长", is_decision_maker=True),
     ]
     now = timezone.now()
-    task = Task.objects.create(
-        organization=cast.org,
+    task = TaskFactory(
         opportunity=deal,
-        assignee=cast.owner,
         title="准备行业案例包",
         created_at=now - dt.timedelta(hours=1),
         due_at=now + dt.timedelta(hours=2),

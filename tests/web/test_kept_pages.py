@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from lodestar.automation.models import Task
 from tests.conftest import Cast
+from tests.factories import TaskFactory
 from tests.web.conftest import DemoDeal, htmx
 
 ClientAs = Callable[[Any], Client]
@@ -45,10 +45,8 @@ def test_it_shows_drilldown_columns_in_words(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
     now = timezone.now()
-    Task.objects.create(
-        organization=cast.org,
+    TaskFactory(
         opportunity=demo_deal.deal,
-        assignee=cast.owner,
         title="催款",
         created_at=now - dt.timedelta(days=3),
         due_at=now - dt.timedelta(days=2),

@@ -18,6 +18,7 @@ from lodestar.crm.models import Attachment
 from lodestar.events.models import Event
 from lodestar.insights.models import Alert, AlertStatus, Exemption
 from tests.conftest import Cast
+from tests.factories import TaskFactory
 from tests.web.conftest import DemoDeal, htmx
 
 ClientAs = Callable[[Any], Client]
@@ -71,10 +72,8 @@ def test_it_lists_the_reps_tasks_with_time_left_and_overdue(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
     now = timezone.now()
-    Task.objects.create(
-        organization=cast.org,
+    TaskFactory(
         opportunity=demo_deal.deal,
-        assignee=cast.owner,
         title="发送定制化方案",
         created_at=now - dt.timedelta(days=2),
         due_at=now - dt.timedelta(hours=26),
