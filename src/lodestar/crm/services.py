@@ -520,13 +520,7 @@ def opportunity_update(
         changes["name"] = _require_text("name", changes["name"])
     playbook = _process_of(opportunity.organization_id, opportunity.team_id)
     if "status" in changes and changes["status"] != opportunity.status:
-        if playbook is not None:
-            raise ValidationFailed.on(
-                "status",
-                _("Close or reopen a deal by moving it to a won, lost or working stage."),
-            )
-        closing = changes["status"] != OpportunityStatus.OPEN
-        opportunity.closed_at = now if closing else None
+        _stamp_closing(opportunity, changes["status"], playbook=playbook, now=now)
     if "custom_fields" in changes:
         # A patch of custom fields merges into the stored ones; null removes a field.
         _check_custom_fields(playbook, changes["custom_fields"] or {})
@@ -537,6 +531,19 @@ def opportunity_update(
     _validate_model(opportunity)
     opportunity.save()
     return opportunity
+
+
+def _stamp_closing(
+    opportunity: Opportunity, status: str, *, playbook: Playbook | None, now: dt.datetime
+) -> None:
+    """Closing a deal without a playbook stamps `closed_at`, reopening clears it; a deal that
+    follows a playbook closes and reopens only through its stages."""
+    if playbook is not None:
+        raise ValidationFailed.on(
+            "status",
+            _("Close or reopen a deal by moving it to a won, lost or working stage."),
+        )
+    opportunity.closed_at = now if status != OpportunityStatus.OPEN else None
 
 
 @transaction.atomic
