@@ -83,9 +83,9 @@ def insert_statements(
     *,
     tail: str = "",
     rows_per_statement: int = 500,
-) -> list[tuple[str, list[object]]]:
+) -> list[tuple[str, list[Any]]]:
     """`INSERT INTO <model's table> (columns) … <tail>` statements writing `rows` (values
-    already adapted for the database), for `cursor.execute`.
+    already adapted for the database), for `cursor.execute` (as parameters, hence `Any`).
 
     PostgreSQL gets one statement whatever the number of rows: each column as an array,
     unnested (`SELECT * FROM unnest(%s::bigint[], …)`), which it plans once and runs in a
@@ -103,7 +103,7 @@ def insert_statements(
         arrays = ", ".join(
             f"%s::{model._meta.get_field(column).db_type(connection)}[]" for column in columns
         )
-        columns_of_rows: list[object] = [list(values) for values in zip(*rows, strict=True)]
+        columns_of_rows = [list(values) for values in zip(*rows, strict=True)]
         return [(f"{head} SELECT * FROM unnest({arrays}) {tail}", columns_of_rows)]  # noqa: S608
     row_marks = f"({', '.join(['%s'] * len(columns))})"
     statements = []

@@ -16,7 +16,7 @@ import tarfile
 import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import IO, Literal
+from typing import IO, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -35,7 +35,7 @@ __all__ = [
     "write_manifest",
 ]
 
-FORMAT = "lodestar-backup"
+FORMAT: Final = "lodestar-backup"
 # Raise it when a restore of the new layout needs code an older Lodestar lacks; older archives
 # must stay readable.
 FORMAT_VERSION = 1
@@ -111,7 +111,7 @@ def add_member(
     info.mode = 0o600
     with source.open("rb") as stream:
         reader = _Hashing(stream, advance)
-        tar.addfile(info, fileobj=reader)  # type: ignore[arg-type]
+        tar.addfile(info, fileobj=reader)
     return reader.digest.hexdigest()
 
 
@@ -121,7 +121,7 @@ def write_manifest(tar: tarfile.TarFile, manifest: Manifest) -> None:
     info.size = len(data)
     info.mtime = int(time.time())
     info.mode = 0o600
-    tar.addfile(info, fileobj=_Bytes(data))  # type: ignore[arg-type]
+    tar.addfile(info, fileobj=_Bytes(data))
 
 
 class _Bytes:

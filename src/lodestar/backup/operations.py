@@ -189,7 +189,7 @@ def backup_create(
                         format_version=FORMAT_VERSION,
                         lodestar_version=__version__,
                         created_at=now,
-                        database_vendor=database.vendor,  # type: ignore[arg-type]
+                        database_vendor=database.vendor,
                         database=dumped,
                         tables=copied.tables,
                         migrations=copied.migrations,

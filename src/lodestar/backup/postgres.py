@@ -10,7 +10,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.client import DatabaseClient as PostgresClient
@@ -36,7 +36,7 @@ class PostgresDatabase:
     (a migration) wait for it.
     """
 
-    vendor = "postgresql"
+    vendor: Final = "postgresql"
     member = "database.pgdump"
     _DUMPING = re.compile(r"dumping contents of table ")
     _RESTORING = re.compile(r"processing data for table ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Final
 
 from lodestar.backup.errors import BackupError
 from lodestar.backup.vendor import (
@@ -26,7 +27,7 @@ class SqliteDatabase:
     SQLite start the copy again from the first page, and a busy server would never let it end.
     """
 
-    vendor = "sqlite"
+    vendor: Final = "sqlite"
     member = "database.sqlite3"
     STEP_PAGES = 1024  # 4 MB at the default page size
     BUSY_TIMEOUT_MS = 10_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from lodestar.backup.errors import BackupError
 
@@ -33,8 +33,14 @@ class CopiedDatabase:
     migrations: dict[str, list[str]]
 
 
+# Django's `connection.vendor` of the databases a backup can copy.
+VendorName = Literal["sqlite", "postgresql"]
+
+
 class Database(Protocol):
-    vendor: str
+    @property
+    def vendor(self) -> VendorName: ...
+
     member: str
 
     def check_tools(self) -> None: ...

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lodestar.cli.common import console, err_console, fail, organization_by_slug, setup_django
+
+if TYPE_CHECKING:  # the models load after `setup_django`
+    from lodestar.org.models import Organization, User
 
 app = typer.Typer(help="Validate, compare, publish and export playbooks.", no_args_is_help=True)
 
@@ -73,7 +76,7 @@ def diff(
         console.print(change.text_zh if chinese else change.text, markup=False, highlight=False)
 
 
-def _organization_and_actor(org: str, username: str | None) -> tuple[object, object]:
+def _organization_and_actor(org: str, username: str | None) -> tuple[Organization, User]:
     from lodestar.org.models import Membership, Role
 
     organization = organization_by_slug(org)
@@ -89,7 +92,7 @@ def _organization_and_actor(org: str, username: str | None) -> tuple[object, obj
     return organization, member.user
 
 
-def _team_id(organization: object, team: str | None) -> int | None:
+def _team_id(organization: Organization, team: str | None) -> int | None:
     if team is None:
         return None
     from lodestar.org.models import Team
@@ -121,7 +124,7 @@ def publish(
     organization, user = _organization_and_actor(org, acting)
     try:
         outcome = playbook_publish_source(
-            user=user,  # type: ignore[arg-type]
+            user=user,
             source=_read(file),
             source_name=file.name,
             note=note,
@@ -155,7 +158,7 @@ def export(
 
     organization, _user = _organization_and_actor(org, None)
     version = published_version(
-        organization_id=organization.pk,  # type: ignore[attr-defined]
+        organization_id=organization.pk,
         team_id=_team_id(organization, team),
     )
     if version is None:

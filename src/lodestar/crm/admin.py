@@ -32,6 +32,7 @@ class DecisionRoleAdmin(OrganizationScopedAdmin):
     search_fields = ["key", "name_zh", "name_en"]
 
 
+# Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
 class ContactInline(OrganizationScoped, admin.TabularInline):  # type: ignore[type-arg]
     model = Contact
     extra = 0
@@ -74,11 +75,15 @@ class KnowledgeEntryAdmin(OrganizationScopedAdmin):
     raw_id_fields = ["product"]
 
 
+_TRANSITION_FIELDS = ("occurred_at", "from_stage", "to_stage", "direction", "actor")
+
+
+# Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
 class StageTransitionInline(OrganizationScoped, admin.TabularInline):  # type: ignore[type-arg]
     model = StageTransition
     extra = 0
-    fields = ["occurred_at", "from_stage", "to_stage", "direction", "actor"]
-    readonly_fields = fields
+    fields = _TRANSITION_FIELDS
+    readonly_fields = _TRANSITION_FIELDS
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -28,7 +28,7 @@ import logging
 import zipfile
 from typing import Any
 
-import filetype  # type: ignore[import-untyped]
+import filetype
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone

@@ -17,6 +17,7 @@ from lodestar.integrations.models import (
 )
 from lodestar.integrations.services import notification_retry
 from lodestar.org.admin_site import OrganizationScopedAdmin
+from lodestar.org.requests import AuthenticatedHttpRequest
 
 
 @admin.register(ChannelConfig)
@@ -54,14 +55,14 @@ class NotificationAdmin(OrganizationScopedAdmin):
         return False
 
     @admin.action(description=_("Retry the selected failed or dead notifications"))
-    def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+    def retry(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Notification]) -> None:
         retried = 0
         refusals: list[str] = []
         for notification in queryset.filter(
             status__in=[NotificationStatus.DEAD, NotificationStatus.FAILED]
         ):
             try:
-                notification_retry(notification=notification, actor=request.user)  # type: ignore[arg-type]
+                notification_retry(notification=notification, actor=request.user)
             except ApplicationError as exc:
                 refusals.append(f"#{notification.pk}: {exc.message}")
             else:

@@ -30,9 +30,11 @@ from lodestar.org.models import (
     Team,
     User,
 )
+from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.org.services import api_token_create, api_token_revoke
 
 
+# Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
 class HolidayInline(OrganizationScoped, admin.TabularInline):  # type: ignore[type-arg]
     model = Holiday
     extra = 0
@@ -98,6 +100,7 @@ class TeamAdmin(OrganizationScopedAdmin):
     raw_id_fields = ["manager"]
 
 
+# Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
 class MembershipInline(OrganizationScoped, admin.StackedInline):  # type: ignore[type-arg]
     model = Membership
     can_delete = False
@@ -113,7 +116,8 @@ _NOT_OURS = {"is_staff", "is_superuser", "groups", "user_permissions"}
 
 
 @admin.register(User)
-class UserAdmin(OrganizationScoped, DjangoUserAdmin):  # type: ignore[misc]
+# Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
+class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
     list_display = [
         "username",
         "display_name",
@@ -127,8 +131,8 @@ class UserAdmin(OrganizationScoped, DjangoUserAdmin):  # type: ignore[misc]
     search_fields = ["username", "display_name", "email", "phone"]
     fieldsets = (
         *(
-            (name, {**options, "fields": [f for f in options["fields"] if f not in _NOT_OURS]})
-            for name, options in DjangoUserAdmin.fieldsets
+            (name, options | {"fields": [f for f in options["fields"] if f not in _NOT_OURS]})
+            for name, options in DjangoUserAdmin.fieldsets or ()
         ),
         (_("Lodestar"), {"fields": ["display_name", "phone"]}),
     )
@@ -156,10 +160,12 @@ class UserAdmin(OrganizationScoped, DjangoUserAdmin):  # type: ignore[misc]
             return  # no organization yet: `save_model` places the new user in the admin's
         super().claim(request, obj, parent=parent)
 
-    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: ModelForm[User], change: bool
+    ) -> None:
         super().save_model(request, obj, form, change)
         scope = self.admin_scope(request)
-        if not change and scope is not None and not scope.is_operator:
+        if not change and scope is not None and scope.organization_id is not None:
             Membership.objects.create(
                 organization_id=scope.organization_id, user=obj, role=Role.REP
             )
@@ -185,10 +191,10 @@ class ApiTokenAdmin(OrganizationScopedAdmin):
     raw_id_fields = ["user"]
     actions = ["revoke"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["user", "name"]
-        return ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
+            return ("user", "name")
+        return ("user", "name", "hint", "created_at", "last_used_at", "revoked_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
         if obj is None:
@@ -196,7 +202,7 @@ class ApiTokenAdmin(OrganizationScopedAdmin):
         return ["user", "hint", "created_at", "last_used_at", "revoked_at"]
 
     def save_model(
-        self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool
+        self, request: HttpRequest, obj: ApiToken, form: ModelForm[ApiToken], change: bool
     ) -> None:
         if change:
             super().save_model(request, obj, form, change)
@@ -217,10 +223,10 @@ class ApiTokenAdmin(OrganizationScopedAdmin):
         )
 
     @admin.action(description=_("Revoke the selected tokens"))
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
-            api_token_revoke(token=token, actor=request.user)  # type: ignore[arg-type]
+            api_token_revoke(token=token, actor=request.user)
             count += 1
         self.message_user(
             request,

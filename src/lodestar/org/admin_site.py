@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -132,10 +132,10 @@ def organization_q(model: type[models.Model], organization_id: int) -> Q:
     for part in lookup.split("__"):
         if issubclass(current, User):
             condition &= Q(**{f"{prefix}is_superuser": False})
-        field = current._meta.get_field(part)
-        if not field.is_relation:
+        related = current._meta.get_field(part).related_model
+        if not isinstance(related, type):  # not a relation: the path ends here
             break
-        current = field.related_model  # type: ignore[assignment]
+        current = related
         prefix += f"{part}__"
     return condition
 
@@ -159,10 +159,12 @@ def organization_id_of(obj: models.Model) -> int | None:
     if isinstance(current, User) and current.is_superuser:
         return None
     field = current._meta.get_field(last)
-    return getattr(current, field.attname)  # type: ignore[no-any-return]
+    organization_id: int | None = getattr(current, field.attname)
+    return organization_id
 
 
-class _OwnOrganizationField(forms.ModelChoiceField):
+# Django's form fields cannot be subscripted at run time: the type argument stays implicit.
+class _OwnOrganizationField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """An organization admin's forms always name their own organization, whatever is posted.
 
     The field stays in the form (hidden) rather than being excluded, so that unique constraints
@@ -199,18 +201,23 @@ class _ScopedRawIdWidget(widgets.ForeignKeyRawIdWidget):
         return super().label_and_url_for_value(value) if in_scope else ("", "")
 
 
-class OrganizationScoped:
+if TYPE_CHECKING:
+    # To mypy the mixin is the admin class it always stands in front of, so that its `super()`
+    # calls and the attributes it reads are checked against Django's.
+    _AdminBase = admin.options.BaseModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class OrganizationScoped(_AdminBase):
     """Scopes a ModelAdmin or inline to the organization of the admin using it.
 
-    Put it first among the bases (`class XAdmin(OrganizationScoped, admin.ModelAdmin)`). The
-    operator sees and may do what Django allows a superuser; an organization's admin may view,
-    add, change and delete rows of their organization (each admin's own `has_*_permission`
+    Put it first among an inline's bases (`class XInline(OrganizationScoped,
+    admin.TabularInline)`); a ModelAdmin derives from `OrganizationScopedAdmin`. The operator
+    sees and may do what Django allows a superuser; an organization's admin may view, add,
+    change and delete rows of their organization (each admin's own `has_*_permission`
     overrides still narrow that), and never sees the organization field or filter.
     """
-
-    admin_site: admin.AdminSite
-    model: type[models.Model]
-    raw_id_fields: Any
 
     def admin_scope(self, request: HttpRequest) -> AdminScope | None:
         return admin_scope_of(user=request.user)
@@ -224,36 +231,36 @@ class OrganizationScoped:
     def has_module_permission(self, request: HttpRequest) -> bool:
         scope = self.admin_scope(request)
         if scope is not None and scope.is_operator:
-            return super().has_module_permission(request)  # type: ignore[misc, no-any-return]
+            return super().has_module_permission(request)
         return scope is not None
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         scope = self.admin_scope(request)
         if scope is not None and scope.is_operator:
-            return super().has_view_permission(request, obj)  # type: ignore[misc, no-any-return]
+            return super().has_view_permission(request, obj)
         return self._reaches(scope, obj)
 
     def has_add_permission(self, request: HttpRequest, *parent: Any) -> bool:
         # Model admins are asked without an object, inlines with the parent object.
         scope = self.admin_scope(request)
         if scope is not None and scope.is_operator:
-            return super().has_add_permission(request, *parent)  # type: ignore[misc, no-any-return]
+            return super().has_add_permission(request, *parent)
         return self._reaches(scope, parent[0] if parent else None)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         scope = self.admin_scope(request)
         if scope is not None and scope.is_operator:
-            return super().has_change_permission(request, obj)  # type: ignore[misc, no-any-return]
+            return super().has_change_permission(request, obj)
         return self._reaches(scope, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         scope = self.admin_scope(request)
         if scope is not None and scope.is_operator:
-            return super().has_delete_permission(request, obj)  # type: ignore[misc, no-any-return]
+            return super().has_delete_permission(request, obj)
         return self._reaches(scope, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)  # type: ignore[misc]
+        queryset = super().get_queryset(request)
         if not queryset.ordered:
             # Autocomplete pages through this queryset: without an order its pages may repeat
             # or skip rows (models without Meta.ordering: teams, knowledge entries, channels).
@@ -266,7 +273,7 @@ class OrganizationScoped:
         scope = self.admin_scope(request)
         if (
             scope is not None
-            and not scope.is_operator
+            and scope.organization_id is not None  # an organization's admin
             and isinstance(db_field, models.ForeignKey)
             and db_field.related_model is Organization
         ):
@@ -274,11 +281,11 @@ class OrganizationScoped:
             return _OwnOrganizationField(
                 organization, required=not db_field.blank, label=db_field.verbose_name
             )
-        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc, no-any-return]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> forms.Field | None:
+    ) -> forms.ModelChoiceField[Any] | None:
         scope = self.admin_scope(request)
         if scope is not None and not scope.is_operator and "queryset" not in kwargs:
             queryset = _within_scope(db_field.related_model._default_manager.all(), scope)
@@ -287,51 +294,15 @@ class OrganizationScoped:
                 kwargs["widget"] = _ScopedRawIdWidget(
                     db_field.remote_field, self.admin_site, queryset=queryset
                 )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc, no-any-return]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(
         self, db_field: models.ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> forms.Field | None:
+    ) -> forms.ModelMultipleChoiceField[Any] | None:
         scope = self.admin_scope(request)
         if scope is not None and not scope.is_operator and "queryset" not in kwargs:
             kwargs["queryset"] = _within_scope(db_field.related_model._default_manager.all(), scope)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc, no-any-return]
-
-    def get_list_display(self, request: HttpRequest) -> Any:
-        names = super().get_list_display(request)  # type: ignore[misc]
-        if self._is_organization_admin(request):
-            return [name for name in names if not self._names_organization(name)]
-        return names
-
-    def get_list_filter(self, request: HttpRequest) -> Any:
-        filters = super().get_list_filter(request)  # type: ignore[misc]
-        if not self._is_organization_admin(request):
-            return filters
-        scoped: list[Any] = []
-        for entry in filters:
-            if isinstance(entry, str):
-                if self._names_organization(entry):
-                    continue
-                field = self._last_field(entry)
-                if field is not None and field.is_relation:
-                    # Offer only related rows the admin's own (scoped) rows point at.
-                    entry = (entry, admin.RelatedOnlyFieldListFilter)
-            scoped.append(entry)
-        return scoped
-
-    def save_form(self, request: HttpRequest, form: ModelForm[Any], change: bool) -> Any:
-        obj = super().save_form(request, form, change)  # type: ignore[misc]
-        self.claim(request, obj, parent=None)
-        return obj
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        instances = formset.save(commit=False)
-        for gone in formset.deleted_objects:
-            gone.delete()
-        for instance in instances:
-            self.claim(request, instance, parent=form.instance)
-            instance.save()
-        formset.save_m2m()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def claim(self, request: HttpRequest, obj: models.Model, *, parent: Any) -> None:
         """Give a row about to be saved its organization, and refuse one outside the scope.
@@ -355,6 +326,66 @@ class OrganizationScoped:
         if not scope.is_operator and organization_id_of(obj) != scope.organization_id:
             raise PermissionDenied
 
+
+def _organization_key(model: type[models.Model]) -> models.ForeignKey[Any, Any] | None:
+    """The model's own foreign key to Organization, when its path to it is that key."""
+    lookup = organization_path_of(model)
+    if lookup is None or "__" in lookup or model is Organization:
+        return None
+    key = model._meta.get_field(lookup)
+    return key if isinstance(key, models.ForeignKey) else None
+
+
+def _within_scope(queryset: QuerySet[Any], scope: AdminScope | None) -> QuerySet[Any]:
+    if scope is None:
+        return queryset.none()
+    if scope.is_operator:
+        return queryset
+    assert scope.organization_id is not None
+    return queryset.filter(organization_q(queryset.model, scope.organization_id))
+
+
+# Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
+class OrganizationScopedAdmin(OrganizationScoped, admin.ModelAdmin):  # type: ignore[type-arg]
+    """The base of every ModelAdmin of our apps: `OrganizationScoped`, and the hooks only a
+    ModelAdmin has (list columns and filters, saving a form and its inlines)."""
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        names = super().get_list_display(request)
+        if self._is_organization_admin(request):
+            return [name for name in names if not self._names_organization(name)]
+        return names
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        filters = super().get_list_filter(request)
+        if not self._is_organization_admin(request):
+            return filters
+        scoped: list[Any] = []
+        for entry in filters:
+            if isinstance(entry, str):
+                if self._names_organization(entry):
+                    continue
+                field = self._last_field(entry)
+                if field is not None and field.is_relation:
+                    # Offer only related rows the admin's own (scoped) rows point at.
+                    entry = (entry, admin.RelatedOnlyFieldListFilter)
+            scoped.append(entry)
+        return scoped
+
+    def save_form(self, request: HttpRequest, form: ModelForm[Any], change: bool) -> Any:
+        obj = super().save_form(request, form, change)
+        self.claim(request, obj, parent=None)
+        return obj
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for gone in formset.deleted_objects:
+            gone.delete()
+        for instance in instances:
+            self.claim(request, instance, parent=form.instance)
+            instance.save()
+        formset.save_m2m()
+
     def _is_organization_admin(self, request: HttpRequest) -> bool:
         scope = self.admin_scope(request)
         return scope is not None and not scope.is_operator
@@ -370,27 +401,6 @@ class OrganizationScoped:
             return False
         field = self._last_field(name)
         return field is not None and field.is_relation and field.related_model is Organization
-
-
-def _organization_key(model: type[models.Model]) -> models.ForeignKey[Any, Any] | None:
-    """The model's own foreign key to Organization, when its path to it is that key."""
-    lookup = organization_path_of(model)
-    if lookup is None or "__" in lookup or model is Organization:
-        return None
-    return model._meta.get_field(lookup)  # type: ignore[return-value]
-
-
-def _within_scope(queryset: QuerySet[Any], scope: AdminScope | None) -> QuerySet[Any]:
-    if scope is None:
-        return queryset.none()
-    if scope.is_operator:
-        return queryset
-    assert scope.organization_id is not None
-    return queryset.filter(organization_q(queryset.model, scope.organization_id))
-
-
-class OrganizationScopedAdmin(OrganizationScoped, admin.ModelAdmin):  # type: ignore[type-arg]
-    """The base of every ModelAdmin of our apps."""
 
 
 class ScopedAuthenticationForm(AdminAuthenticationForm):
@@ -434,7 +444,7 @@ class LodestarAdminSite(admin.AdminSite):
             model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
         except (ContentType.DoesNotExist, ValueError) as exc:
             raise Http404 from exc
-        model_admin = self._registry.get(model)  # type: ignore[arg-type]
+        model_admin = self._registry.get(model) if model is not None else None
         try:
             visible = (
                 model_admin is not None

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +34,8 @@ from lodestar.insights.services import coaching_task_create, exemption_declare
 from lodestar.integrations.selectors import calendar_feed_path
 from lodestar.integrations.services import calendar_feed_rotate, notification_mark_read
 from lodestar.org.models import Role, Team, User
-from lodestar.org.selectors import actor_of
+from lodestar.org.requests import AuthenticatedHttpRequest
+from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import playbook_version_list
 from lodestar.web import dashboard, inbox, pages
 from lodestar.web.access import member_of, member_view
@@ -70,7 +72,7 @@ HOME_BY_ROLE = {
 
 
 @member_view
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(HOME_BY_ROLE.get(Role(member_of(request).role), "web:today"))
 
 
@@ -81,7 +83,7 @@ def _error(exc: ApplicationError) -> dict[str, Any]:
     return {"message": str(exc.message), "details": [str(d.message) for d in exc.details]}
 
 
-def _form_error(form: Any) -> dict[str, Any]:
+def _form_error(form: forms.Form) -> dict[str, Any]:
     details = [
         f"{form.fields[name].label}: {message}" if name in form.fields else str(message)
         for name, messages in form.errors.items()
@@ -90,7 +92,9 @@ def _form_error(form: Any) -> dict[str, Any]:
     return {"message": _("Please check the form."), "details": details}
 
 
-def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) -> HttpResponse:
+def _deal_changed(
+    request: AuthenticatedHttpRequest, response: HttpResponse, deal_id: int
+) -> HttpResponse:
     """Tell the page that a deal's facts changed, so its checklist reloads itself; the user's
     cached pages are stale from now on. The deal is named in the event itself: a filter on the
     event's details would be evaluated by htmx with eval, which the security policy forbids."""
@@ -98,24 +102,27 @@ def _deal_changed(request: HttpRequest, response: HttpResponse, deal_id: int) ->
     return trigger_client_event(response, f"deal-changed-{deal_id}")
 
 
-def _kept_actor(request: HttpRequest) -> Any:
+def _kept_actor(request: AuthenticatedHttpRequest) -> Actor | None:
     """The user's `Actor`, kept as the signed-in user is (`lodestar.web.auth`): under the data
     version, which any change of a role, a team or its manager replaces. A kept page asks for
     it on every request, and a manager's costs a query."""
     if not may_keep():
-        return actor_of(user=request.user)  # type: ignore[arg-type]
+        return actor_of(user=request.user)
     key = f"web:actor:{request.user.pk}:{data_version()}"
-    actor = cache.get(key, _NO_ACTOR)
-    if actor is _NO_ACTOR:
-        actor = actor_of(user=request.user)  # type: ignore[arg-type]
-        cache.set(key, actor, USER_TTL)
+    kept = cache.get(key, _NO_ACTOR)
+    if kept is None or isinstance(kept, Actor):  # None: kept for a user without a membership
+        return kept
+    actor = actor_of(user=request.user)
+    cache.set(key, actor, USER_TTL)
     return actor
 
 
 _NO_ACTOR = object()
 
 
-def _shows(request: HttpRequest, *, deals: bool = False, alerts: bool = False) -> list[str] | None:
+def _shows(
+    request: AuthenticatedHttpRequest, *, deals: bool = False, alerts: bool = False
+) -> list[str] | None:
     """What a page of the user's shows (`lodestar.changes` scopes): what is addressed to them
     (tasks, notifications); with `deals`, what happens on the deals they may read; with
     `alerts`, their alerts and the health figures they may read. None (anything) without a
@@ -136,7 +143,7 @@ def _shows(request: HttpRequest, *, deals: bool = False, alerts: bool = False) -
 
 @require_GET
 @member_view
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The rep's tasks, read at most `TODAY_TTL` ago and after anyone's last write; the
     countdowns are counted from when the page is rendered (kept HTML: `TODAY_TTL` too).
     It shows what is addressed to the user, not what happens on their deals."""
@@ -147,7 +154,7 @@ def today(request: HttpRequest) -> HttpResponse:
             request,
             "today",
             TODAY_TTL,
-            lambda: pages.today_page(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+            lambda: pages.today_page(user=request.user, now=timezone.now()),
             shows=shows,
         )
         page = dataclasses.replace(page, now=timezone.now())
@@ -158,7 +165,7 @@ def today(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @member_view
-def today_deals(request: HttpRequest) -> HttpResponse:
+def today_deals(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The Today page's second half, loaded right after the tasks are on screen.
 
     Kept per user (see `lodestar.web.caching`): anyone's committed write shows at the next
@@ -171,7 +178,7 @@ def today_deals(request: HttpRequest) -> HttpResponse:
             request,
             "today-deals",
             TODAY_DEALS_TTL,
-            lambda: pages.today_deals(user=request.user, now=timezone.now()),  # type: ignore[arg-type]
+            lambda: pages.today_deals(user=request.user, now=timezone.now()),
             shows=shows,
         )
         return "web/partials/today_deals.html", {"page": page, "delivery_id": new_delivery_id}
@@ -181,11 +188,11 @@ def today_deals(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_view
-def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
-    task = access_task(user=request.user, task_id=task_id, for_write=True)  # type: ignore[arg-type]
+def task_done(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
+    task = access_task(user=request.user, task_id=task_id, for_write=True)
     context: dict[str, Any] = {"task": task, "now": timezone.now()}
     try:
-        task_complete(user=request.user, task=task)  # type: ignore[arg-type]
+        task_complete(user=request.user, task=task)
     except ApplicationError as exc:
         context["error"] = _error(exc)
         return render(request, "web/partials/task_row.html", context, status=exc.status)
@@ -199,11 +206,16 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
 
 # --- logging what happened ---------------------------------------------------------------------
 
+LoggingForm = LogCallForm | LogMeetingForm
+FormT = TypeVar("FormT", bound=forms.Form)
 
-def _ingest_one(request: HttpRequest, deal: Any, kind: str, form: Any) -> bool:
+
+def _ingest_one(
+    request: AuthenticatedHttpRequest, deal: Opportunity, kind: str, form: LoggingForm
+) -> bool:
     """Log one event from a page form; raises with the reasons when it is rejected."""
     report = events_ingest(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         items=[
             {
                 "type": kind,
@@ -225,20 +237,20 @@ def _ingest_one(request: HttpRequest, deal: Any, kind: str, form: Any) -> bool:
 
 
 def _deal_form_action(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     deal_id: int,
     *,
     template: str,
-    make_form: Callable[[Any], Any],
-    act: Callable[[Any, Any], Any],
+    make_form: Callable[[Opportunity], FormT],
+    act: Callable[[Opportunity, FormT], object],
     done: str,
-    extra: Callable[[Any], dict[str, Any]] = lambda deal: {},
+    extra: Callable[[Opportunity], dict[str, Any]] = lambda deal: {},
 ) -> HttpResponse:
     """The one path of a deal page's small forms: check the form, call one service through
     `act(deal, form)`, and answer with the form's partial — the outcome under `done`, or the
     error beside the form with the service's status."""
     deal = access_opportunity(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         opportunity_id=deal_id,
         for_write=True,
     )
@@ -256,13 +268,13 @@ def _deal_form_action(
 
 
 def _log_action(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     deal_id: int,
     *,
     kind: str,
     template: str,
-    make_form: Callable[[Any, Any], Any],
-    extra: Callable[[Any], dict[str, Any]] = lambda deal: {},
+    make_form: Callable[[Opportunity, QueryDict], LoggingForm],
+    extra: Callable[[Opportunity], dict[str, Any]] = lambda deal: {},
 ) -> HttpResponse:
     return _deal_form_action(
         request,
@@ -275,13 +287,13 @@ def _log_action(
     )
 
 
-def _contacts_of(deal: Any) -> dict[str, Any]:
+def _contacts_of(deal: Opportunity) -> dict[str, Any]:
     return {"contacts": list(deal.account.contacts.select_related("decision_role"))}
 
 
 @require_POST
 @member_view
-def log_call(request: HttpRequest, deal_id: int) -> HttpResponse:
+def log_call(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     return _log_action(
         request,
         deal_id,
@@ -293,7 +305,7 @@ def log_call(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_POST
 @member_view
-def log_meeting(request: HttpRequest, deal_id: int) -> HttpResponse:
+def log_meeting(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     return _log_action(
         request,
         deal_id,
@@ -308,7 +320,7 @@ def log_meeting(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_POST
 @member_view
-def upload(request: HttpRequest, deal_id: int) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     """Minutes, a quote or a signed scan: the type is sniffed and the text extracted."""
     from lodestar.crm.attachments import attachment_upload
 
@@ -318,7 +330,7 @@ def upload(request: HttpRequest, deal_id: int) -> HttpResponse:
         template="web/partials/upload.html",
         make_form=lambda deal: UploadForm(request.POST, request.FILES),
         act=lambda deal, form: attachment_upload(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             opportunity=deal,
             kind=form.cleaned_data["kind"],
             uploaded_file=form.cleaned_data["file"],
@@ -333,7 +345,7 @@ def upload(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_POST
 @member_view
-def exemption(request: HttpRequest, deal_id: int) -> HttpResponse:
+def exemption(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     """客户临时失联: no penalty while it lasts, and a re-check memo in two weeks."""
     return _deal_form_action(
         request,
@@ -341,7 +353,7 @@ def exemption(request: HttpRequest, deal_id: int) -> HttpResponse:
         template="web/partials/exemption.html",
         make_form=lambda deal: ExemptionForm(request.POST),
         act=lambda deal, form: exemption_declare(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             opportunity=deal,
             reason_code=form.cleaned_data["reason_code"],
             reason=form.cleaned_data["reason"],
@@ -354,9 +366,9 @@ def exemption(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_GET
 @member_view
-def deal_needs(request: HttpRequest, deal_id: int) -> HttpResponse:
+def deal_needs(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     summary = pages.deal_needs(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         opportunity_id=deal_id,
         now=timezone.now(),
     )
@@ -368,9 +380,9 @@ def deal_needs(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_GET
 @member_view
-def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
+def deal_detail(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     page = pages.deal_page(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         opportunity_id=deal_id,
         now=timezone.now(),
     )
@@ -379,9 +391,9 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_GET
 @member_view
-def gate_panel(request: HttpRequest, deal_id: int) -> HttpResponse:
+def gate_panel(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     page = pages.deal_page(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         opportunity_id=deal_id,
         now=timezone.now(),
     )
@@ -395,14 +407,16 @@ def _blocked_context(exc: GateBlocked) -> dict[str, Any]:
     }
 
 
-def _advance_outcome(request: HttpRequest, deal: Opportunity) -> tuple[dict[str, Any], int]:
+def _advance_outcome(
+    request: AuthenticatedHttpRequest, deal: Opportunity
+) -> tuple[dict[str, Any], int]:
     """Move `deal` as the posted form asks; what the template shows, and the status."""
     form = AdvanceForm(request.POST)
     if not form.is_valid():
         return {"error": _form_error(form)}, 422
     try:
         opportunity_advance(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             opportunity=deal,
             to_stage=form.cleaned_data["to_stage"],
         )
@@ -415,16 +429,16 @@ def _advance_outcome(request: HttpRequest, deal: Opportunity) -> tuple[dict[str,
 
 @require_POST
 @member_view
-def advance(request: HttpRequest, deal_id: int) -> HttpResponse:
+def advance(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     """Move a deal on its deal page; the gate panel comes back with the outcome."""
     deal = access_opportunity(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         opportunity_id=deal_id,
         for_write=True,
     )
     outcome, status = _advance_outcome(request, deal)
     page = pages.deal_page(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         opportunity_id=deal_id,
         now=timezone.now(),
     )
@@ -439,24 +453,24 @@ def advance(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @require_GET
 @member_view
-def board(request: HttpRequest) -> HttpResponse:
-    page = pages.board_page(user=request.user)  # type: ignore[arg-type]
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = pages.board_page(user=request.user)
     return render(request, "web/board.html", {"page": page})
 
 
 @require_POST
 @member_view
-def board_move(request: HttpRequest, deal_id: int) -> HttpResponse:
+def board_move(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     """Move a card: the card comes back in its (new or unchanged) stage, with any refusal."""
     deal = access_opportunity(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         opportunity_id=deal_id,
         for_write=True,
     )
     context, status = _advance_outcome(request, deal)
     if status == 200:
         note_write(request)
-    card, stages = pages.board_card(user=request.user, opportunity_id=deal_id)  # type: ignore[arg-type]
+    card, stages = pages.board_card(user=request.user, opportunity_id=deal_id)
     context.update(deal=card, stages=stages, can_write=True)
     return render(request, "web/partials/board_card.html", context, status=status)
 
@@ -465,9 +479,9 @@ def board_move(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 
 def _dashboard_filters(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
 ) -> tuple[DashboardFilterForm, dashboard.DashboardFilters]:
-    actor = actor_of(user=request.user)  # type: ignore[arg-type]
+    actor = actor_of(user=request.user)
     page_teams = Team.objects.filter(organization_id=actor.organization_id if actor else -1)
     if actor is not None and actor.is_manager:
         page_teams = page_teams.filter(pk__in=actor.managed_team_ids)
@@ -489,7 +503,7 @@ def _dashboard_filters(
 
 @require_GET
 @member_view
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Kept per user and query (`kept_page`): the filters are checked when it is rendered.
     It shows the user's alerts (the silent deals among them) and the reps' health, not what
     happens on every deal: an event shows here through the alerts it raises or rewrites."""
@@ -502,7 +516,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "dashboard",
             DASHBOARD_TTL,
             lambda: dashboard.dashboard_page(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 filters=filters,
                 now=timezone.now(),
             ),
@@ -526,7 +540,7 @@ DASHBOARD_PARTS = {
 
 @require_GET
 @member_view
-def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
+def dashboard_part(request: AuthenticatedHttpRequest, part: str) -> HttpResponse:
     """The dashboard's heavier fragments: yardstick tiles, funnel, 12-week trend, stuck deals;
     each kept per user and query (`kept_page`)."""
     if part not in DASHBOARD_PARTS:
@@ -540,24 +554,24 @@ def dashboard_part(request: HttpRequest, part: str) -> HttpResponse:
     )
 
 
-def _dashboard_part(request: HttpRequest, part: str) -> tuple[str, dict[str, Any]]:
+def _dashboard_part(request: AuthenticatedHttpRequest, part: str) -> tuple[str, dict[str, Any]]:
     _form, filters = _dashboard_filters(request)
     user, now = request.user, timezone.now()
     query = request.GET.urlencode()
     if part == "tiles":
-        tiles = dashboard.tiles(user=user, filters=filters, now=now)  # type: ignore[arg-type]
+        tiles = dashboard.tiles(user=user, filters=filters, now=now)
         return "web/partials/tiles.html", {"tiles": tiles, "query": query}
     if part == "funnel":
-        rows = dashboard.funnel_rows(user=user, filters=filters, now=now)  # type: ignore[arg-type]
+        rows = dashboard.funnel_rows(user=user, filters=filters, now=now)
         chart = [{"name": r.name, "count": r.count, "conversion": r.conversion} for r in rows]
         return "web/partials/funnel.html", {"rows": rows, "rows_json": chart, "query": query}
     if part == "stuck":
-        stuck = dashboard.stuck_ranked(user=user, filters=filters, now=now)  # type: ignore[arg-type]
+        stuck = dashboard.stuck_ranked(user=user, filters=filters, now=now)
         return "web/partials/stuck.html", {"stuck": stuck}
     if part == "rep-stuck":
         rep = request.GET.get("owner", "")
         stuck = dashboard.stuck_ranked(
-            user=user,  # type: ignore[arg-type]
+            user=user,
             filters=filters,
             now=now,
             owner_id=int(rep) if rep.isdigit() else -1,
@@ -569,7 +583,7 @@ def _dashboard_part(request: HttpRequest, part: str) -> tuple[str, dict[str, Any
             request,
             "trend",
             TREND_TTL,
-            lambda: dashboard.health_trend(user=user, filters=filters, now=now).chart_data(),  # type: ignore[arg-type]
+            lambda: dashboard.health_trend(user=user, filters=filters, now=now).chart_data(),
             filters,
             time_only=True,
         )
@@ -579,14 +593,14 @@ def _dashboard_part(request: HttpRequest, part: str) -> tuple[str, dict[str, Any
 
 @require_GET
 @member_view
-def drilldown(request: HttpRequest, metric: str) -> HttpResponse:
+def drilldown(request: AuthenticatedHttpRequest, metric: str) -> HttpResponse:
     form, filters = _dashboard_filters(request)
     page = cached_for(
         request,
         f"drilldown:{metric}",
         dashboard.TILES_TTL,
         lambda: dashboard.metric_page(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             name=metric,
             filters=filters,
             now=timezone.now(),
@@ -603,9 +617,9 @@ def drilldown(request: HttpRequest, metric: str) -> HttpResponse:
 
 @require_POST
 @member_view
-def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_ack(request: AuthenticatedHttpRequest, alert_id: int) -> HttpResponse:
     try:
-        alert = alert_acknowledge(user=request.user, alert_id=alert_id)  # type: ignore[arg-type]
+        alert = alert_acknowledge(user=request.user, alert_id=alert_id)
     except ApplicationError as exc:
         return render(
             request, "web/partials/outcome.html", {"error": _error(exc)}, status=exc.status
@@ -616,11 +630,11 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 @member_view
-def alert_coaching(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_coaching(request: AuthenticatedHttpRequest, alert_id: int) -> HttpResponse:
     rep_id = request.POST.get("rep_id", "")
     try:
         task = coaching_task_create(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             rep_id=int(rep_id) if rep_id.isdigit() else -1,
             note=request.POST.get("note", ""),
             alert_id=alert_id,
@@ -638,16 +652,16 @@ def alert_coaching(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_GET
 @member_view
-def playbooks(request: HttpRequest) -> HttpResponse:
-    versions = playbook_version_list(user=request.user)  # type: ignore[arg-type]
+def playbooks(request: AuthenticatedHttpRequest) -> HttpResponse:
+    versions = playbook_version_list(user=request.user)
     return render(request, "web/playbooks.html", {"versions": versions[:50]})
 
 
 @require_GET
 @member_view
-def knowledge_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+def knowledge_entry(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     """A product-knowledge entry or handbook, e.g. the one pushed after three low scores."""
-    entry = access_knowledge_entry(user=request.user, entry_id=entry_id)  # type: ignore[arg-type]
+    entry = access_knowledge_entry(user=request.user, entry_id=entry_id)
     return render(request, "web/knowledge.html", {"entry": entry})
 
 
@@ -660,12 +674,12 @@ def _page_number(value: str | None) -> int:
 
 @require_GET
 @member_view
-def inbox_view(request: HttpRequest) -> HttpResponse:
+def inbox_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Kept per user and page number until a write to their notifications (a new one, one read)."""
 
     def build() -> tuple[str, dict[str, Any]]:
         page = inbox.inbox_page(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             page=_page_number(request.GET.get("page")),
         )
         return "web/inbox.html", {"page": page}
@@ -675,7 +689,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_view
-def inbox_read(request: HttpRequest) -> HttpResponse:
+def inbox_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mark one notification (`id`) or all unread ones read; the list and the badge come back."""
     raw = request.POST.getlist("id")
     ids = [int(value) for value in raw if value.isdigit()]
@@ -687,12 +701,12 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
             status=422,
         )
     notification_mark_read(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         notification_ids=ids or None,
     )
     note_write(request)
     page = inbox.inbox_page(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         page=_page_number(request.POST.get("page")),
     )
     return render(request, "web/partials/inbox_list.html", {"page": page, "oob": True})
@@ -700,15 +714,15 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_view
-def calendar_feed(request: HttpRequest) -> HttpResponse:
+def calendar_feed(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Make (or replace) the private calendar address; the raw token is shown this once."""
     try:
-        token = calendar_feed_rotate(user=request.user)  # type: ignore[arg-type]
+        token = calendar_feed_rotate(user=request.user)
     except ApplicationError as exc:
         return render(
             request,
             "web/partials/calendar_feed.html",
-            {"error": _error(exc), "feed_since": inbox.calendar_feed_since(user=request.user)},  # type: ignore[arg-type]
+            {"error": _error(exc), "feed_since": inbox.calendar_feed_since(user=request.user)},
             status=exc.status,
         )
     note_write(request)
