@@ -20,7 +20,7 @@ DEBUG = env.bool("DEBUG", default=False)
 
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else one generated once and kept in the var folder."""
-    from_env = env.str("SECRET_KEY", default="")
+    from_env: str = env.str("SECRET_KEY", default="")
     if from_env:
         return from_env
     key_file = VAR_DIR / "secret_key"

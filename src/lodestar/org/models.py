@@ -153,7 +153,7 @@ class Membership(models.Model):
         return f"{self.user} @ {self.organization} ({self.role})"
 
     def clean(self) -> None:
-        if self.team_id and self.team.organization_id != self.organization_id:
+        if self.team is not None and self.team.organization_id != self.organization_id:
             raise ValidationError({"team": _("The team belongs to another organization.")})
 
 
