@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
 from ninja import Body, Router, Schema, Status
 from pydantic import Field, ValidationError
 
 from lodestar.errors import ValidationFailed
 from lodestar.events.services import MAX_BATCH, events_ingest, pydantic_details
+from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.rest.errors import ERROR_RESPONSES, ErrorOut
 
 router = Router(tags=["events"])
@@ -55,7 +55,7 @@ class BatchIn(Schema):
         "422 means the envelope itself was refused and nothing was stored."
     ),
 )
-def post_events(request: HttpRequest, body: Body[dict[str, Any]]) -> Status[IngestOut]:
+def post_events(request: AuthenticatedHttpRequest, body: Body[dict[str, Any]]) -> Status[IngestOut]:
     if "events" in body:
         try:
             items = BatchIn.model_validate(body).events
@@ -63,7 +63,7 @@ def post_events(request: HttpRequest, body: Body[dict[str, Any]]) -> Status[Inge
             raise ValidationFailed(details=pydantic_details(exc)) from exc
     else:
         items = [body]
-    report = events_ingest(user=request.user, items=items)  # type: ignore[arg-type]
+    report = events_ingest(user=request.user, items=items)
     rejected = report.count("rejected")
     return Status(
         207 if rejected else 200,

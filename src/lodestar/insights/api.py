@@ -7,9 +7,8 @@ rules live in `lodestar.insights.selectors`, `services`, `metrics` and `lodestar
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -21,16 +20,12 @@ from lodestar.fields import Id, SupportedDate, Text
 from lodestar.insights import alerts, metrics, selectors, services
 from lodestar.insights.models import Alert, ExemptionReason
 from lodestar.insights.wording import alert_message
-from lodestar.org.models import User
+from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
 from lodestar.rest.pagination import PageQuery, page_of
 from lodestar.rest.schemas import StrictIn, StrictQuery
 
 router = Router()
-
-
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 class TextOut(Schema):
@@ -124,10 +119,10 @@ def _parts(health: HealthScore) -> list[dict[str, Any]]:
 @router.get(
     "/reps/{rep_id}/health", response={200: RepHealthOut, **ERROR_RESPONSES}, tags=["insights"]
 )
-def get_rep_health(request: HttpRequest, rep_id: Id) -> dict[str, Any]:
+def get_rep_health(request: AuthenticatedHttpRequest, rep_id: Id) -> dict[str, Any]:
     """A rep's funnel health now, its three parts with the rows behind them, and the 12-week
     trend (the last daily snapshot of each week). The rep, their manager, ops and admins."""
-    report = selectors.rep_health_report(user=_user(request), rep_id=rep_id)
+    report = selectors.rep_health_report(user=request.user, rep_id=rep_id)
     health = report.health
     return {
         "rep_id": report.rep.pk,
@@ -167,10 +162,10 @@ class CommunicationScorePage(Schema):
     tags=["insights"],
 )
 def list_communication_scores(
-    request: HttpRequest, rep_id: Id, filters: Query[PageQuery]
+    request: AuthenticatedHttpRequest, rep_id: Id, filters: Query[PageQuery]
 ) -> dict[str, Any]:
     """The scorecard of each of the rep's customer communications, newest first."""
-    found = selectors.communication_score_list(user=_user(request), rep_id=rep_id)
+    found = selectors.communication_score_list(user=request.user, rep_id=rep_id)
     return page_of(found, filters)
 
 
@@ -282,10 +277,10 @@ def _stuck(reason: StuckReason | None) -> dict[str, Any] | None:
     response={200: DealRisksOut, **ERROR_RESPONSES},
     tags=["insights"],
 )
-def get_deal_risks(request: HttpRequest, opportunity_id: Id) -> dict[str, Any]:
+def get_deal_risks(request: AuthenticatedHttpRequest, opportunity_id: Id) -> dict[str, Any]:
     """The deal's risk findings now (exempted ones flagged, not alerted), why it is stuck when
     it is past its stage's target dwell, its current exemption and your live alerts on it."""
-    report = selectors.deal_risk_report(user=_user(request), opportunity_id=opportunity_id)
+    report = selectors.deal_risk_report(user=request.user, opportunity_id=opportunity_id)
     return {
         "opportunity_id": report.opportunity.pk,
         "computed_at": report.computed_at,
@@ -313,11 +308,11 @@ class ExemptionIn(StrictIn):
     tags=["insights"],
 )
 def declare_exemption(
-    request: HttpRequest, opportunity_id: Id, payload: ExemptionIn
+    request: AuthenticatedHttpRequest, opportunity_id: Id, payload: ExemptionIn
 ) -> Status[Any]:
     """Declare "客户临时失联" (or another reason) on your own deal for `days` days: no health
     penalty, no silence or stale alerts meanwhile, a re-check task 14 days later. Audited."""
-    user = _user(request)
+    user = request.user
     deal = access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
     exemption = services.exemption_declare(user=user, opportunity=deal, **payload.model_dump())
     return Status(201, exemption)
@@ -336,12 +331,14 @@ class ExemptionPage(Schema):
 
 
 @router.get("/exemptions", response={200: ExemptionPage, **ERROR_RESPONSES}, tags=["insights"])
-def list_exemptions(request: HttpRequest, filters: Query[ExemptionQuery]) -> dict[str, Any]:
+def list_exemptions(
+    request: AuthenticatedHttpRequest, filters: Query[ExemptionQuery]
+) -> dict[str, Any]:
     """Exemptions of the deals you can see (a manager: every one of their teams)."""
     from django.utils import timezone
 
     found = selectors.exemption_list(
-        user=_user(request),
+        user=request.user,
         active_at=timezone.now() if filters.active else None,
         opportunity_id=filters.opportunity,
     )
@@ -365,17 +362,17 @@ class AlertPage(Schema):
 
 
 @router.get("/alerts", response={200: AlertPage, **ERROR_RESPONSES}, tags=["insights"])
-def list_alerts(request: HttpRequest, filters: Query[AlertQuery]) -> dict[str, Any]:
+def list_alerts(request: AuthenticatedHttpRequest, filters: Query[AlertQuery]) -> dict[str, Any]:
     """Your alerts, newest first."""
-    return page_of(selectors.alert_list(user=_user(request), status=filters.status), filters)
+    return page_of(selectors.alert_list(user=request.user, status=filters.status), filters)
 
 
 @router.post(
     "/alerts/{alert_id}/acknowledge", response={200: AlertOut, **WRITE_ERRORS}, tags=["insights"]
 )
-def acknowledge_alert(request: HttpRequest, alert_id: Id) -> Any:
+def acknowledge_alert(request: AuthenticatedHttpRequest, alert_id: Id) -> Any:
     """Mark one of your alerts as seen; it still resolves by itself when its condition clears."""
-    return alerts.alert_acknowledge(user=_user(request), alert_id=alert_id)
+    return alerts.alert_acknowledge(user=request.user, alert_id=alert_id)
 
 
 # --- metrics -------------------------------------------------------------------------------------
@@ -407,16 +404,21 @@ class MetricOut(Schema):
     note: str
 
 
-MetricName = Literal[tuple(metrics.METRICS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    MetricName = str
+else:  # the names of `metrics.METRICS`, so that the OpenAPI document lists them
+    MetricName = Literal[tuple(metrics.METRICS)]
 
 
 @router.get("/metrics/{name}", response={200: MetricOut, **ERROR_RESPONSES}, tags=["insights"])
-def get_metric(request: HttpRequest, name: MetricName, filters: Query[MetricQuery]) -> Any:
+def get_metric(
+    request: AuthenticatedHttpRequest, name: MetricName, filters: Query[MetricQuery]
+) -> Any:
     """One yardstick with the rows behind it, over the people you can see: action_penetration,
     record_completeness, stage_accuracy, daily_report_on_time, cross_department_response,
     task_on_time, stage_conversion, stage_dwell, cycle_time, win_rate."""
     return metrics.metric_report(
-        user=_user(request),
+        user=request.user,
         name=name,
         filters=metrics.MetricFilters(
             team_id=filters.team, rep_id=filters.rep, date_from=filters.from_, date_to=filters.to
@@ -452,7 +454,7 @@ class AttachmentOut(Schema):
     tags=["opportunities"],
 )
 def upload_attachment(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     opportunity_id: Id,
     kind: Form[str],
     file: File[UploadedFile],
@@ -461,7 +463,7 @@ def upload_attachment(
     PDF, DOCX, JPG, PNG or plain text. A decompression bomb or a damaged file is refused (422,
     the reason in `details`); otherwise the file is stored and its text is read by the worker
     (`text_status` pending, then done or refused) for minutes and gates."""
-    user = _user(request)
+    user = request.user
     deal = access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
     return Status(
         201, attachment_upload(user=user, opportunity=deal, kind=kind, uploaded_file=file)
