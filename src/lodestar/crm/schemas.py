@@ -31,6 +31,13 @@ StageKey = Annotated[Text, Field(min_length=1, max_length=64)]
 Tier = Literal["key", "standard", "small"]
 Status = Literal["open", "won", "lost"]
 
+# The default of an update's field that may be left out but not sent as null: pydantic does not
+# validate defaults, so a left-out field reads None and `model_dump(exclude_unset=True)` leaves
+# it out of the changes, while a null sent for it is refused by the field's own type (typed as
+# `Any` so the field keeps that type for mypy).
+LEFT_OUT: Any = None
+
+
 # --- accounts ----------------------------------------------------------------------------------
 
 
@@ -72,13 +79,13 @@ class AccountCreateIn(StrictIn):
 
 
 class AccountUpdateIn(StrictIn):
-    name: Name = None  # type: ignore[assignment]
-    industry: ShortText = None  # type: ignore[assignment]
-    tier: Tier = None  # type: ignore[assignment]
-    region: ShortText = None  # type: ignore[assignment]
-    repurchase_rate: Rate = None  # type: ignore[assignment]
+    name: Name = LEFT_OUT
+    industry: ShortText = LEFT_OUT
+    tier: Tier = LEFT_OUT
+    region: ShortText = LEFT_OUT
+    repurchase_rate: Rate = LEFT_OUT
     owner_id: Id | None = None
-    external_ref: ShortText = None  # type: ignore[assignment]
+    external_ref: ShortText = LEFT_OUT
 
 
 # --- contacts ----------------------------------------------------------------------------------
@@ -136,14 +143,14 @@ class ContactCreateIn(StrictIn):
 
 
 class ContactUpdateIn(StrictIn):
-    account_id: Id = None  # type: ignore[assignment]
-    name: ContactName = None  # type: ignore[assignment]
-    title: ShortText = None  # type: ignore[assignment]
+    account_id: Id = LEFT_OUT
+    name: ContactName = LEFT_OUT
+    title: ShortText = LEFT_OUT
     decision_role_id: Id | None = None
-    is_decision_maker: bool = None  # type: ignore[assignment]
-    phone: Phone = None  # type: ignore[assignment]
-    email: Email = None  # type: ignore[assignment]
-    chat_ids: ChatIds = None  # type: ignore[assignment]
+    is_decision_maker: bool = LEFT_OUT
+    phone: Phone = LEFT_OUT
+    email: Email = LEFT_OUT
+    chat_ids: ChatIds = LEFT_OUT
 
 
 # --- products ----------------------------------------------------------------------------------
@@ -183,11 +190,11 @@ class ProductCreateIn(StrictIn):
 
 
 class ProductUpdateIn(StrictIn):
-    name: Name = None  # type: ignore[assignment]
-    model_number: ShortText = None  # type: ignore[assignment]
-    category: ShortText = None  # type: ignore[assignment]
+    name: Name = LEFT_OUT
+    model_number: ShortText = LEFT_OUT
+    category: ShortText = LEFT_OUT
     list_price: Money | None = None
-    aliases: Aliases = None  # type: ignore[assignment]
+    aliases: Aliases = LEFT_OUT
 
 
 # --- deals -------------------------------------------------------------------------------------
@@ -243,15 +250,15 @@ class OpportunityCreateIn(StrictIn):
 
 
 class OpportunityUpdateIn(StrictIn):
-    name: Name = None  # type: ignore[assignment]
-    account_id: Id = None  # type: ignore[assignment]
-    owner_id: Id = None  # type: ignore[assignment]
-    status: Status = None  # type: ignore[assignment]
-    amount: Money = None  # type: ignore[assignment]
-    currency: Currency = None  # type: ignore[assignment]
+    name: Name = LEFT_OUT
+    account_id: Id = LEFT_OUT
+    owner_id: Id = LEFT_OUT
+    status: Status = LEFT_OUT
+    amount: Money = LEFT_OUT
+    currency: Currency = LEFT_OUT
     expected_close_date: SupportedDate | None = None
-    custom_fields: JsonObject = None  # type: ignore[assignment]
-    external_ref: ShortText = None  # type: ignore[assignment]
+    custom_fields: JsonObject = LEFT_OUT
+    external_ref: ShortText = LEFT_OUT
     # Not part of the documented schema: present only to explain why it is refused.
     stage_key: SkipJsonSchema[str | None] = None
 
