@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -74,13 +74,14 @@ def worker(
     call_command("run_huey", workers=threads)
 
 
-def load_demo_with_progress(**options: object) -> DemoSummary:
-    """Load (or find) a demo organization, drawing a progress bar while it is written."""
+def load_demo_with_progress(**options: Any) -> DemoSummary:
+    """Load (or find) a demo organization, drawing a progress bar while it is written;
+    `options` are `load_demo_organization`'s."""
     setup_django()
     from lodestar.demo import load_demo_organization
 
     with progress_bar() as progress:
-        return load_demo_organization(progress=progress, **options)  # type: ignore[arg-type]
+        return load_demo_organization(progress=progress, **options)
 
 
 @app.command()
