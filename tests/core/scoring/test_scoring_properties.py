@@ -95,9 +95,7 @@ def test_health_is_between_0_and_100(
 def test_health_ignores_the_scale_of_the_weights(
     ds: list[OpenDeal], ts: list[TaskRecord], a: float, b: float, c: float, k: float
 ) -> None:
-    one = rep_health(
-        deals=ds, tasks=ts, now=NOW, config=HealthConfig(weights=(a, b, c))
-    )
+    one = rep_health(deals=ds, tasks=ts, now=NOW, config=HealthConfig(weights=(a, b, c)))
     scaled = HealthConfig(weights=(a * k, b * k, c * k))
     two = rep_health(deals=ds, tasks=ts, now=NOW, config=scaled)
     assert (one.score is None) == (two.score is None)
