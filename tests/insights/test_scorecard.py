@@ -81,6 +81,20 @@ def test_it_pushes_the_handbook_once_after_three_scores_under_75(
     assert handbook_notices(cast) == 1
 
 
+def test_a_title_with_its_own_book_title_marks_is_not_marked_twice(
+    cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime, handbook: KnowledgeEntry
+) -> None:
+    handbook.title = "《高频异议应答手册》"
+    handbook.save(update_fields=["title"])
+    deal = make_deal(opened=30 * DAY)
+    api = api_as(cast.owner)
+    for index, days_ago in enumerate((5, 4, 3)):
+        api.post("/events", event(deal, "meeting.held", f"m{index}", now - days_ago * DAY))
+
+    notice = Notification.objects.get(recipient=cast.owner, cause_key__startswith="handbook:")
+    assert notice.title == "请阅读《高频异议应答手册》"
+
+
 def test_a_push_another_run_wrote_first_is_announced_once(
     cast: Cast,
     make_deal: Any,

@@ -143,7 +143,9 @@ def _announce(
 ) -> None:
     """Tell each rep of a push to be announced to read the handbook, and why."""
     users = User.objects.in_bulk({push.rep_id for push in pushes})
-    title = handbook.title if handbook is not None else policy.handbook_key
+    # Chinese titles often carry their own book-title marks (《高频异议应答手册》) and the message
+    # puts the title in quotation marks (《…》 in Chinese): the title's own marks are dropped.
+    title = (handbook.title if handbook is not None else policy.handbook_key).strip("《》“”\"")
     link = reverse("web:knowledge", kwargs={"entry_id": handbook.pk}) if handbook else ""
     specs = []
     with translation.override(settings.LANGUAGE_CODE):
