@@ -48,6 +48,22 @@ def test_it_suppresses_silence_and_stale_alerts_and_schedules_a_recheck_in_14_da
     assert (entry.actor, entry.data["reason"]) == (cast.owner, BODY["reason"])
 
 
+def test_it_does_not_give_the_recheck_task_as_the_reason_the_deal_is_stuck(
+    cast: Cast, make_deal: Any, api_as: ApiAs
+) -> None:
+    deal = make_deal(stage="demo", entered=20 * DAY, opened=50 * DAY)
+    api_as(cast.owner).post(f"/opportunities/{deal.pk}/exemptions", BODY)
+    assert Task.objects.filter(opportunity=deal, trigger_key__endswith=":recheck").exists()
+
+    stuck = api_as(cast.owner).get(f"/opportunities/{deal.pk}/risks").json()["stuck"]
+
+    assert stuck["message"]["zh"].startswith(
+        "在阶段2(产品演示)停留20天:已豁免(客户出差两周,电话不通)"
+    )
+    assert "复查豁免" not in stuck["message"]["zh"]
+    assert {c["kind"] for c in stuck["causes"]} == {"exemption", "unmet_criterion"}
+
+
 def test_it_raises_the_alerts_again_once_the_exemption_has_ended(
     cast: Cast, make_deal: Any, api_as: ApiAs, now: dt.datetime
 ) -> None:

@@ -111,6 +111,16 @@ def test_it_flags_dwell_beyond_twice_the_target_and_says_why_the_deal_is_stuck(
     assert stuck["message"]["en"].startswith("In stage 2 (Product demo) for 11 days:")
 
 
+def test_it_says_a_deal_past_its_target_with_the_gate_met_is_ready_for_the_next_stage(
+    cast: Cast, make_deal: Any, api_as: ApiAs
+) -> None:
+    deal = make_deal(stage="first_contact", entered=10 * DAY)  # no exit criteria: gate met
+    stuck = api_as(cast.owner).get(f"/opportunities/{deal.pk}/risks").json()["stuck"]
+    assert stuck["message"]["zh"] == "在阶段1(初步接触)停留10天:可以推进到下一阶段「产品演示」"
+    assert stuck["message"]["en"].endswith(": ready to move to the next stage (Product demo)")
+    assert [c["kind"] for c in stuck["causes"]] == ["gate_met"]
+
+
 def test_it_gives_no_stuck_reason_within_the_target(
     cast: Cast, make_deal: Any, api_as: ApiAs
 ) -> None:

@@ -71,6 +71,11 @@ class ExemptionReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# The trigger key of an exemption's re-check task starts with this. Playbook trigger ids are slugs
+# without a colon, so a re-check task is never mistaken for a task the playbook's triggers made.
+RECHECK_TRIGGER_PREFIX = "exemption:"
+
+
 class Exemption(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     opportunity = models.ForeignKey(
@@ -99,6 +104,11 @@ class Exemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.get_reason_code_display()}"
+
+    @property
+    def recheck_trigger_key(self) -> str:
+        """The trigger key of the task that re-checks this exemption."""
+        return f"{RECHECK_TRIGGER_PREFIX}{self.pk}:recheck"
 
 
 class HealthSnapshot(models.Model):

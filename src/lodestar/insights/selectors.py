@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.core.events import CATALOGUE
-from lodestar.core.playbook.model import EventCriterion
+from lodestar.core.playbook.model import EventCriterion, Playbook
 from lodestar.core.scoring import (
     ExpectedEvent,
     HealthScore,
@@ -178,12 +178,28 @@ def _department(name: str) -> Message | None:
     return Message(name, name) if name else None
 
 
+def _next_stage(playbook: Playbook, stage_key: str) -> Message | None:
+    """The name of the stage a forward move leads to (a lost end stage is not a way forward)."""
+    following = playbook.stages[playbook.stage_index[stage_key] + 1 :]
+    stage = next((s for s in following if s.terminal != "lost"), None)
+    return None if stage is None else Message(stage.name.zh, stage.name.en or stage.name.zh)
+
+
 def _stuck_input(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) -> StuckInput:
-    """Unmet gate criteria (unmet "event happened" criteria become expected events), open tasks."""
+    """Unmet gate criteria (unmet "event happened" criteria become expected events), whether the
+    gate is met and where to, open tasks.
+
+    An exemption's re-check task is left out: the exemption made it, so it is no reason why
+    the deal is stuck (the exemption itself leads the reason while it lasts).
+    """
     unmet: list[UnmetCriterion] = []
     expected: list[ExpectedEvent] = []
+    gate_met = False
+    next_stage = None
     tasks = list(
-        Task.objects.filter(opportunity=deal, status=TaskStatus.OPEN).order_by("due_at", "pk")
+        Task.objects.filter(opportunity=deal, status=TaskStatus.OPEN)
+        .exclude(trigger_key__startswith=m.RECHECK_TRIGGER_PREFIX)
+        .order_by("due_at", "pk")
     )
     if policy.playbook is not None and deal.stage_key in policy.stage_positions:
         stage = policy.playbook.stage(deal.stage_key)
@@ -193,7 +209,10 @@ def _stuck_input(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) ->
         }
         # The department of an open task is who the deal waits on for that stage.
         waiting_on = next((t.department for t in tasks if t.department), "")
-        for result in opportunity_gate(opportunity=deal, now=now).unmet:
+        gate = opportunity_gate(opportunity=deal, now=now)
+        gate_met = gate.passed
+        next_stage = _next_stage(policy.playbook, deal.stage_key)
+        for result in gate.unmet:
             criterion = kinds.get(result.id)
             if isinstance(criterion, EventCriterion):
                 key = criterion.event.type
@@ -226,6 +245,8 @@ def _stuck_input(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) ->
         ),
         expected_events=tuple(expected),
         exemptions=exemptions,
+        gate_met=gate_met,
+        next_stage=next_stage,
     )
 
 

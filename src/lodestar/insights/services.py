@@ -103,7 +103,7 @@ def exemption_declare(
         assignee=deal.owner,
         title=f"复查豁免({label}):{deal.name}"[:200],
         description=f"{exemption.reason}\n\nRe-check the exemption of “{deal.name}”.",
-        trigger_key=f"exemption:{exemption.pk}:recheck",
+        trigger_key=exemption.recheck_trigger_key,
         created_at=now,
         due_at=exemption.recheck_at,
         status=TaskStatus.OPEN,

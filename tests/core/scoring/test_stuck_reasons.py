@@ -100,3 +100,24 @@ def test_it_leads_with_an_active_exemption() -> None:
     assert reason is not None
     assert reason.exempted
     assert reason.message.zh == "在阶段4停留38小时:已豁免(客户临时失联)"
+
+
+def test_it_says_a_deal_with_a_met_gate_is_ready_for_the_next_stage() -> None:
+    reason = stuck_reason(_deal(gate_met=True, next_stage=Message("报价", "Quote")), now=NOW)
+    assert reason is not None
+    assert reason.message.zh == "在阶段4停留36小时:可以推进到下一阶段「报价」"
+    assert reason.message.en == "In stage 4 for 36 h: ready to move to the next stage (Quote)"
+    assert [c.kind for c in reason.causes] == ["gate_met"]
+
+
+def test_it_says_ready_without_a_name_when_the_next_stage_is_unknown() -> None:
+    reason = stuck_reason(_deal(gate_met=True), now=NOW)
+    assert reason is not None
+    assert reason.message.zh == "在阶段4停留36小时:可以推进到下一阶段"
+
+
+def test_it_puts_a_met_gate_before_open_tasks() -> None:
+    task = PendingTask(1, Message("准备报价", "prepare quote"), NOW + timedelta(hours=3))
+    reason = stuck_reason(_deal(gate_met=True, open_tasks=(task,)), now=NOW)
+    assert reason is not None
+    assert [c.kind for c in reason.causes] == ["gate_met", "open_task"]

@@ -10,8 +10,9 @@ expects but has not seen (each with the department that should act) — and
     在阶段4停留36小时:尚未收到POC测试反馈,需要技术支持介入
     In stage 4 for 36 h: POC feedback not received yet — needs technical support
 
-Causes are listed most actionable first: expected events not seen, overdue tasks, unmet gate
-criteria, then open tasks not yet due; at most ``max_causes`` are spelled out, the rest counted.
+Causes are listed most actionable first: a met gate (the deal is ready to move on and only
+waits for someone to move it), expected events not seen, overdue tasks, unmet gate criteria,
+then open tasks not yet due; at most ``max_causes`` are spelled out, the rest counted.
 A deal exempted at ``now`` still gets a reason, led by the exemption. Dwell excludes exempted
 time, as in the health score; a deal is "past" its target when dwell > target.
 """
@@ -36,7 +37,9 @@ __all__ = [
     "stuck_reason",
 ]
 
-CauseKind = Literal["exemption", "expected_event", "overdue_task", "unmet_criterion", "open_task"]
+CauseKind = Literal[
+    "exemption", "gate_met", "expected_event", "overdue_task", "unmet_criterion", "open_task"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ class StuckInput:
     """One deal as :func:`stuck_reason` needs it.
 
     ``stage_label`` is how the stage is named in a sentence: ``Message("阶段4", "stage 4")``.
+    ``gate_met`` says every exit criterion of the stage is met; ``next_stage`` names the stage
+    the deal would move to (``None`` when it is not known).
     """
 
     deal_id: RowId
@@ -82,6 +87,8 @@ class StuckInput:
     open_tasks: tuple[PendingTask, ...] = ()
     expected_events: tuple[ExpectedEvent, ...] = ()
     exemptions: tuple[Exemption, ...] = ()
+    gate_met: bool = False
+    next_stage: Message | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,15 @@ def _needs(department: Message | None) -> Message:
     return Message(f",需要{department.zh}介入", f" — needs {department.en}")
 
 
+def _ready_for(next_stage: Message | None) -> Message:
+    if next_stage is None:
+        return Message("可以推进到下一阶段", "ready to move to the next stage")
+    return Message(
+        f"可以推进到下一阶段「{next_stage.zh}」",
+        f"ready to move to the next stage ({next_stage.en})",
+    )
+
+
 def _causes(deal: StuckInput, now: datetime) -> list[StuckCause]:
     exemption = next((e for e in deal.exemptions if e.active_at(now)), None)
     causes: list[StuckCause] = []
@@ -126,6 +142,8 @@ def _causes(deal: StuckInput, now: datetime) -> list[StuckCause]:
                 ),
             )
         )
+    if deal.gate_met:
+        causes.append(StuckCause("gate_met", _ready_for(deal.next_stage)))
     for event in deal.expected_events:
         tail = _needs(event.department)
         causes.append(
