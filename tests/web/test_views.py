@@ -127,6 +127,30 @@ def test_it_completes_a_task_and_answers_with_the_row(
     assert "already" in again.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "action", "finished"),
+    [("en", "Mark done", "Done"), ("zh-hans", "标记完成", "已完成")],
+)
+def test_it_words_the_button_of_an_open_task_apart_from_the_finished_state(
+    cast: Cast, demo_deal: DemoDeal, language: str, action: str, finished: str
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(cast.owner)
+    for page in (reverse("web:today"), reverse("web:deal", args=[demo_deal.deal.pk])):
+        row = _task_row(client.get(page).content.decode(), demo_deal.task.pk)
+        assert f">{action}</button>" in row
+        assert finished not in row
+
+    done = htmx(client, reverse("web:task-done", args=[demo_deal.task.pk])).content.decode()
+    assert f"✓ {finished}" in done
+    assert action not in done
+
+
+def _task_row(page: str, task_id: int) -> str:
+    start = page.index(f'id="task-{task_id}"')
+    return page[start : page.index("</li>", start)]
+
+
 @pytest.mark.parametrize("who", ["teammate", "outsider", "other_team_rep"])
 def test_it_hides_a_task_from_people_outside_its_scope(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal, who: str
