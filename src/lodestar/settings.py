@@ -255,7 +255,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Scripts and styles only from files this server sends: nothing inline (no event handler
 # attributes, no <style>, no eval), so injected markup cannot run or restyle the page. Swagger UI
-# shows icons as data: images. Django's own CSRF-failure page is styled inline and shows plain.
+# shows icons as data: images.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -268,6 +268,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+# A form refused by the CSRF check gets the site's own page: Django's is English and styled inline.
+CSRF_FAILURE_VIEW = "lodestar.web.errors.csrf_failure"
 # Browser features no page uses are switched off for every page (`lodestar.ops.middleware`).
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []

@@ -38,6 +38,7 @@ from lodestar.org.models import User
 from lodestar.org.selectors import actor_of
 from lodestar.playbooks.selectors import compiled_for_version, playbook_for_deal, published_playbook
 from lodestar.web.signals import DealSignals, add_stuck_reasons, deal_signals
+from lodestar.web.labels import source_name
 
 __all__ = [
     "BoardPage",
@@ -427,7 +428,7 @@ def deal_page(*, user: User, opportunity_id: int, now: dt.datetime) -> DealPage:
             kind="event",
             title=localized(names[event.type]) if event.type in names else event.type,
             detail=_event_detail(event.payload, contact_names),
-            actor=str(event.actor) if event.actor else event.source,
+            actor=str(event.actor) if event.actor else source_name(event.source),
             with_customer=event.with_customer,
         )
         for event in events

@@ -11,6 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from lodestar.i18n import speaks_chinese
+from lodestar.web import labels
 
 register = template.Library()
 
@@ -69,3 +70,15 @@ def lookup(mapping: Any, key: Any) -> Any:
         return mapping[key]
     except (KeyError, TypeError, IndexError):
         return key
+
+
+@register.filter
+def content_type_name(content_type: str) -> str:
+    """A file's MIME type as people say it (`application/pdf` → PDF file / PDF 文件)."""
+    return labels.content_type_name(content_type)
+
+
+@register.filter
+def attachment_kind_name(kind: str, playbook_kinds: dict[str, str] | None = None) -> str:
+    """An attachment kind by the playbook's name, else the built-in one (`quote` → 报价单)."""
+    return labels.attachment_kind_name(kind, playbook_kinds)
