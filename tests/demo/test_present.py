@@ -204,3 +204,17 @@ def test_the_sweeps_find_nothing_new_to_raise_right_after_the_load() -> None:
     assert Alert.objects.filter(organization_id=org, kind="task_overdue").count() == (
         overdue_tasks.count()
     )
+
+
+def test_the_rep_login_has_tasks_due_today_and_this_week() -> None:
+    summary = load_demo_organization(now=NOW, **SMALL)
+    rep = User.objects.get(username="rep")
+    open_tasks = Task.objects.filter(
+        organization_id=summary.organization_id, assignee=rep, status=TaskStatus.OPEN
+    )
+    due_days = [task.due_at.astimezone(SHANGHAI).date() for task in open_tasks]
+
+    # Made by the triggers of the rep's newest leads' first visits, yesterday afternoon.
+    assert due_days.count(TODAY) >= 2
+    assert all(day < TODAY + dt.timedelta(days=7) for day in due_days)
+    assert set(open_tasks.values_list("trigger_key", flat=True)) - {""}

@@ -90,6 +90,8 @@ class Plan:
     custom_fields: dict[str, Any]
     name: str
     lost_reason: str = ""
+    # Events logged as the deal was opened, an hour apart (a fresh lead's first visit).
+    opening: tuple[str, ...] = ()
     opportunity_id: int = 0
 
     @property
@@ -105,7 +107,7 @@ class Plan:
         return (
             f"{self.index}|{self.rep}|{self.account}|{self.process}|{self.product}|"
             f"{self.created}|{self.status}|{self.closed}|{self.last_activity}|{self.silence}|"
-            f"{self.amount}|{self.expected_close}|{self.name}|{moves}"
+            f"{self.amount}|{self.expected_close}|{self.name}|{moves}|{','.join(self.opening)}"
         )
 
 

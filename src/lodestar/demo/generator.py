@@ -97,6 +97,13 @@ _RECENT_SHARE = 0.3
 _RECENT = 45 * DAY
 # Share of deals whose customer stopped answering at some point (if the deal was alive then).
 _STALLED = 0.25
+# The `rep` login's newest leads (the last deals planned, in loads of at least
+# _FRESH_LEADS_FROM deals): opened yesterday afternoon with a first visit and the updated
+# selection sheet, so the tasks their triggers made fall due on the day the demo is shown.
+_FRESH_LEADS = 3
+_FRESH_LEADS_FROM = 30
+_FRESH_OPENED = (4 * HOUR, 9 * HOUR)  # this long before the history ends
+_FIRST_VISIT = ("meeting.held", "document.updated")
 
 
 class DemoError(Exception):
@@ -937,11 +944,15 @@ class _Builder:
             total += w
             cumulative.append(total)
         plans = []
+        fresh_from = self.n_deals - _FRESH_LEADS if self.n_deals >= _FRESH_LEADS_FROM else None
         for index in range(self.n_deals):
             rng = deal_rng(self.seed, index, 0)
             rep = self.reps[min(bisect_right(cumulative, rng.random() * total), self.n_reps - 1)]
+            fresh = fresh_from is not None and index >= fresh_from
+            if fresh:
+                rep = self.reps[0]
             account = rng.choice(rep.accounts)
-            plans.append(self._plan(index, rng, rep, account))
+            plans.append(self._plan(index, rng, rep, account, fresh=fresh))
         self.plans = plans
         durations = [max(p.last_activity - p.created, DAY) for p in plans]
         self.mean_duration = sum(durations) / len(durations)
@@ -977,11 +988,13 @@ class _Builder:
             self.progress("deals", done, len(plans))
         self.counts["opportunities"] = len(plans)
 
-    def _plan(self, index: int, rng: random.Random, rep: Rep, account_index: int) -> Plan:
+    def _plan(
+        self, index: int, rng: random.Random, rep: Rep, account_index: int, *, fresh: bool
+    ) -> Plan:
         team = self.teams[rep.team_index]
         process = processes.process(team.kind)
         account = self.accounts[account_index]
-        created = self._created(rng)
+        created = self._created(rng, fresh=fresh)
         # Deals mostly keep the playbook's target dwell times; weaker reps' overrun them.
         pace = 1.3 - 0.6 * rep.skill
         path = self._path(rng, process, created, pace, rep.skill)
@@ -1017,11 +1030,15 @@ class _Builder:
             custom_fields=custom,
             lost_reason=lost_reason,
             name=f"{account.short_name}-{spec.category}{project}",
+            opening=_FIRST_VISIT if fresh else (),
         )
 
-    def _created(self, rng: random.Random) -> int:
+    def _created(self, rng: random.Random, *, fresh: bool) -> int:
         """When a deal was opened: any time in the history, a good share of them lately (the
-        open pipeline of deals at work on the day the history ends)."""
+        open pipeline of deals at work on the day the history ends); a fresh lead yesterday
+        afternoon."""
+        if fresh:
+            return self.now_ts - int(rng.uniform(*_FRESH_OPENED))
         first = self.start_ts
         if rng.random() < _RECENT_SHARE:
             first = max(first, self.now_ts - _RECENT)

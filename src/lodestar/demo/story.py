@@ -216,6 +216,7 @@ class DealStory:
 
     def tell(self) -> None:
         self._phrase_pools()
+        self._opening()
         self._milestones()
         self._outcome()
         self._conversation()
@@ -269,6 +270,12 @@ class DealStory:
             dumps({"text": f"{d}已更新", "products": [product_word]}, ensure_ascii=False)
             for d in documents
         ]
+
+    def _opening(self) -> None:
+        """What the rep logged as the deal was opened (a fresh lead's first visit): its first
+        trigger events, so the tasks they make are due a trigger's deadline after it."""
+        for step, kind in enumerate(self.plan.opening):
+            self._happen(kind, self.plan.created + step * HOUR)
 
     def _milestones(self) -> None:
         """Stage milestones: complete for stages left forwards, partial for the current one."""
