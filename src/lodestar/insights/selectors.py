@@ -13,6 +13,7 @@ Who sees what (the `lodestar.org.selectors` rule, applied to people and deals):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,8 @@ from lodestar.org.selectors import Actor, actor_of
 
 __all__ = [
     "DealRiskReport",
+    "HealthAction",
+    "OwnHealth",
     "RepHealthReport",
     "TrendPoint",
     "access_rep",
@@ -56,6 +59,7 @@ __all__ = [
     "deal_risk_report",
     "deal_stuck_reason",
     "exemption_list",
+    "own_health",
     "rep_health_report",
     "reps_in_scope",
     "stuck_deal_list",
@@ -133,6 +137,21 @@ def rep_health_report(
             organization_id=membership.organization_id, rep_id=rep_id, date__gte=first_week
         ).order_by("date")
     )
+    return RepHealthReport(
+        rep=membership.user,
+        team_name=membership.team.name if membership.team else None,
+        computed_at=now,
+        health=health,
+        trend=_weekly_trend(snapshots, first_week),
+        snapshots=snapshots,
+    )
+
+
+def _weekly_trend(
+    snapshots: Iterable[m.HealthSnapshot], first_week: dt.date
+) -> tuple[TrendPoint, ...]:
+    """The last snapshot of each of the TREND_WEEKS weeks from `first_week` (snapshots in date
+    order), a week without one left empty."""
     last_of_week: dict[dt.date, m.HealthSnapshot] = {}
     for snapshot in snapshots:
         last_of_week[_week_start(snapshot.date)] = snapshot
@@ -143,14 +162,114 @@ def rep_health_report(
         trend.append(
             TrendPoint(week, found.date if found else None, found.score if found else None)
         )
-    return RepHealthReport(
-        rep=membership.user,
-        team_name=membership.team.name if membership.team else None,
-        computed_at=now,
-        health=health,
-        trend=tuple(trend),
-        snapshots=snapshots,
+    return tuple(trend)
+
+
+@dataclass(frozen=True)
+class HealthAction:
+    """Something the rep can act on now that raises one part of their health: `count` tasks
+    overdue or due today (the on-time part), deals without a customer interaction for
+    `hours` (the interaction part) or past their stage's target time (the dwell part)."""
+
+    kind: str  # "overdue", "due_today", "silent" or "past_target"
+    part: str  # the key of the part it raises (`HealthScore.parts`)
+    count: int
+    hours: int = 0
+
+
+@dataclass(frozen=True)
+class OwnHealth:
+    """A rep's health as they see it on their day: the latest snapshot (the very figures their
+    manager's dashboard shows), its 12-week trend and what would raise it most, first."""
+
+    snapshot: m.HealthSnapshot
+    trend: tuple[TrendPoint, ...]
+    actions: tuple[HealthAction, ...]
+
+
+OWN_HEALTH_ACTIONS = 3
+
+
+def own_health(*, user: User, now: dt.datetime) -> OwnHealth | None:
+    """The health of the rep `user` (None for anyone who is not a rep, or before the first
+    snapshot). Actions are ranked by how much their part could gain (its weight times what it
+    lacks of 100), then by count; those with nothing to do are left out."""
+    membership = reps_in_scope(actor=actor_of(user=user)).filter(user_id=user.pk).first()
+    if membership is None:
+        return None
+    policy = Policies(membership.organization).of(membership.team_id)
+    today = now.astimezone(policy.organization.tz).date()
+    first_week = _week_start(today) - dt.timedelta(weeks=TREND_WEEKS - 1)
+    snapshots = list(
+        m.HealthSnapshot.objects.filter(
+            organization_id=membership.organization_id, rep_id=user.pk, date__gte=first_week
+        ).order_by("date")
     )
+    if not snapshots:
+        return None
+    latest = snapshots[-1]
+    parts = {
+        "dwell_deviation": latest.dwell_score,
+        "task_on_time": latest.task_score,
+        "interaction_frequency": latest.interaction_score,
+    }
+    weights = latest.weights or {}
+
+    def room(action: HealthAction) -> float:
+        score = parts.get(action.part)
+        return float(weights.get(action.part, 1.0)) * (100.0 - (score if score is not None else 0))
+
+    actions = sorted(
+        (a for a in _health_actions(membership, policy, now) if a.count),
+        key=lambda a: (-room(a), -a.count),
+    )
+    return OwnHealth(
+        snapshot=latest,
+        trend=_weekly_trend(snapshots, first_week),
+        actions=tuple(actions[:OWN_HEALTH_ACTIONS]),
+    )
+
+
+def _health_actions(
+    membership: Membership, policy: InsightsPolicy, now: dt.datetime
+) -> list[HealthAction]:
+    rep_id = membership.user_id
+    tz = policy.organization.tz
+    end_of_day = dt.datetime.combine(
+        now.astimezone(tz).date() + dt.timedelta(days=1), dt.time(), tzinfo=tz
+    )
+    tasks = Task.objects.filter(
+        organization_id=membership.organization_id, assignee_id=rep_id, status=TaskStatus.OPEN
+    )
+    deals = Opportunity.objects.filter(
+        organization_id=membership.organization_id, owner_id=rep_id, status=OpportunityStatus.OPEN
+    )
+    silence = policy.risks.silence.after
+    silent = deals.filter(
+        Q(activity__last_customer_at__lt=now - silence) | Q(activity__last_customer_at__isnull=True)
+    )
+    past_target = Q()
+    for stage, target in policy.stage_targets.items():
+        past_target |= Q(stage_key=stage, stage_entered_at__lt=now - target)
+    return [
+        HealthAction("overdue", "task_on_time", tasks.filter(due_at__lt=now).count()),
+        HealthAction(
+            "due_today",
+            "task_on_time",
+            tasks.filter(due_at__gte=now, due_at__lt=end_of_day).count(),
+        ),
+        HealthAction(
+            "silent",
+            "interaction_frequency",
+            silent.count(),
+            hours=round(silence.total_seconds() / 3600),
+        ),
+        HealthAction(
+            "past_target",
+            "dwell_deviation",
+            deals.filter(past_target).count() if policy.stage_targets else 0,
+        ),
+    ]
 
 
 def team_health(*, user: User, date: dt.date | None = None) -> list[m.HealthSnapshot]:

@@ -34,11 +34,12 @@ from lodestar.gates.context import deal_context
 from lodestar.gates.services import opportunity_gate
 from lodestar.i18n import localized
 from lodestar.insights.models import ExemptionReason
+from lodestar.insights.selectors import OwnHealth, TrendPoint, own_health
 from lodestar.org.models import User
 from lodestar.org.selectors import actor_of
 from lodestar.playbooks.selectors import compiled_for_version, playbook_for_deal, published_playbook
-from lodestar.web.signals import DealSignals, add_stuck_reasons, deal_signals
 from lodestar.web.labels import source_name
+from lodestar.web.signals import DealSignals, add_stuck_reasons, deal_signals
 
 __all__ = [
     "BoardPage",
@@ -46,10 +47,12 @@ __all__ = [
     "StageView",
     "TodayDeals",
     "TodayPage",
+    "TrendMark",
     "board_page",
     "deal_page",
     "today_deals",
     "today_page",
+    "trend_marks",
 ]
 
 # How many deals the rep's page explains in full (gate checklist, risks) before "more …".
@@ -214,6 +217,43 @@ class TodayPage:
     overdue_total: int
     open_deals: int
     has_playbook: bool
+    # The rep's own funnel health (None for others, or before the first snapshot).
+    health: OwnHealth | None = None
+
+    @property
+    def trend_marks(self) -> list[TrendMark]:
+        return trend_marks(self.health.trend) if self.health else []
+
+
+@dataclass(frozen=True)
+class TrendMark:
+    """One week's point of the health sparkline, in its SVG box (TREND_BOX)."""
+
+    x: float
+    y: float
+    score: float
+    date: dt.date
+
+
+# The sparkline's SVG view box: width, height; scores 0–100 run bottom to top.
+TREND_BOX = (220, 48)
+
+
+def trend_marks(trend: Iterable[TrendPoint]) -> list[TrendMark]:
+    """The trend's scored weeks placed in the sparkline's box, oldest on the left."""
+    points = list(trend)
+    width, height = TREND_BOX
+    step = (width - 8) / max(len(points) - 1, 1)
+    return [
+        TrendMark(
+            x=round(4 + index * step, 1),
+            y=round(height - 4 - point.score / 100 * (height - 8), 1),
+            score=point.score,
+            date=point.date,
+        )
+        for index, point in enumerate(points)
+        if point.score is not None and point.date is not None
+    ]
 
 
 @dataclass
@@ -262,6 +302,7 @@ def today_page(*, user: User, now: dt.datetime) -> TodayPage:
         overdue_total=overdue_total,
         open_deals=_my_open_deals(user).count(),
         has_playbook=has_playbook,
+        health=own_health(user=user, now=now),
     )
 
 
