@@ -9,10 +9,12 @@ from lodestar.api.auth import default_auth
 from lodestar.api.docs import OfflineSwagger, asset_response
 from lodestar.api.parsing import JsonParser
 from lodestar.api.throttling import CallerThrottle
+from lodestar.automation.api import router as automation_router
 from lodestar.crm.api import router as crm_router
 from lodestar.events.api import router as events_router
 from lodestar.gates.api import router as gates_router
 from lodestar.insights.api import router as insights_router
+from lodestar.integrations.api import router as integrations_router
 from lodestar.ops.api import router as ops_router
 from lodestar.org.api import router as org_router
 from lodestar.playbooks.api import router as playbooks_router
@@ -42,6 +44,8 @@ api.add_router("", gates_router)
 api.add_router("", playbooks_router)
 api.add_router("", events_router)
 api.add_router("", insights_router)
+api.add_router("", automation_router)
+api.add_router("", integrations_router)
 api.add_router("", ops_router)
 
 

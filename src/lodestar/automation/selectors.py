@@ -4,8 +4,9 @@
 - a **manager** sees their own tasks and those on deals of the teams they manage;
 - **ops** and **admin** see every task in their organization.
 
-`access_task(…, for_write=True)` (completing a task) is allowed to the assignee and to the
-people who work deals (managers, admins) in scope; ops complete only their own tasks.
+`access_task(…, for_write=True)` (completing, rescheduling, reassigning a task) is allowed to
+the assignee and to the people who work deals (managers, admins) in scope; ops change only their
+own tasks.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class TaskFilters:
     assignee_id: int | None = None
     opportunity_id: int | None = None
     due_before: dt.datetime | None = None
+    due_after: dt.datetime | None = None
     mine_only: bool = False
 
 
@@ -43,7 +45,7 @@ def task_list_for(*, user: User, filters: TaskFilters | None = None) -> QuerySet
     """Tasks in the user's scope, earliest deadline first, with their deal and account."""
     filters = filters or TaskFilters()
     qs = task_scope(actor=actor_of(user=user)).select_related(
-        "opportunity", "opportunity__account", "assignee"
+        "opportunity", "opportunity__account", "assignee", "organization"
     )
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -55,6 +57,8 @@ def task_list_for(*, user: User, filters: TaskFilters | None = None) -> QuerySet
         qs = qs.filter(opportunity_id=filters.opportunity_id)
     if filters.due_before is not None:
         qs = qs.filter(due_at__lt=filters.due_before)
+    if filters.due_after is not None:
+        qs = qs.filter(due_at__gte=filters.due_after)
     return qs.order_by("due_at", "id")
 
 
@@ -62,7 +66,7 @@ def access_task(*, user: User, task_id: int, for_write: bool = False) -> Task:
     actor = actor_of(user=user)
     task = (
         task_scope(actor=actor)
-        .select_related("opportunity", "opportunity__account", "assignee")
+        .select_related("opportunity", "opportunity__account", "assignee", "organization")
         .filter(pk=task_id)
         .first()
     )

@@ -1,4 +1,6 @@
-"""Writes of tasks: completing them by hand or by the events that satisfy them.
+"""Writes of tasks: adding one by hand, completing, rescheduling and reassigning it, and closing
+tasks by the events that satisfy them. The pages and the API call the same services; each
+write by hand is audited.
 
 Completing a task by hand runs the steps listed in `LODESTAR_TASK_DONE_STEPS` (the apps that
 react to it register there, in order: the insights app resolves the task's alerts), in the same
@@ -23,11 +25,22 @@ from django.utils.translation import gettext_lazy as _
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.changes import changed
-from lodestar.errors import Conflict
-from lodestar.org.models import User
+from lodestar.crm.models import Opportunity
+from lodestar.crm.selectors import opportunity_scope
+from lodestar.errors import Conflict, ValidationFailed
+from lodestar.org.models import Membership, User
+from lodestar.org.selectors import actor_of
 from lodestar.org.services import audit_record
 
-__all__ = ["TaskDoneStep", "task_complete", "task_done_steps", "tasks_close_by_events"]
+__all__ = [
+    "TaskDoneStep",
+    "task_complete",
+    "task_create",
+    "task_done_steps",
+    "task_reassign",
+    "task_reschedule",
+    "tasks_close_by_events",
+]
 
 
 class TaskDoneStep(Protocol):
@@ -58,11 +71,7 @@ def _mark_done(task: Task, *, at: dt.datetime, by: User | None) -> None:
 def task_complete(*, user: User, task: Task, now: dt.datetime | None = None) -> Task:
     """Mark a task done. The caller fetched it with `access_task(…, for_write=True)`."""
     now = now or timezone.now()
-    locked = Task.objects.select_for_update().get(pk=task.pk)
-    if locked.status != TaskStatus.OPEN:
-        raise Conflict(
-            _("The task is already %(status)s.") % {"status": locked.get_status_display()}
-        )
+    locked = _open_locked(task)
     _mark_done(locked, at=now, by=user)
     done: Sequence[Task] = [locked]
     for step in task_done_steps():
@@ -74,6 +83,144 @@ def task_complete(*, user: User, task: Task, now: dt.datetime | None = None) -> 
         object_type="task",
         object_id=locked.pk,
         data={"on_time": locked.on_time},
+        at=now,
+    )
+    task.refresh_from_db()
+    return task
+
+
+def _may_see(user: User, deal: Opportunity) -> bool:
+    return opportunity_scope(actor=actor_of(user=user)).filter(pk=deal.pk).exists()
+
+
+def _assignee_for(*, organization_id: int, assignee_id: int, deal: Opportunity | None) -> User:
+    """The member who may take a task on `deal`: active, of the organization, and able to see
+    the deal (else they could not act on it); refused on the field `assignee`."""
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(organization_id=organization_id, user_id=assignee_id, user__is_active=True)
+        .first()
+    )
+    if membership is None:
+        raise ValidationFailed.on(
+            "assignee",
+            _("There is no active member %(id)s in your organization.") % {"id": assignee_id},
+        )
+    assignee = membership.user
+    if deal is not None and not _may_see(assignee, deal):
+        raise ValidationFailed.on(
+            "assignee",
+            _("%(person)s cannot see the deal “%(deal)s”; choose someone who can.")
+            % {"person": assignee, "deal": deal.name},
+        )
+    return assignee
+
+
+def _open_locked(task: Task) -> Task:
+    locked = Task.objects.select_for_update().get(pk=task.pk)
+    if locked.status != TaskStatus.OPEN:
+        raise Conflict(
+            _("The task is already %(status)s.") % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+def _check_due(due_at: dt.datetime, now: dt.datetime) -> None:
+    if due_at <= now:
+        raise ValidationFailed.on("due_at", _("The due time must be in the future."))
+
+
+@transaction.atomic
+def task_create(
+    *,
+    user: User,
+    opportunity: Opportunity,
+    title: str,
+    due_at: dt.datetime,
+    assignee_id: int | None = None,
+    description: str = "",
+    now: dt.datetime | None = None,
+) -> Task:
+    """Add a task by hand on a deal, for the user or another member who can see the deal.
+
+    The caller fetched the deal with `access_opportunity(…, for_write=True)`.
+    """
+    now = now or timezone.now()
+    _check_due(due_at, now)
+    assignee = _assignee_for(
+        organization_id=opportunity.organization_id,
+        assignee_id=user.pk if assignee_id is None else assignee_id,
+        deal=opportunity,
+    )
+    task = Task.objects.create(
+        organization_id=opportunity.organization_id,
+        opportunity=opportunity,
+        assignee=assignee,
+        title=title,
+        description=description,
+        created_at=now,
+        due_at=due_at,
+    )
+    audit_record(
+        organization_id=task.organization_id,
+        actor=user,
+        action="task.create",
+        object_type="task",
+        object_id=task.pk,
+        data={"opportunity_id": opportunity.pk, "assignee_id": assignee.pk},
+        at=now,
+    )
+    return task
+
+
+@transaction.atomic
+def task_reschedule(
+    *, user: User, task: Task, due_at: dt.datetime, reason: str, now: dt.datetime | None = None
+) -> Task:
+    """Move an open task's deadline, saying why. The caller fetched it with
+    `access_task(…, for_write=True)`."""
+    now = now or timezone.now()
+    _check_due(due_at, now)
+    locked = _open_locked(task)
+    previous = locked.due_at
+    locked.due_at = due_at
+    # A new deadline earns its own escalation if it is missed too.
+    locked.escalated_at = None
+    locked.save(update_fields=["due_at", "escalated_at"])
+    audit_record(
+        organization_id=locked.organization_id,
+        actor=user,
+        action="task.reschedule",
+        object_type="task",
+        object_id=locked.pk,
+        data={"from": previous.isoformat(), "to": due_at.isoformat(), "reason": reason},
+        at=now,
+    )
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
+def task_reassign(
+    *, user: User, task: Task, assignee_id: int, now: dt.datetime | None = None
+) -> Task:
+    """Give an open task to another member who can see its deal. The caller fetched it with
+    `access_task(…, for_write=True)`."""
+    now = now or timezone.now()
+    locked = _open_locked(task)
+    assignee = _assignee_for(
+        organization_id=locked.organization_id, assignee_id=assignee_id, deal=task.opportunity
+    )
+    previous = locked.assignee_id
+    locked.assignee = assignee
+    locked.save(update_fields=["assignee"])
+    audit_record(
+        organization_id=locked.organization_id,
+        actor=user,
+        action="task.reassign",
+        object_type="task",
+        object_id=locked.pk,
+        data={"from": previous, "to": assignee.pk},
         at=now,
     )
     task.refresh_from_db()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
+from lodestar.errors import NotFound
 from lodestar.integrations.models import (
     CONFIGURABLE_CHANNELS,
     Channel,
@@ -19,6 +20,7 @@ from lodestar.org.selectors import membership_of
 __all__ = [
     "ChannelConfigs",
     "ResolvedChannel",
+    "access_notification",
     "calendar_feed_path",
     "channels_for",
     "inbox_list",
@@ -129,6 +131,16 @@ def inbox_list(*, user: User, unread_only: bool = False) -> QuerySet[Notificatio
     if unread_only:
         items = items.filter(read_at__isnull=True)
     return items.order_by("-created_at", "-id")
+
+
+def access_notification(*, user: User, notification_id: int) -> Notification:
+    """One of the user's own in-app notifications; anyone else's is not found."""
+    notification = (
+        inbox_list(user=user).select_related("organization").filter(pk=notification_id).first()
+    )
+    if notification is None:
+        raise NotFound()
+    return notification
 
 
 def inbox_unread_count(*, user: User) -> int:
