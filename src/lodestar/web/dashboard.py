@@ -17,6 +17,7 @@ from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lodestar.core.scoring import shown_score
 from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import opportunity_scope
 from lodestar.i18n import localized, speaks_chinese
@@ -297,7 +298,7 @@ def health_trend(
         TrendSeries(
             label=str(m.user),
             points=[
-                round(latest[(m.user_id, w)][1], 1)  # type: ignore[arg-type]
+                shown_score(latest[(m.user_id, w)][1])  # type: ignore[arg-type]
                 if (m.user_id, w) in latest and latest[(m.user_id, w)][1] is not None
                 else None
                 for w in week_list

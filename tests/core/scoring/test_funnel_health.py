@@ -13,6 +13,7 @@ from lodestar.core.scoring import (
     OpenDeal,
     TaskRecord,
     rep_health,
+    shown_score,
 )
 
 
@@ -36,6 +37,28 @@ def test_it_flags_a_rep_scoring_below_70() -> None:
     health = rep_health(deals=[], tasks=_tasks(69, 31), now=NOW)
     assert health.score == 69
     assert health.needs_attention
+
+
+def test_it_compares_the_score_as_shown_with_the_threshold() -> None:
+    health = rep_health(deals=[], tasks=_tasks(3493, 1507), now=NOW)  # 69.86 % on time
+    assert health.score == pytest.approx(69.86)
+    assert not health.needs_attention
+    assert health.message.zh.startswith("健康度 70(正常)")
+    assert health.message.en.startswith("Health 70 (healthy)")
+
+
+def test_it_rounds_a_half_up_in_the_message() -> None:
+    health = rep_health(deals=[], tasks=_tasks(133, 67), now=NOW)  # 66.5 % on time
+    assert health.needs_attention
+    assert health.message.zh.startswith("健康度 67(低于 70,需要主管介入):")
+    assert "任务及时 67" in health.message.zh
+
+
+@pytest.mark.parametrize(
+    ("score", "shown"), [(69.86, 70), (66.5, 67), (69.49, 69), (0.5, 1), (100.0, 100)]
+)
+def test_it_shows_a_score_as_a_whole_number_rounding_halves_up(score: float, shown: int) -> None:
+    assert shown_score(score) == shown
 
 
 def test_it_defaults_to_the_playbook_weights() -> None:

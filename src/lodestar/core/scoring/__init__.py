@@ -20,6 +20,7 @@ from lodestar.core.scoring.common import (
     normalise_weights,
     percentile,
     require_aware,
+    shown_score,
 )
 from lodestar.core.scoring.errors import (
     InvalidScoringInput,
@@ -233,6 +234,7 @@ __all__ = [
     "risk_key",
     "risk_message",
     "scorecard_config_from",
+    "shown_score",
     "silence_message",
     "stage_accuracy",
     "stage_conversion",

@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from lodestar.core.scoring.errors import InvalidScoringInput, InvalidWeights, NaiveDatetime
 
@@ -23,6 +24,7 @@ __all__ = [
     "normalise_weights",
     "percentile",
     "require_aware",
+    "shown_score",
 ]
 
 RowId = int | str
@@ -118,6 +120,15 @@ def normalise_weights(weights: Sequence[float]) -> tuple[float, ...]:
 def clamp_score(value: float) -> float:
     """Clamp to ``[0, 100]`` and round away float noise (``69.99999999`` must read as 70)."""
     return round(min(100.0, max(0.0, value)), 9)
+
+
+def shown_score(value: float) -> int:
+    """A score as people see it: a whole number, halves rounded up (69.86 → 70, 66.5 → 67).
+
+    Every place that shows a score (pages, alerts, notifications) shows this number, and the
+    health threshold is compared with it, so a score shown as 70 is never called below 70.
+    """
+    return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True, slots=True)

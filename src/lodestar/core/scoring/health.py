@@ -39,7 +39,9 @@ rep with no tasks due is scored on the other two. The weights and the threshold 
 playbook's ``health:`` section (:class:`lodestar.core.playbook.model.HealthPolicy`, their one
 home: weights 0.4 / 0.3 / 0.3, dwell deviation leading as the part the seed's "卡在哪" is about;
 threshold 70, "低于70分"). Weights need not add up to 1; they are normalised.
-``needs_attention`` is ``score < threshold``. With no part having data the score is ``None``.
+``needs_attention`` is ``shown_score(score) < threshold``: the score as shown (a whole number,
+halves up) is what is compared, so 69.86, shown as 70, is not "below 70". With no part having
+data the score is ``None``.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from lodestar.core.scoring.common import (
     exempted_time,
     normalise_weights,
     require_aware,
+    shown_score,
 )
 from lodestar.core.scoring.errors import InvalidScoringInput
 
@@ -384,7 +387,7 @@ def interaction_part(
 
 
 def _fmt(score: float | None) -> str:
-    return "—" if score is None else f"{score:.0f}"
+    return "—" if score is None else str(shown_score(score))
 
 
 def rep_health(
@@ -418,7 +421,7 @@ def rep_health(
     if present and math.fsum(present.values()) > 0:
         weights = dict(zip(present, normalise_weights(list(present.values())), strict=True))
         score = clamp_score(math.fsum(weights[key] * (scores[key] or 0.0) for key in weights))
-    needs_attention = score is not None and score < config.threshold
+    needs_attention = score is not None and shown_score(score) < config.threshold
     if score is None:
         message = Message("健康度:数据不足", "Health: not enough data")
     else:
@@ -427,9 +430,9 @@ def rep_health(
             f"below {config.threshold:g}, needs a manager" if needs_attention else "healthy"
         )
         message = Message(
-            f"健康度 {score:.0f}({verdict_zh}):阶段停留 {_fmt(dwell.score)}、"
+            f"健康度 {shown_score(score)}({verdict_zh}):阶段停留 {_fmt(dwell.score)}、"
             f"任务及时 {_fmt(task.score)}、客户互动 {_fmt(inter.score)}",
-            f"Health {score:.0f} ({verdict_en}): stage dwell {_fmt(dwell.score)}, "
+            f"Health {shown_score(score)} ({verdict_en}): stage dwell {_fmt(dwell.score)}, "
             f"tasks on time {_fmt(task.score)}, customer interaction {_fmt(inter.score)}",
         )
     return HealthScore(

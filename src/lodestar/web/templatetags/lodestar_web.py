@@ -10,6 +10,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from lodestar.core.scoring import shown_score
 from lodestar.i18n import speaks_chinese
 from lodestar.web import labels
 
@@ -38,7 +39,14 @@ def percent(value: float | None, digits: int = 0) -> str:
 
 @register.filter
 def score(value: float | None) -> str:
-    return "–" if value is None else number_format(value, 0, use_l10n=True)
+    """A score as every page, alert and notification shows it (a whole number, halves up)."""
+    return "–" if value is None else number_format(shown_score(value), 0, use_l10n=True)
+
+
+@register.filter
+def score_below(value: float | None, threshold: float) -> bool:
+    """Whether the score, as shown, is below the threshold (70 shown is never below 70)."""
+    return value is not None and shown_score(value) < threshold
 
 
 @register.filter
