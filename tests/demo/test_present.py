@@ -218,3 +218,15 @@ def test_the_rep_login_has_tasks_due_today_and_this_week() -> None:
     assert due_days.count(TODAY) >= 2
     assert all(day < TODAY + dt.timedelta(days=7) for day in due_days)
     assert set(open_tasks.values_list("trigger_key", flat=True)) - {""}
+
+
+def test_the_rep_login_sees_a_twelve_week_health_trend_and_what_to_do_today() -> None:
+    from lodestar.insights.selectors import own_health
+
+    load_demo_organization(now=NOW, **SMALL)
+    health = own_health(user=User.objects.get(username="rep"), now=NOW)
+
+    assert health is not None
+    assert sum(point.score is not None for point in health.trend) == 12
+    assert health.actions
+    assert all(action.count for action in health.actions)

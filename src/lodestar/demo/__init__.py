@@ -41,7 +41,9 @@ compare equal (timings, slug and logins are left out of the comparison).
 
 Demo logins for slug "demo": `rep`, `manager` (绍兴 industrial team), `ops`, `admin`, all with the
 password `lodestar-demo`; every other demo user (`rep-002`, `manager-02` …) shares it. For any
-other slug the user names are prefixed with "<slug>-".
+other slug the user names are prefixed with "<slug>-". The `rep` login carries the most deals,
+among them (in loads of 30 deals or more) three fresh leads opened yesterday afternoon with a
+first visit, whose trigger tasks fall due today.
 
 The organization has industrial-equipment distributor teams (绍兴, seed case 001) and B2B SaaS
 teams (杭州, seed case 000), alternating, about eight reps each, a manager per team, one ops
