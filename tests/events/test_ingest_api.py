@@ -297,3 +297,24 @@ def test_it_refuses_an_empty_batch_with_a_clear_message_and_the_service_writes_n
     assert [detail["field"] for detail in response.json()["details"]] == ["events"]
     assert report.items == []
     assert Event.objects.count() == events_before
+
+
+def test_it_refuses_an_internal_stage_change_alone_and_keeps_the_rest_of_the_batch(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    now = timezone.now()
+    moved = event(deal, "stage.changed", "s1", now, payload={"from": "demo", "to": "won"})
+    response = api_as(cast.owner).post(
+        "/events", {"events": [moved, event(deal, "call", "c1", now)]}
+    )
+
+    assert response.status_code == 207
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    [refusal] = body["results"][0]["details"]
+    assert refusal["field"] == "type"
+    assert "POST /api/v1/opportunities/{id}/advance" in refusal["message"]
+    assert body["results"][1]["status"] == "accepted"
+    assert list(Event.objects.filter(opportunity=deal).values_list("type", flat=True)) == ["call"]
+    deal.refresh_from_db()
+    assert deal.stage_key == "demo"

@@ -7,7 +7,9 @@ never rejects or half-writes the good ones. Accepted events are appended and han
 processing steps (`LODESTAR_EVENT_STEPS`) in the same transaction.
 
 `events_ingest` is the door of the pages and the API: it checks that the user's role may record
-activity and that a batch is not too large, then appends.
+activity and that a batch is not too large, then appends — refusing the internal types (a
+stage change), which only Lodestar's own actions write, so the log never shows a move that
+did not happen.
 """
 
 from __future__ import annotations
@@ -151,7 +153,12 @@ def events_ingest(
             % {"max": MAX_BATCH},
         )
     return events_append(
-        actor=actor, user=user, items=items, now=now or timezone.now(), catalogue=catalogue
+        actor=actor,
+        user=user,
+        items=items,
+        now=now or timezone.now(),
+        catalogue=catalogue,
+        from_outside=True,
     )
 
 
@@ -162,10 +169,12 @@ def events_append(
     items: Sequence[Mapping[str, Any]],
     now: dt.datetime,
     catalogue: EventCatalogue | None = None,
+    from_outside: bool = False,
 ) -> IngestReport:
     """Check, de-duplicate, append and process `items`, recorded by `user` at `now`.
 
-    Each item is checked against the organization's event catalogue (or `catalogue`) and the
+    Each item is checked against the organization's event catalogue (or `catalogue`) — items
+    `from_outside` (a page or the API) may not have an internal type — and the
     deals, accounts and contacts it names against `actor`'s scope. The accepted ones are
     appended and the processing steps run on them in one transaction, which joins the
     caller's when there is one (a stage move rolls back with its event).
@@ -173,7 +182,7 @@ def events_append(
     report = IngestReport(items=[IngestItem(index=i, status="accepted") for i in range(len(items))])
     if catalogue is None:
         catalogue = organization_catalogue(organization_id=actor.organization_id)
-    candidates = _validate(items, report, catalogue)
+    candidates = _validate(items, report, catalogue, from_outside=from_outside)
     _resolve_references(actor, candidates, report)
     candidates = [c for c in candidates if report.items[c.index].status == "accepted"]
     _mark_repeats_in_batch(candidates, report)
@@ -185,7 +194,11 @@ def events_append(
 
 
 def _validate(
-    items: Sequence[Mapping[str, Any]], report: IngestReport, catalogue: EventCatalogue
+    items: Sequence[Mapping[str, Any]],
+    report: IngestReport,
+    catalogue: EventCatalogue,
+    *,
+    from_outside: bool,
 ) -> list[_Candidate]:
     candidates = []
     for index, raw in enumerate(items):
@@ -215,6 +228,10 @@ def _validate(
             ]
             continue
         spec = catalogue.get(data.type)
+        if spec.internal and from_outside:
+            entry.status = "rejected"
+            entry.details = [FieldError("type", str(_internal_type_refusal(data.type)))]
+            continue
         problems = json_problems(data.payload, path="payload") or [
             (p.path, p.message) for p in spec.check_payload(data.payload)
         ]
@@ -234,6 +251,14 @@ def _validate(
         with_customer = spec.with_customer if data.with_customer is None else data.with_customer
         candidates.append(_Candidate(index, data, with_customer))
     return candidates
+
+
+def _internal_type_refusal(kind: str) -> Any:
+    """Why an internal type cannot be posted, and what to do instead."""
+    return _(
+        "'%(type)s' events are written by Lodestar itself and cannot be recorded from outside; "
+        "to move a deal, use POST /api/v1/opportunities/{id}/advance (or the deal page)."
+    ) % {"type": kind}
 
 
 def _echo(value: object) -> str:

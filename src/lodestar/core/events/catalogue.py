@@ -1,8 +1,10 @@
 """The built-in event catalogue, extensible per playbook.
 
-Each type says whether the customer takes part (silence rules count only those events) and which
-payload keys it carries. Payload checks are deliberately light: required keys present with the
-right JSON type; anything else in the payload is kept as sent, because outside systems add fields.
+Each type says whether the customer takes part (silence rules count only those events), which
+payload keys it carries, and whether it is internal: written only by Lodestar itself as the
+consequence of one of its own actions (a stage move), so no page or API client may post it.
+Payload checks are deliberately light: required keys present with the right JSON type; anything
+else in the payload is kept as sent, because outside systems add fields.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class EventTypeSpec:
     name_en: str
     with_customer: bool
     fields: tuple[PayloadField, ...] = ()
+    internal: bool = False
 
     def check_payload(self, payload: Mapping[str, Any]) -> list[PayloadProblem]:
         problems = []
@@ -157,9 +160,15 @@ class EventCatalogue:
 
 
 def _spec(
-    key: str, zh: str, en: str, *, customer: bool, fields: tuple[PayloadField, ...] = ()
+    key: str,
+    zh: str,
+    en: str,
+    *,
+    customer: bool,
+    fields: tuple[PayloadField, ...] = (),
+    internal: bool = False,
 ) -> EventTypeSpec:
-    return EventTypeSpec(key, zh, en, customer, fields)
+    return EventTypeSpec(key, zh, en, customer, fields, internal)
 
 
 _TEXT = PayloadField("text", "text")
@@ -206,7 +215,8 @@ CATALOGUE = EventCatalogue(
             _spec("stage.changed", "阶段变更", "Stage changed", customer=False,
                   fields=(PayloadField("from", "text", required=True),
                           PayloadField("to", "text", required=True),
-                          PayloadField("direction", "text"))),
+                          PayloadField("direction", "text")),
+                  internal=True),
             _spec("task.completed", "任务完成", "Task completed", customer=False,
                   fields=(PayloadField("task_id", "number"),)),
             _spec("followup.scheduled", "约定下次跟进", "Follow-up scheduled", customer=False,
