@@ -14,8 +14,8 @@ truncated or password-protected PDF): nothing is stored then. A file that passes
 `text_status=pending`, and `attachment_extract_text` — run by the worker once the upload commits
 — reads its text within the limits of `extraction.limits()` and records `done` or `refused`
 with the reason. The stored name is the content hash, so the client's file name is kept only as
-a label. A `minutes.uploaded` event is not appended here: callers that want the event log to
-show the upload ingest one themselves.
+a label. The `minutes.uploaded` event of an upload is appended by the log's side of the upload
+(`lodestar.events.uploads.deal_file_upload`), the path the pages and the API take.
 """
 
 from __future__ import annotations

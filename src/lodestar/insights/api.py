@@ -1,7 +1,7 @@
 """Health, risks, stuck reasons, exemptions, alerts, yardsticks and deal attachments over REST.
 
 Each view parses, makes one selector or service call, and shapes the answer; permissions and
-rules live in `lodestar.insights.selectors`, `services`, `metrics` and `lodestar.crm.attachments`.
+rules live in `lodestar.insights.selectors`, `services`, `metrics` and `lodestar.events.uploads`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
-from lodestar.crm.attachments import attachment_upload
 from lodestar.crm.selectors import access_opportunity
+from lodestar.events.uploads import deal_file_upload
 from lodestar.fields import Id, SupportedDate, Text
 from lodestar.insights import alerts, metrics, selectors, services
 from lodestar.insights.models import Alert, ExemptionReason
@@ -462,9 +462,11 @@ def upload_attachment(
     """Upload a file to a deal (multipart: `kind`, `file`). The type is judged from the bytes:
     PDF, DOCX, JPG, PNG or plain text. A decompression bomb or a damaged file is refused (422,
     the reason in `details`); otherwise the file is stored and its text is read by the worker
-    (`text_status` pending, then done or refused) for minutes and gates."""
+    (`text_status` pending, then done or refused) for minutes and gates. Minutes (the
+    playbook's `scorecard.minutes_kind`) are logged as a `minutes.uploaded` event, as on the
+    deal page, which closes the task to upload them."""
     user = request.user
     deal = access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
     return Status(
-        201, attachment_upload(user=user, opportunity=deal, kind=kind, uploaded_file=file)
+        201, deal_file_upload(user=user, opportunity=deal, kind=kind, uploaded_file=file)
     )

@@ -321,15 +321,16 @@ def log_meeting(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse
 @require_POST
 @member_view
 def upload(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
-    """Minutes, a quote or a signed scan: the type is sniffed and the text extracted."""
-    from lodestar.crm.attachments import attachment_upload
+    """Minutes, a quote or a signed scan: the type is sniffed and the text extracted; minutes
+    are logged as `minutes.uploaded` on the API's path too (`deal_file_upload`)."""
+    from lodestar.events.uploads import deal_file_upload
 
     return _deal_form_action(
         request,
         deal_id,
         template="web/partials/upload.html",
         make_form=lambda deal: UploadForm(request.POST, request.FILES),
-        act=lambda deal, form: attachment_upload(
+        act=lambda deal, form: deal_file_upload(
             user=request.user,
             opportunity=deal,
             kind=form.cleaned_data["kind"],
