@@ -16,7 +16,10 @@ class DecisionRole(models.Model):
     """An organization's fixed list of decision-chain roles (CTO, 采购总监, 生产厂长 …)."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="decision_roles"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="decision_roles",
+        verbose_name=_("organization"),
     )
     key = models.SlugField(_("key"), max_length=64)
     name_zh = models.CharField(_("name (Chinese)"), max_length=64)
@@ -42,7 +45,9 @@ class AccountTier(models.TextChoices):
 
 
 class Account(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     tier = models.CharField(
@@ -84,7 +89,9 @@ class Account(models.Model):
 
 
 class Contact(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("account")
     )
@@ -116,7 +123,9 @@ class Contact(models.Model):
 
 
 class Product(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     name = models.CharField(_("name"), max_length=200)
     model_number = models.CharField(_("model number"), max_length=100, blank=True)
     category = models.CharField(_("category"), max_length=100, blank=True)
@@ -142,14 +151,21 @@ class KnowledgeKind(models.TextChoices):
 
 
 class KnowledgeEntry(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     key = models.SlugField(_("key"), max_length=64)
     title = models.CharField(_("title"), max_length=200)
     kind = models.CharField(
         _("kind"), max_length=16, choices=KnowledgeKind.choices, default=KnowledgeKind.PRODUCT
     )
     product = models.ForeignKey(
-        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="knowledge"
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="knowledge",
+        verbose_name=_("product"),
     )
     body = models.TextField(_("body"), blank=True)
 
@@ -171,7 +187,9 @@ class OpportunityStatus(models.TextChoices):
 
 
 class Opportunity(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     name = models.CharField(_("name"), max_length=200)
     account = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("account")
@@ -184,7 +202,12 @@ class Opportunity(models.Model):
     )
     # The owner's team when the deal was assigned; manager scoping and team metrics use it.
     team = models.ForeignKey(
-        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="opportunities"
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+        verbose_name=_("team"),
     )
     stage_key = models.CharField(_("stage"), max_length=64)
     stage_entered_at = models.DateTimeField(_("entered stage at"))
@@ -221,16 +244,25 @@ class Direction(models.TextChoices):
 
 
 class StageTransition(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="transitions"
+        Opportunity,
+        on_delete=models.CASCADE,
+        related_name="transitions",
+        verbose_name=_("opportunity"),
     )
     from_stage = models.CharField(_("from stage"), max_length=64)
     to_stage = models.CharField(_("to stage"), max_length=64)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("actor"),
     )
     # The gate checklist as it stood when the move was made: evidence for audits and replays.
     gate_snapshot = models.JSONField(_("gate snapshot"), default=list, blank=True)
@@ -288,12 +320,24 @@ class TextProblem(models.TextChoices):
 
 
 class Attachment(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+        Opportunity,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("opportunity"),
     )
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+        Account,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("account"),
     )
     kind = models.CharField(_("kind"), max_length=32, default=AttachmentKind.OTHER)
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
@@ -301,7 +345,7 @@ class Attachment(models.Model):
     # Sniffed from the bytes, never taken from the file name or the client's header.
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
     extracted_text = models.TextField(_("extracted text"), blank=True)
     text_length = models.PositiveIntegerField(_("extracted text length"), default=0)
     # Text is extracted by the worker after the upload commits; until then `text_length` is 0
@@ -313,7 +357,11 @@ class Attachment(models.Model):
         _("text problem"), max_length=16, choices=TextProblem.choices, blank=True, default=""
     )
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"))
 
@@ -328,9 +376,14 @@ class Attachment(models.Model):
 
 
 class DailyReport(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="daily_reports"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="daily_reports",
+        verbose_name=_("author"),
     )
     date = models.DateField(_("date"))
     body = models.TextField(_("body"))

@@ -31,7 +31,11 @@ class Event(models.Model):
     # separate foreign-key indexes on those columns redundant. The actor is never searched by;
     # deleting a user (rare: people are deactivated) scans instead.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("organization"),
     )
     type = models.CharField(_("type"), max_length=64)
     source = models.CharField(_("source"), max_length=64)
@@ -45,6 +49,7 @@ class Event(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        verbose_name=_("actor"),
     )
     opportunity = models.ForeignKey(
         Opportunity,
@@ -53,6 +58,7 @@ class Event(models.Model):
         blank=True,
         related_name="events",
         db_index=False,
+        verbose_name=_("opportunity"),
     )
     account = models.ForeignKey(
         Account,
@@ -61,6 +67,7 @@ class Event(models.Model):
         blank=True,
         related_name="events",
         db_index=False,
+        verbose_name=_("account"),
     )
     contact = models.ForeignKey(
         Contact,
@@ -69,6 +76,7 @@ class Event(models.Model):
         blank=True,
         related_name="events",
         db_index=False,
+        verbose_name=_("contact"),
     )
     # True when the customer took part (call, meeting, chat from them); silence rules count these.
     with_customer = models.BooleanField(_("with customer"), default=False)

@@ -18,10 +18,17 @@ class AlertStatus(models.TextChoices):
 
 
 class Alert(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     kind = models.CharField(_("kind"), max_length=64)
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+        Opportunity,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("opportunity"),
     )
     subject_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -32,10 +39,13 @@ class Alert(models.Model):
         verbose_name=_("about"),
     )
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        verbose_name=_("recipient"),
     )
     # One open alert per condition: the same key is never raised twice while still open.
-    dedupe_key = models.CharField(max_length=200)
+    dedupe_key = models.CharField(max_length=200, verbose_name=_("deduplication key"))
     message_zh = models.TextField(_("message (Chinese)"))
     message_en = models.TextField(_("message (English)"))
     # A sentence that says how long something has lasted ("已 80 小时无客户互动") is worded
@@ -77,12 +87,20 @@ RECHECK_TRIGGER_PREFIX = "exemption:"
 
 
 class Exemption(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="exemptions"
+        Opportunity,
+        on_delete=models.CASCADE,
+        related_name="exemptions",
+        verbose_name=_("opportunity"),
     )
     declared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("declared by"),
     )
     reason_code = models.CharField(
         _("reason"),
@@ -118,9 +136,14 @@ class HealthSnapshot(models.Model):
     even after the playbook's weights change (the weights used are stored too).
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="health_snapshots"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="health_snapshots",
+        verbose_name=_("rep"),
     )
     date = models.DateField(_("date"))
     computed_at = models.DateTimeField(_("computed at"))
@@ -156,15 +179,26 @@ class CommunicationScore(models.Model):
     scores count towards the "three in a row under 75" rule.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     event = models.OneToOneField(
-        "events.Event", on_delete=models.CASCADE, related_name="communication_score"
+        "events.Event",
+        on_delete=models.CASCADE,
+        related_name="communication_score",
+        verbose_name=_("event"),
     )
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="communication_scores"
+        Opportunity,
+        on_delete=models.CASCADE,
+        related_name="communication_scores",
+        verbose_name=_("opportunity"),
     )
     rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="communication_scores"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="communication_scores",
+        verbose_name=_("rep"),
     )
     occurred_at = models.DateTimeField(_("occurred at"))
     score = models.FloatField(_("score"))
@@ -193,16 +227,29 @@ class CommunicationScore(models.Model):
 class HandbookPush(models.Model):
     """The handbook pushed to a rep after a run of low communication scores (once per run)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="handbook_pushes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="handbook_pushes",
+        verbose_name=_("rep"),
     )
     # The communication whose score completed the run: one push per run.
     fired_by = models.OneToOneField(
-        CommunicationScore, on_delete=models.CASCADE, related_name="handbook_push"
+        CommunicationScore,
+        on_delete=models.CASCADE,
+        related_name="handbook_push",
+        verbose_name=_("triggered by"),
     )
     handbook = models.ForeignKey(
-        "crm.KnowledgeEntry", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "crm.KnowledgeEntry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handbook"),
     )
     handbook_key = models.CharField(_("handbook"), max_length=64)
     communication_ids = models.JSONField(_("communications"), default=list)
@@ -231,9 +278,15 @@ class DealActivity(models.Model):
     """
 
     opportunity = models.OneToOneField(
-        Opportunity, on_delete=models.CASCADE, primary_key=True, related_name="activity"
+        Opportunity,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="activity",
+        verbose_name=_("opportunity"),
     )
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)
     # Latest event marked `with_customer` (any type): the silence rule's default clock.
     last_customer_at = models.DateTimeField(

@@ -44,7 +44,10 @@ class ChannelConfig(models.Model):
     """
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="channel_configs"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="channel_configs",
+        verbose_name=_("organization"),
     )
     team = models.ForeignKey(
         Team,
@@ -145,7 +148,10 @@ class Notification(models.Model):
     """
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="notifications"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("organization"),
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -170,7 +176,9 @@ class Notification(models.Model):
     body = models.TextField(_("body"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
     cause_key = models.CharField(_("cause"), max_length=200)
-    dedupe_key = models.CharField(max_length=255, editable=False)
+    dedupe_key = models.CharField(
+        max_length=255, editable=False, verbose_name=_("deduplication key")
+    )
     status = models.CharField(
         _("status"),
         max_length=16,
@@ -215,9 +223,12 @@ class CalendarFeed(models.Model):
     """A user's private iCalendar subscription; only the token's SHA-256 digest is stored."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+        verbose_name=_("user"),
     )
-    digest = models.CharField(max_length=64, unique=True, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("digest"))
     created_at = models.DateTimeField(_("created at"))
     last_fetched_at = models.DateTimeField(_("last fetched at"), null=True, blank=True)
 

@@ -123,11 +123,11 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):  # type: ignore[type-
         "display_name",
         "email",
         "membership__organization",
-        "membership__role",
+        "role",
         "is_active",
     ]
     list_filter = ["membership__organization", "membership__role", "is_active"]
-    list_select_related = ["membership__organization"]
+    list_select_related = ["membership__organization", "membership"]
     search_fields = ["username", "display_name", "email", "phone"]
     fieldsets = (
         *(
@@ -137,6 +137,13 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):  # type: ignore[type-
         (_("Lodestar"), {"fields": ["display_name", "phone"]}),
     )
     inlines = [MembershipInline]
+
+    # A column of its own: a `membership__role` column would be headed "Membership role" in
+    # every language (Django names such columns after the lookup path).
+    @admin.display(description=_("role"), ordering="membership__role")
+    def role(self, user: User) -> str:
+        membership = getattr(user, "membership", None)
+        return membership.get_role_display() if membership is not None else "–"
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)

@@ -60,7 +60,10 @@ class Holiday(models.Model):
     know the make-up day)."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="holidays"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="holidays",
+        verbose_name=_("organization"),
     )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=100, blank=True)
@@ -98,7 +101,9 @@ class User(AbstractUser):
 
 
 class Team(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="teams", verbose_name=_("organization")
+    )
     name = models.CharField(_("name"), max_length=100)
     manager = models.ForeignKey(
         User,
@@ -131,9 +136,14 @@ class Membership(models.Model):
     """A user's place in exactly one organization: role and (for reps and managers) team."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organization"),
     )
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REP)
     team = models.ForeignKey(
         Team,
@@ -162,9 +172,11 @@ class ApiToken(models.Model):
 
     PREFIX = "lsk_"
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100)
-    digest = models.CharField(max_length=64, unique=True, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("digest"))
     hint = models.CharField(_("hint"), max_length=16, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
@@ -190,9 +202,14 @@ class AuditEntry(models.Model):
     """Who did what, when: stage changes, playbook releases, exemptions, token use."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="audit_entries"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="audit_entries",
+        verbose_name=_("organization"),
     )
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("actor")
+    )
     action = models.CharField(_("action"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=64)
     object_id = models.CharField(_("object id"), max_length=64)

@@ -21,7 +21,9 @@ class PlaybookVersion(models.Model):
     industrial team and a SaaS team sell differently); teams without one follow the
     organization's."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     team = models.ForeignKey(
         Team,
         on_delete=models.CASCADE,
@@ -37,14 +39,24 @@ class PlaybookVersion(models.Model):
     name = models.CharField(_("name"), max_length=200)
     source_name = models.CharField(_("file name"), max_length=255, default="playbook.yaml")
     source = models.TextField(_("YAML source"))
-    checksum = models.CharField(max_length=64)
+    checksum = models.CharField(max_length=64, verbose_name=_("checksum"))
     note = models.TextField(_("release note"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"))
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # Human-readable changes against the version published before this one.
