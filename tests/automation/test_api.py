@@ -189,3 +189,17 @@ def test_other_roles_and_organizations_cannot_change_a_task(cast: Cast, api_as: 
         )
     task.refresh_from_db()
     assert (task.status, task.assignee) == (TaskStatus.OPEN, cast.owner)
+
+
+def test_a_task_without_a_deal_goes_only_where_its_giver_may_assign_work(
+    cast: Cast, api_as: ApiAs
+) -> None:
+    coaching = TaskFactory(opportunity=None, assignee=cast.owner)
+    path = f"/tasks/{coaching.pk}/reassign"
+
+    refused = api_as(cast.owner).post(path, {"assignee": cast.teammate.pk})
+    response = api_as(cast.admin).post(path, {"assignee": cast.teammate.pk})
+
+    assert refused.status_code == 403
+    assert response.status_code == 200, response.json()
+    assert response.json()["assignee"]["id"] == cast.teammate.pk

@@ -27,9 +27,9 @@ from lodestar.automation.models import Task, TaskStatus
 from lodestar.changes import changed
 from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import opportunity_scope
-from lodestar.errors import Conflict, ValidationFailed
+from lodestar.errors import Conflict, PermissionDenied, ValidationFailed
 from lodestar.org.models import Membership, User
-from lodestar.org.selectors import actor_of
+from lodestar.org.selectors import actor_of, may_assign_to
 from lodestar.org.services import audit_record
 
 __all__ = [
@@ -204,10 +204,17 @@ def task_reschedule(
 def task_reassign(
     *, user: User, task: Task, assignee_id: int, now: dt.datetime | None = None
 ) -> Task:
-    """Give an open task to another member who can see its deal. The caller fetched it with
+    """Give an open task to another member who can see its deal (a task without a deal: to
+    someone the user assigns work to). The caller fetched it with
     `access_task(…, for_write=True)`."""
     now = now or timezone.now()
     locked = _open_locked(task)
+    actor = actor_of(user=user)
+    # No deal says who may take it: a coaching task goes only where its giver may assign work.
+    if task.opportunity_id is None and not (
+        actor and may_assign_to(actor=actor, user_id=assignee_id)
+    ):
+        raise PermissionDenied(_("A task without a deal goes only to people you assign work to."))
     assignee = _assignee_for(
         organization_id=locked.organization_id, assignee_id=assignee_id, deal=task.opportunity
     )
