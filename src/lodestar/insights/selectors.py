@@ -217,7 +217,7 @@ def own_health(*, user: User, now: dt.datetime) -> OwnHealth | None:
 
     def room(action: HealthAction) -> float:
         score = parts.get(action.part)
-        return float(weights.get(action.part, 1.0)) * (100.0 - (score if score is not None else 0))
+        return float(weights.get(action.part, 0.0)) * (100.0 - (score if score is not None else 0))
 
     actions = sorted(
         (a for a in _health_actions(membership, policy, now) if a.count),
