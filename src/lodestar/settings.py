@@ -106,6 +106,13 @@ LODESTAR_TASK_DONE_STEPS = [
     "lodestar.insights.task_alerts.alerts_on_tasks_done",
 ]
 
+# What runs once the worker has read an uploaded file's text, called as `step(attachment_id=…)`:
+# minutes close the "upload the minutes" task only when their text is long enough, which is known
+# after the upload's event has been processed.
+LODESTAR_TEXT_READ_STEPS = [
+    "lodestar.automation.triggers.close_tasks_on_text_read",
+]
+
 # The lookup of the playbook a deal is opened and edited under (its first stage, its custom
 # fields): the playbooks app keeps them and sits above the deals (`lodestar.crm.services`), which
 # name none of its modules. Called as `lookup(organization_id=…, team_id=…)`; answers the

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.urls import reverse
 
 from lodestar.automation.models import Task, TaskStatus
@@ -20,8 +21,9 @@ from lodestar.changes import changed
 from lodestar.core.engine import BusinessCalendar, Clock, due_at
 from lodestar.core.playbook.model import Trigger
 from lodestar.core.rules import CompiledPlaybook, DealContext
-from lodestar.crm.models import Opportunity, StageTransition
+from lodestar.crm.models import Attachment, Opportunity, StageTransition, TextStatus
 from lodestar.db import bulk_insert_new
+from lodestar.events.models import Event
 from lodestar.events.records import RecordedEvent
 from lodestar.gates.context import deal_context
 from lodestar.i18n import in_site_language
@@ -34,7 +36,15 @@ from lodestar.playbooks.selectors import (
     published_versions,
 )
 
-__all__ = ["run_triggers", "stage_at"]
+__all__ = ["close_tasks_on_text_read", "run_triggers", "stage_at"]
+
+# The event of an uploaded file of the playbook's minutes kind (`lodestar.events.uploads`). Its
+# payload names the attachment; the minutes count (and close the tasks the event closes) once
+# their text is read and has the playbook's `scorecard.min_chars` (the "≥300 字" of the task).
+MINUTES_UPLOADED = "minutes.uploaded"
+
+# (deal id, ids of the triggers whose tasks the event closes, occurred_at, actor)
+Closer = tuple[int, frozenset[str], dt.datetime, User | None]
 
 
 # (occurred_at, from stage, to stage) of one deal's moves, in time order.
@@ -102,10 +112,18 @@ def run_triggers(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
     A batch touching deals of many teams (each may follow its own playbook) is handled in one
     pass: one read of the existing tasks, of the deals and of their moves for all of them.
     """
+    ruled = _with_rules(events)
+    _create_matching_tasks([(e, rules) for e, rules in ruled if e.type in rules.firing], now)
+    tasks_close_by_events(
+        closers=_closers([(e, rules) for e, rules in ruled if e.type in rules.closing])
+    )
+
+
+def _with_rules(events: Sequence[RecordedEvent]) -> list[tuple[RecordedEvent, _Rules]]:
+    """The deals' events, each with the rules of the playbook its deal's team follows."""
     published: dict[int, PublishedVersions] = {}
     rules_of: dict[tuple[int, int | None], _Rules | None] = {}
-    firing: list[tuple[RecordedEvent, _Rules]] = []
-    closers: list[tuple[int, frozenset[str], dt.datetime, User | None]] = []
+    out: list[tuple[RecordedEvent, _Rules]] = []
     for event in events:
         if event.opportunity_id is None:
             continue
@@ -116,16 +134,72 @@ def run_triggers(*, events: Sequence[RecordedEvent], now: dt.datetime) -> None:
             version = published[scope[0]].of_team(scope[1])
             rules_of[scope] = _Rules.of(compiled_for_version(version)) if version else None
         rules = rules_of[scope]
-        if rules is None:
-            continue
-        if event.type in rules.firing:
-            firing.append((event, rules))
-        if event.type in rules.closing:
-            closers.append(
-                (event.opportunity_id, rules.closing[event.type], event.occurred_at, event.actor)
+        if rules is not None:
+            out.append((event, rules))
+    return out
+
+
+def _closers(closing: Sequence[tuple[RecordedEvent, _Rules]]) -> list[Closer]:
+    """What the events close: a minutes upload only once its text is read and long enough (an
+    upload still being read closes its tasks when the reading ends, `close_tasks_on_text_read`).
+    A minutes event naming no attachment (sent by another system) closes them as it comes."""
+    minutes = [event.pk for event, _ in closing if event.type == MINUTES_UPLOADED]
+    attachment_of: dict[int, object] = {}
+    if minutes:
+        for pk, payload in Event.objects.filter(pk__in=minutes).values_list("pk", "payload"):
+            if isinstance(payload, dict) and payload.get("attachment_id") is not None:
+                attachment_of[pk] = payload["attachment_id"]
+    lengths = dict(
+        Attachment.objects.filter(
+            pk__in=[a for a in attachment_of.values() if isinstance(a, int)],
+            text_status=TextStatus.DONE,
+        ).values_list("pk", "text_length")
+    )
+    out: list[Closer] = []
+    for event, rules in closing:
+        if event.pk in attachment_of:
+            length = lengths.get(attachment_of[event.pk])  # type: ignore[call-overload]
+            if length is None or length < rules.compiled.playbook.scorecard.min_chars:
+                continue
+        assert event.opportunity_id is not None  # only deals' events reach the closing rules
+        out.append(
+            (event.opportunity_id, rules.closing[event.type], event.occurred_at, event.actor)
+        )
+    return out
+
+
+@transaction.atomic
+def close_tasks_on_text_read(*, attachment_id: int) -> None:
+    """Once an uploaded file's text is read (`LODESTAR_TEXT_READ_STEPS`), close the tasks its
+    minutes event left open while the text was unknown, at the time of the upload."""
+    attachment = Attachment.objects.filter(pk=attachment_id).only("opportunity").first()
+    if attachment is None or attachment.opportunity_id is None:
+        return
+    rows = [
+        row
+        for row in Event.objects.filter(
+            opportunity_id=attachment.opportunity_id, type=MINUTES_UPLOADED
+        ).select_related("actor", "opportunity")
+        if isinstance(row.payload, dict) and row.payload.get("attachment_id") == attachment_id
+    ]
+    ruled = _with_rules(
+        [
+            RecordedEvent(
+                pk=row.pk,
+                organization_id=row.organization_id,
+                type=row.type,
+                occurred_at=row.occurred_at,
+                opportunity_id=row.opportunity_id,
+                team_id=row.opportunity.team_id if row.opportunity else None,
+                with_customer=row.with_customer,
+                actor=row.actor,
             )
-    _create_matching_tasks(firing, now)
-    tasks_close_by_events(closers=closers)
+            for row in rows
+        ]
+    )
+    tasks_close_by_events(
+        closers=_closers([(e, rules) for e, rules in ruled if e.type in rules.closing])
+    )
 
 
 def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.datetime) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -19,8 +21,14 @@ __all__ = ["extract_attachment_text", "sweep_pending_attachments"]
 
 @db_task()
 def extract_attachment_text(attachment_id: int) -> str:
+    """Read the file's text, then run the steps that wait for it (`LODESTAR_TEXT_READ_STEPS`:
+    the apps above the deals register there, e.g. the minutes task closing)."""
     status = attachment_extract_text(attachment_id=attachment_id)
-    return str(status) if status is not None else "skipped"
+    if status is None:
+        return "skipped"
+    for path in settings.LODESTAR_TEXT_READ_STEPS:
+        import_string(path)(attachment_id=attachment_id)
+    return str(status)
 
 
 @db_periodic_task(crontab(minute="*/10"))
