@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase
+from django.test import Client, TestCase
+from django.urls import reverse
 from django.utils import timezone
 
 from lodestar.automation.models import Task, TaskStatus
@@ -18,6 +19,7 @@ from lodestar.org.selectors import actor_of
 from lodestar.playbooks.services import playbook_publish_source
 from tests.conftest import Cast, seed_playbook_source
 from tests.factories import OpportunityFactory
+from tests.web.conftest import htmx
 
 pytestmark = pytest.mark.django_db
 
@@ -118,4 +120,19 @@ def test_a_minutes_event_from_another_system_closes_the_task_as_it_comes(
 
     _log(cast, deal, "minutes.uploaded", now - dt.timedelta(hours=1))
 
+    assert _minutes_task(deal).status == TaskStatus.DONE
+
+
+def test_minutes_uploaded_on_the_deal_page_close_the_task(cast: Cast, deal: Any) -> None:
+    now = timezone.now()
+    _log(cast, deal, "meeting.held", now - dt.timedelta(hours=2))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(cast.owner)
+    minutes = SimpleUploadedFile("纪要.txt", ("纪" * 480).encode(), content_type="text/plain")
+
+    response = htmx(
+        client, reverse("web:upload", args=[deal.pk]), {"kind": "meeting_minutes", "file": minutes}
+    )
+
+    assert response.status_code == 200, response.content.decode()
     assert _minutes_task(deal).status == TaskStatus.DONE
