@@ -45,7 +45,7 @@ def _dashboard_cell(page: str, rep: str) -> str:
 @pytest.mark.parametrize(
     ("on_time", "missed", "shown", "below"), [(3493, 1507, "70", False), (133, 67, "67", True)]
 )
-def test_the_alert_and_the_dashboard_show_the_same_rounded_score(
+def test_the_alert_the_dashboard_and_today_show_the_same_rounded_score(
     cast: Cast,
     client_as: Callable[[Any], Client],
     on_time: int,
@@ -60,6 +60,11 @@ def test_the_alert_and_the_dashboard_show_the_same_rounded_score(
     )
     assert cell.startswith(shown)
     assert ("below threshold" in cell) is below
+    today = client_as(cast.owner).get(reverse("web:today")).content.decode()
+    mine = re.search(r'<strong class="health-score ([^"]*)">([^<]*)</strong>', today)
+    assert mine is not None
+    assert mine.group(2) == shown
+    assert (mine.group(1) == "score-low") is below
     alert = Alert.objects.filter(kind=HEALTH_KIND, recipient=cast.manager).first()
     if below:
         assert alert is not None
