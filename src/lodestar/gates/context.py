@@ -36,7 +36,8 @@ def _custom_fields(playbook: Playbook | None, stored: dict[str, Any]) -> dict[st
 def deal_context(
     *, opportunity: Opportunity, now: dt.datetime, playbook: Playbook | None
 ) -> DealContext:
-    """Everything the gates of `opportunity` may look at, as of `now` (4 queries)."""
+    """Everything the gates of `opportunity` may look at, as of `now`, its explanations worded
+    in the organization's time zone (4 queries, and one for the organization unless loaded)."""
     account = opportunity.account
     events = list(
         Event.objects.filter(opportunity=opportunity, occurred_at__lte=now)
@@ -96,4 +97,5 @@ def deal_context(
             EventData(type=event_type, occurred_at=at, payload=payload)
             for _id, event_type, at, payload in reversed(events)
         ),
+        zone=opportunity.organization.tz,
     )

@@ -64,6 +64,7 @@ def context(
         contacts=contacts,
         attachments=attachments,
         events=events,
+        zone=SHANGHAI,
     )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from lodestar.core.playbook import PlaybookInvalid
-from lodestar.core.rules import ContactData
+from lodestar.core.rules import ContactData, EventData
 from tests.core.rules.helpers import (
     NOW,
     attachment,
@@ -176,6 +176,22 @@ def test_it_captures_the_time_the_customer_wrote_confirmed() -> None:
     assert result.met
     assert result.evidence["occurred_at"] == said.occurred_at
     assert result.explanation.zh == "聊天消息「已确认」:2025-03-03 04:00"
+
+
+def test_it_words_the_time_in_the_zone_of_the_context_whatever_zone_the_event_was_given_in() -> (
+    None
+):
+    rule = criterion({"event": {"type": "chat.message", "text_contains": "已确认"}})
+    said = event("chat.message", hours_ago=6, text="已确认")
+    in_utc = EventData(said.type, said.occurred_at.astimezone(UTC), said.payload)
+
+    assert (
+        rule.evaluate(context(events=(in_utc,))).explanation.zh
+        == "聊天消息「已确认」:2025-03-03 04:00"
+    )
+    assert rule.evaluate(replace(context(events=(said,)), zone=UTC)).explanation.en.endswith(
+        "2025-03-02 20:00"
+    )
 
 
 def test_it_records_the_latest_matching_event() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -115,6 +115,8 @@ class DealContext:
     contacts: tuple[ContactData, ...] = ()
     attachments: tuple[AttachmentData, ...] = ()
     events: tuple[EventData, ...] = ()
+    # The zone the explanations word times in (the organization's): the stored times are UTC.
+    zone: tzinfo = UTC
     # Derived indexes, built once here so criteria never scan for their kind/type.
     attachments_by_kind: Mapping[str, tuple[AttachmentData, ...]] = field(
         init=False, repr=False, compare=False

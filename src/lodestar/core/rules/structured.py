@@ -1150,7 +1150,7 @@ def _event_criterion(
                 latest = item.occurred_at
         if latest is None:
             return not_found
-        shown = say_time(latest)
+        shown = say_time(latest, ctx.zone)
         return CriterionResult(
             cid,
             s,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from lodestar.core.rules.results import Bilingual
 
@@ -22,9 +22,9 @@ def say_duration(value: timedelta) -> Bilingual:
     return Bilingual(f"{minutes} 分钟", f"{minutes} min")
 
 
-def say_time(value: datetime) -> str:
-    """A timestamp as shown in explanations (in the zone it was given in)."""
-    return value.strftime("%Y-%m-%d %H:%M")
+def say_time(value: datetime, zone: tzinfo) -> str:
+    """A timestamp as shown in explanations, in `zone` (the reader's organization's)."""
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def join_names(names: Iterable[Bilingual]) -> Bilingual:
