@@ -13,17 +13,26 @@ superuser without a membership sees nothing here either.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
 
+from lodestar.errors import NotFound
 from lodestar.org.models import Membership, Role, Team, User
 
 __all__ = [
     "Actor",
+    "MemberFilters",
+    "access_member",
     "actor_of",
     "may_assign_to",
+    "member_list",
+    "member_scope",
     "membership_of",
+    "organization_zone",
+    "team_list",
     "work_scope_q",
 ]
 
@@ -130,3 +139,88 @@ def may_assign_to(*, actor: Actor, user_id: int) -> bool:
     if actor.is_manager:
         members = members.filter(Q(user_id=actor.user_id) | Q(team_id__in=actor.managed_team_ids))
     return members.exists()
+
+
+def organization_zone(*, user: User) -> zoneinfo.ZoneInfo:
+    """The caller's organization's time zone: every time the API answers is worded in it."""
+    membership = membership_of(user=user)
+    if membership is None:
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return membership.organization.tz
+
+
+# --- the member directory ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberFilters:
+    role: str | None = None
+    team_id: int | None = None
+    is_active: bool | None = None
+    q: str = ""
+
+
+def _directory_team_ids(actor: Actor) -> frozenset[int] | None:
+    """The teams whose people this actor reads in the directory; None for the whole organization.
+
+    Admins and ops read everyone (they staff and support the teams), a manager the teams they
+    manage, a rep their own team: the roster they work beside.
+    """
+    if actor.sees_whole_organization:
+        return None
+    if actor.is_manager:
+        return actor.managed_team_ids
+    return frozenset({actor.team_id}) if actor.team_id is not None else frozenset()
+
+
+def member_scope(*, actor: Actor | None) -> QuerySet[Membership]:
+    """The memberships this actor may read: always their own, and those of the teams above."""
+    if actor is None:
+        return Membership.objects.none()
+    members = Membership.objects.filter(organization_id=actor.organization_id)
+    team_ids = _directory_team_ids(actor)
+    if team_ids is not None:
+        members = members.filter(Q(user_id=actor.user_id) | Q(team_id__in=team_ids))
+    return members.select_related("user", "team")
+
+
+def member_list(*, user: User, filters: MemberFilters | None = None) -> QuerySet[Membership]:
+    filters = filters or MemberFilters()
+    members = member_scope(actor=actor_of(user=user))
+    if filters.role:
+        members = members.filter(role=filters.role)
+    if filters.team_id is not None:
+        members = members.filter(team_id=filters.team_id)
+    if filters.is_active is not None:
+        members = members.filter(user__is_active=filters.is_active)
+    if q := filters.q.strip():
+        members = members.filter(
+            Q(user__username__icontains=q)
+            | Q(user__display_name__icontains=q)
+            | Q(user__email__iexact=q)
+        )
+    return members.order_by("user__display_name", "user__username", "pk")
+
+
+def access_member(*, user: User, user_id: int) -> Membership:
+    """One member by user id; outside the caller's directory (or organization) → `NotFound`."""
+    member = member_scope(actor=actor_of(user=user)).filter(user_id=user_id).first()
+    if member is None:
+        raise NotFound()
+    return member
+
+
+def team_list(*, user: User) -> QuerySet[Team]:
+    """The teams the caller reads in the directory, by name, with their member counts."""
+    actor = actor_of(user=user)
+    if actor is None:
+        return Team.objects.none()
+    teams = Team.objects.filter(organization_id=actor.organization_id)
+    team_ids = _directory_team_ids(actor)
+    if team_ids is not None:
+        teams = teams.filter(pk__in=team_ids)
+    return (
+        teams.select_related("manager")
+        .annotate(member_count=Count("memberships"))
+        .order_by("name", "pk")
+    )
