@@ -82,9 +82,13 @@ _DATETIME_RANGE = _(
 )
 _DATE_RANGE = _("%(value)s is outside the supported range: send a date from %(start)s to %(end)s.")
 _DATE_FORMAT = _("Send a date as YYYY-MM-DD, e.g. 2026-03-31.")
+_DATETIME_FORMAT = _(
+    "Send a moment as ISO 8601 text with its offset, e.g. 2026-03-31T09:00:00+08:00."
+)
 # Years 1900 to 9999 (the supported range, whose last day is checked by `_check_date`).
 _DATE_PATTERN = "^(19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$"
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ].+")
 
 
 def _error(kind: str, message: Any) -> PydanticCustomError:
@@ -158,6 +162,16 @@ def _check_date_text(value: Any) -> Any:
         isinstance(value, dt.date) or (isinstance(value, str) and _DATE_TEXT.fullmatch(value))
     ):
         raise _error("date_format", _DATE_FORMAT)
+    return value
+
+
+def _check_datetime_text(value: Any) -> Any:
+    # pydantic alone reads a number, or a query string's "0.5", as a Unix time.
+    if not (
+        isinstance(value, dt.datetime)
+        or (isinstance(value, str) and _DATETIME_TEXT.fullmatch(value))
+    ):
+        raise _error("datetime_format", _DATETIME_FORMAT)
     return value
 
 
@@ -297,7 +311,9 @@ Int64 = Annotated[
 Id = Annotated[
     int, AfterValidator(_check_id), Field(json_schema_extra={"minimum": 1, "maximum": ID_MAX})
 ]
-SupportedDatetime = Annotated[AwareDatetime, AfterValidator(_check_datetime)]
+SupportedDatetime = Annotated[
+    AwareDatetime, BeforeValidator(_check_datetime_text), AfterValidator(_check_datetime)
+]
 SupportedDate = Annotated[
     dt.date,
     BeforeValidator(_check_date_text),
