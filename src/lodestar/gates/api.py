@@ -2,23 +2,30 @@
 
 - `GET  /opportunities/{id}/gate`     the current stage's exit checklist
 - `POST /opportunities/{id}/advance`  move the deal; 409 `gate_blocked` lists the unmet criteria
+- `GET  /opportunities/{id}/transitions`  the deal's stage moves, each with its gate snapshot
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from ninja import Router, Schema
+from django.utils import timezone
+from ninja import Query, Router, Schema
 from pydantic import Field
 
-from lodestar.core.rules import CriterionResult, GateResult
+from lodestar.core.rules import GateResult
+from lodestar.crm.models import StageTransition
 from lodestar.crm.selectors import access_opportunity
 from lodestar.fields import Id, Text
 from lodestar.gates import services
 from lodestar.i18n import localized
 from lodestar.org.requests import AuthenticatedHttpRequest
-from lodestar.rest.errors import WRITE_ERRORS
-from lodestar.rest.schemas import StrictIn
+from lodestar.org.selectors import organization_zone
+from lodestar.playbooks.selectors import compiled_for_version, playbook_for_deal
+from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
+from lodestar.rest.pagination import PageQuery, page_of
+from lodestar.rest.schemas import StrictIn, UserRef
 
 router = Router()
 
@@ -46,27 +53,34 @@ class GateOut(Schema):
     criteria: list[CriterionOut]
 
 
-def _criterion(result: CriterionResult) -> CriterionOut:
-    as_dict = result.as_dict()
+# Built from a result's stored form (`as_dict`), the one shape a live checklist and a gate
+# snapshot taken at a stage move share.
+def _criterion(stored: dict[str, Any]) -> CriterionOut:
+    label = BilingualOut(**stored["label"])
+    explanation = BilingualOut(**stored["explanation"])
     return CriterionOut(
-        id=result.id,
-        met=result.met,
-        label=localized(result.label),
-        explanation=localized(result.explanation),
-        label_i18n=BilingualOut(**result.label.as_dict()),
-        explanation_i18n=BilingualOut(**result.explanation.as_dict()),
-        evidence=as_dict.get("evidence", {}),
-        error=result.error,
-        children=[_criterion(child) for child in result.children],
+        id=stored["id"],
+        met=stored["met"],
+        label=localized(label),
+        explanation=localized(explanation),
+        label_i18n=label,
+        explanation_i18n=explanation,
+        evidence=stored.get("evidence", {}),
+        error=stored.get("error"),
+        children=[_criterion(child) for child in stored.get("children", [])],
+    )
+
+
+def _stored_gate(stored: dict[str, Any]) -> GateOut:
+    return GateOut(
+        stage=stored["stage"],
+        passed=stored["passed"],
+        criteria=[_criterion(item) for item in stored["results"]],
     )
 
 
 def _gate(result: GateResult) -> GateOut:
-    return GateOut(
-        stage=result.stage,
-        passed=result.passed,
-        criteria=[_criterion(item) for item in result.results],
-    )
+    return _stored_gate(result.as_dict())
 
 
 @router.get(
@@ -121,3 +135,70 @@ def advance(
         status=deal.status,
         gates=[_gate(gate) for gate in decision.gates],
     )
+
+
+class TransitionOut(Schema):
+    id: int
+    from_stage: str
+    from_stage_name: str = Field(description="In the caller's language, as the playbook names it.")
+    to_stage: str
+    to_stage_name: str
+    direction: str = Field(description="forward or backward (a regression)")
+    occurred_at: dt.datetime = Field(description="In the organization's time zone.")
+    actor: UserRef | None
+    gates: list[GateOut] = Field(
+        description="The exit checklists as they stood at the move (each skipped stage's too)."
+    )
+
+
+class TransitionPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[TransitionOut]
+
+
+@router.get(
+    "/opportunities/{opportunity_id}/transitions",
+    response={200: TransitionPage, **ERROR_RESPONSES},
+    tags=["stage gates"],
+    summary="A deal's stage moves with their gate snapshots",
+    description=(
+        "Every stage move of the deal, oldest first: from and to which stage, who moved it, "
+        "when (in the organization's time zone), and the gate checklist taken at the move "
+        "with each criterion met or unmet and its explanation."
+    ),
+)
+def list_transitions(
+    request: AuthenticatedHttpRequest, opportunity_id: Id, filters: Query[PageQuery]
+) -> dict[str, Any]:
+    deal = access_opportunity(user=request.user, opportunity_id=opportunity_id)
+    moves = StageTransition.objects.filter(opportunity=deal).select_related("actor")
+    page = page_of(moves.order_by("occurred_at", "id"), filters)
+    version = playbook_for_deal(deal)
+    stages = compiled_for_version(version).playbook if version is not None else None
+
+    def stage_name(key: str) -> str:
+        try:
+            return localized(stages.stage(key).name) if stages is not None else key
+        except KeyError:
+            return key  # a stage a later playbook version removed keeps its key
+
+    zone = organization_zone(user=request.user)
+    return {
+        **page,
+        "items": [
+            TransitionOut(
+                id=move.pk,
+                from_stage=move.from_stage,
+                from_stage_name=stage_name(move.from_stage),
+                to_stage=move.to_stage,
+                to_stage_name=stage_name(move.to_stage),
+                direction=move.direction,
+                occurred_at=timezone.localtime(move.occurred_at, zone),
+                actor=UserRef.model_validate(move.actor) if move.actor else None,
+                gates=[_stored_gate(gate) for gate in move.gate_snapshot],
+            )
+            for move in page["items"]
+        ],
+    }
