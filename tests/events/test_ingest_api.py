@@ -318,3 +318,15 @@ def test_it_refuses_an_internal_stage_change_alone_and_keeps_the_rest_of_the_bat
     assert list(Event.objects.filter(opportunity=deal).values_list("type", flat=True)) == ["call"]
     deal.refresh_from_db()
     assert deal.stage_key == "demo"
+
+
+def test_it_explains_the_refusal_of_an_internal_type_in_chinese(
+    cast: Cast, deal: Any, api_as: ApiAs
+) -> None:
+    api = api_as(cast.owner)
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-Hans"
+    moved = event(deal, "stage.changed", "s1", timezone.now(), payload={"from": "a", "to": "b"})
+
+    [refusal] = api.post("/events", moved).json()["results"][0]["details"]
+
+    assert refusal["message"].startswith("“stage.changed”事件由 Lodestar 自行记录")
