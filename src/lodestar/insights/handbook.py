@@ -145,7 +145,7 @@ def _announce(
     users = User.objects.in_bulk({push.rep_id for push in pushes})
     # Chinese titles often carry their own book-title marks (《高频异议应答手册》) and the message
     # puts the title in quotation marks (《…》 in Chinese): the title's own marks are dropped.
-    title = (handbook.title if handbook is not None else policy.handbook_key).strip('《》“”"')
+    title = (handbook.title if handbook is not None else policy.handbook_key or "").strip('《》“”"')
     link = reverse("web:knowledge", kwargs={"entry_id": handbook.pk}) if handbook else ""
     specs = []
     with translation.override(settings.LANGUAGE_CODE):
