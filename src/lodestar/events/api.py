@@ -120,7 +120,7 @@ class EventPage(Schema):
 class EventQuery(PageQuery):
     opportunity: Id | None = Field(None, description="Deal id.")
     account: Id | None = Field(None, description="Account id.")
-    type: Text | None = Field(None, max_length=64, description="Event type, e.g. call.logged.")
+    type: Text | None = Field(None, max_length=64, description="Event type, e.g. meeting.held.")
     source: Text | None = Field(None, max_length=64, description="Where it came from, e.g. web.")
     occurred_from: SupportedDatetime | None = Field(
         None, description="Occurred at or after this moment (with its offset)."
