@@ -467,6 +467,4 @@ def upload_attachment(
     deal page, which closes the task to upload them."""
     user = request.user
     deal = access_opportunity(user=user, opportunity_id=opportunity_id, for_write=True)
-    return Status(
-        201, deal_file_upload(user=user, opportunity=deal, kind=kind, uploaded_file=file)
-    )
+    return Status(201, deal_file_upload(user=user, opportunity=deal, kind=kind, uploaded_file=file))
