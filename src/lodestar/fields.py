@@ -139,7 +139,9 @@ def _check_datetime(value: dt.datetime) -> dt.datetime:
                 "end": f"{SUPPORTED_UNTIL:%Y-%m-%dT%H:%M:%S}Z",
             },
         )
-    return value
+    # The same moment in UTC: an offset no database keeps (PostgreSQL stops at ±15:59, the ISO
+    # text allows ±23:59) never reaches a query or a row.
+    return value.astimezone(dt.UTC)
 
 
 def _check_date(value: dt.date) -> dt.date:

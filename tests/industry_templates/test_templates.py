@@ -121,6 +121,7 @@ class Evidence:
             contacts=self.contacts,
             attachments=self.attachments,
             events=self.events,
+            zone=SHANGHAI,  # the seed's organizations word their evidence in Shanghai time
         )
 
 
