@@ -92,9 +92,8 @@ _DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ].+")
 
 
 def _error(kind: str, message: Any) -> PydanticCustomError:
-    # The message is already translated and formatted; braces would be read as placeholders.
-    text = str(message).replace("{", "(").replace("}", ")")
-    return PydanticCustomError(kind, text)
+    # The translated text goes in as context, so braces in it are kept, never read as placeholders.
+    return PydanticCustomError(kind, "{message}", {"message": str(message)})
 
 
 def text_problem(value: str) -> Any | None:
