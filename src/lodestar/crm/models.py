@@ -2,14 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lodestar.crm.search_keys import search_key
 from lodestar.org.models import Organization, Team
+
+_Keyed = TypeVar("_Keyed", bound="SearchKeyed")
+
+
+class SearchKeyedQuerySet(models.QuerySet[_Keyed]):
+    """Bulk writes keep the search key too (the demo loads its accounts and deals in bulk)."""
+
+    def bulk_create(self, objs: Iterable[_Keyed], *args: Any, **kwargs: Any) -> list[_Keyed]:
+        rows = list(objs)
+        for row in rows:
+            row.search_key = row.computed_search_key()
+        return super().bulk_create(rows, *args, **kwargs)
+
+    def bulk_update(
+        self, objs: Iterable[_Keyed], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
+        rows, names = list(objs), list(fields)
+        if "name" in names and "search_key" not in names:
+            for row in rows:
+                row.search_key = row.computed_search_key()
+            names.append("search_key")
+        return super().bulk_update(rows, names, batch_size=batch_size)
+
+
+class SearchKeyed(models.Model):
+    """A row found by global search: its name as text, pinyin initials and full pinyin
+    (`lodestar.crm.search_keys`). The key is the row's own invariant, so the row keeps it on
+    every save and bulk write; a queryset `update(name=…)` does not, and is not used on names."""
+
+    search_key = models.TextField(_("search key"), blank=True, default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_key = self.computed_search_key()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_key" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_key"]
+        super().save(*args, **kwargs)
+
+    def computed_search_key(self) -> str:
+        return search_key(str(getattr(self, "name", "")))
 
 
 class DecisionRole(models.Model):
@@ -44,7 +90,7 @@ class AccountTier(models.TextChoices):
     SMALL = "small", _("Small")
 
 
-class Account(models.Model):
+class Account(SearchKeyed):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
     )
@@ -74,6 +120,8 @@ class Account(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects: ClassVar[models.Manager[Account]] = models.Manager.from_queryset(SearchKeyedQuerySet)()
+
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
@@ -88,7 +136,7 @@ class Account(models.Model):
         return self.name
 
 
-class Contact(models.Model):
+class Contact(SearchKeyed):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
     )
@@ -111,6 +159,8 @@ class Contact(models.Model):
     # Chat identities let captured WeCom / DingTalk / Feishu messages find the contact.
     chat_ids = models.JSONField(_("chat identities"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects: ClassVar[models.Manager[Contact]] = models.Manager.from_queryset(SearchKeyedQuerySet)()
 
     class Meta:
         verbose_name = _("contact")
@@ -186,7 +236,7 @@ class OpportunityStatus(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
-class Opportunity(models.Model):
+class Opportunity(SearchKeyed):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
     )
@@ -222,6 +272,10 @@ class Opportunity(models.Model):
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects: ClassVar[models.Manager[Opportunity]] = models.Manager.from_queryset(
+        SearchKeyedQuerySet
+    )()
 
     class Meta:
         verbose_name = _("opportunity")
