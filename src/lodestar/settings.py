@@ -113,6 +113,15 @@ LODESTAR_TEXT_READ_STEPS = [
     "lodestar.automation.triggers.close_tasks_on_text_read",
 ]
 
+# Who takes over a deactivated member's open work, in the deactivation's transaction
+# (`lodestar.org.members.member_deactivate`): the apps that own the work register here, so the
+# organization app names none of them. Each is called as
+# `step(organization_id=…, from_user_id=…, to_user_id=…, now=…)` and answers what it moved.
+LODESTAR_MEMBER_HANDOVER_STEPS = [
+    "lodestar.crm.handover.hand_over_deals",
+    "lodestar.automation.handover.hand_over_tasks",
+]
+
 # The lookup of the playbook a deal is opened and edited under (its first stage, its custom
 # fields): the playbooks app keeps them and sits above the deals (`lodestar.crm.services`), which
 # name none of its modules. Called as `lookup(organization_id=…, team_id=…)`; answers the
