@@ -9,7 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from lodestar.core.errors import LodestarError
-from lodestar.core.playbook.errors import Issue, LocatedError, PlaybookInvalid, format_path
+from lodestar.core.playbook.errors import (
+    Issue,
+    LocatedError,
+    Path,
+    PlaybookInvalid,
+    format_path,
+)
 from lodestar.core.playbook.model import Criterion, FieldCriterion, Playbook, Stage
 from lodestar.core.rules.cel import CelRuntime
 from lodestar.core.rules.compiled import CompiledCriterion, Test
@@ -25,7 +31,9 @@ __all__ = [
     "UnknownStage",
     "compile_criterion",
     "compile_playbook",
+    "required_field_criteria",
     "rule_issues",
+    "stage_criteria",
 ]
 
 
@@ -130,12 +138,32 @@ class UnknownStage(LodestarError):
         self.stage = stage
 
 
-def _required_field_criteria(playbook: Playbook, stage: Stage) -> list[Criterion]:
+def required_field_criteria(playbook: Playbook, stage: Stage) -> list[Criterion]:
+    """The "is set" criteria a stage gets from fields declared ``required_to_exit`` it."""
     return [
         FieldCriterion.model_validate({"field": spec.key, "is_set": True, "id": f"{spec.key}_set"})
         for spec in playbook.fields
         if stage.key in spec.required_to_exit
     ]
+
+
+def stage_criteria(playbook: Playbook, stage: Stage) -> list[tuple[str, Criterion]]:
+    """Each exit criterion of ``stage`` with the id its gate reports it under, in gate order:
+    the stage's own (a repeated id gets its position appended), then the required fields not
+    already checked under the same id."""
+    numbered: list[tuple[str, Criterion]] = []
+    ids: set[str] = set()
+    for index, criterion in enumerate(stage.exit):
+        cid = criterion.id or default_criterion_id(criterion, index)
+        if cid in ids:
+            cid = f"{cid}_{index + 1}"
+        ids.add(cid)
+        numbered.append((cid, criterion))
+    for criterion in required_field_criteria(playbook, stage):
+        assert criterion.id is not None
+        if criterion.id not in ids:
+            numbered.append((criterion.id, criterion))
+    return numbered
 
 
 def _compile(playbook: Playbook) -> tuple[CompiledPlaybook, list[Issue]]:
@@ -146,26 +174,19 @@ def _compile(playbook: Playbook) -> tuple[CompiledPlaybook, list[Issue]]:
     gates: dict[str, CompiledGate] = {}
     for stage_index, stage in enumerate(playbook.stages):
         compiled: list[CompiledCriterion] = []
-        ids: set[str] = set()
-        for index, criterion in enumerate(stage.exit):
-            path = ("stages", stage_index, "exit", index)
-            cid = criterion.id or default_criterion_id(criterion, index)
-            if cid in ids:
-                if criterion.id is not None:
-                    issues.append(
-                        Issue(
-                            (*path, "id"),
-                            f"duplicate criterion id '{cid}' in stage '{stage.key}'",
-                            "give each criterion of a stage its own id",
-                        )
+        for index, (cid, criterion) in enumerate(stage_criteria(playbook, stage)):
+            path: Path = ("stages", stage_index, "exit", index)
+            if index >= len(stage.exit):
+                path = ("fields",)
+            elif criterion.id is not None and cid != criterion.id:  # renamed: a repeated id
+                issues.append(
+                    Issue(
+                        (*path, "id"),
+                        f"duplicate criterion id '{criterion.id}' in stage '{stage.key}'",
+                        "give each criterion of a stage its own id",
                     )
-                cid = f"{cid}_{index + 1}"
-            ids.add(cid)
+                )
             compiled.append(compiler.compile(criterion, path, cid))
-        for criterion in _required_field_criteria(playbook, stage):
-            assert criterion.id is not None
-            if criterion.id not in ids:
-                compiled.append(compiler.compile(criterion, ("fields",), criterion.id))
         gates.setdefault(stage.key, CompiledGate(stage.key, tuple(compiled)))
     triggers: dict[str, CompiledCriterion | None] = {}
     for index, trigger in enumerate(playbook.triggers):
