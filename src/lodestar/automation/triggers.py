@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.urls import reverse
 
+from lodestar import messages
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.automation.services import tasks_close_by_events
 from lodestar.changes import changed
@@ -28,6 +29,7 @@ from lodestar.events.records import RecordedEvent
 from lodestar.gates.context import deal_context
 from lodestar.i18n import in_site_language
 from lodestar.integrations.services import NotificationSpec, notify_many
+from lodestar.messages import Msg
 from lodestar.org.calendar import organization_calendar
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.selectors import (
@@ -228,6 +230,7 @@ def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.d
     calendars: dict[int, BusinessCalendar] = {}
     assignees = _Assignees()
     planned: list[Task] = []
+    titles: dict[str, dict[str, str]] = {}  # each trigger's task title, in both languages
     for event, rules in sorted(firing, key=lambda item: (item[0].occurred_at, item[0].pk)):
         deal = deals[event.opportunity_id]
         for trigger in rules.firing[event.type]:
@@ -249,8 +252,9 @@ def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.d
                 clock=Clock(trigger.task.clock),
             )
             planned.append(_task_for(deal, trigger, event, due, assignees))
+            titles[trigger.id] = messages.text(trigger.task.title.zh, trigger.task.title.en)
             existing.add((deal.pk, trigger.id))
-    _create_tasks(planned, deals)
+    _create_tasks(planned, deals, titles)
 
 
 def _moves_of(
@@ -308,7 +312,9 @@ def _task_for(
     )
 
 
-def _create_tasks(planned: list[Task], deals: dict[int, Opportunity]) -> None:
+def _create_tasks(
+    planned: list[Task], deals: dict[int, Opportunity], titles: dict[str, dict[str, str]]
+) -> None:
     """Insert the planned tasks at once and announce each to its assignee.
 
     The unique (deal, trigger) constraint settles a race between two deliveries: a task a
@@ -345,9 +351,17 @@ def _create_tasks(planned: list[Task], deals: dict[int, Opportunity]) -> None:
             NotificationSpec(
                 recipient=task.assignee,
                 title=task.title,
-                body=f"{deal.name} · {task.due_at.astimezone(deal.organization.tz):%Y-%m-%d %H:%M}",
                 link=reverse("web:deal", args=[deal.pk]),
                 cause_key=f"task:{task.pk}:created",
+                # Worded for each reader, the playbook's title in their language.
+                message=Msg(
+                    "task.created",
+                    {
+                        "task": titles.get(task.trigger_key) or messages.text(task.title),
+                        "deal": deal.name,
+                        "due": messages.moment(task.due_at, deal.organization.tz),
+                    },
+                ),
             )
         )
     for organization_id, specs in by_org.items():

@@ -7,8 +7,10 @@ recipient's inbox and channels through the notification outbox.
 
 - `alert_raise`, `alerts_raise_many` — open alerts unless live ones with their key exist;
 - `alert_resolve` — their condition has cleared;
-- `alert_acknowledge` — the recipient has seen an alert; it stays live until its condition
-  clears (an acknowledged alert is not raised again);
+- `alert_acknowledge` — the recipient has seen an alert (audited); it stays live until its
+  condition clears (an acknowledged alert is not raised again);
+- `alerts_acknowledge` — several of them at once, one by one through `alert_acknowledge`, all
+  or nothing;
 - `alerts_sync` — the one road of the computed alerts (deal risks, rep health): the alerts that
   should be live (`WantedAlert`) are raised, those no longer wanted resolve, and those whose
   content changed are rewritten in place.
@@ -29,16 +31,20 @@ from django.utils.translation import gettext_lazy as _
 from lodestar.changes import changed
 from lodestar.core.scoring import Message, risk_message
 from lodestar.crm.models import Opportunity
-from lodestar.errors import NotFound
-from lodestar.insights.models import Alert, AlertStatus
+from lodestar.errors import FieldError, NotFound, ValidationFailed
+from lodestar.insights.models import SENTENCE, Alert, AlertStatus
 from lodestar.insights.rows import Stored, rows_of
 from lodestar.insights.summary import RecomputeSummary
 from lodestar.insights.wording import with_prefix
 from lodestar.integrations.services import NotificationSpec, notify_many
+from lodestar.messages import Msg, Rendered, render_both
+from lodestar.messages import text as in_both
 from lodestar.org.models import Organization, User
 from lodestar.org.selectors import actor_of
+from lodestar.org.services import audit_record
 
 __all__ = [
+    "ACKNOWLEDGE_MAX",
     "LIVE_STATUSES",
     "AlertSpec",
     "LiveAlert",
@@ -46,6 +52,7 @@ __all__ = [
     "alert_acknowledge",
     "alert_raise",
     "alert_resolve",
+    "alerts_acknowledge",
     "alerts_raise_many",
     "alerts_sync",
     "live_alert_rows",
@@ -70,6 +77,9 @@ class AlertSpec:
     # A timed sentence's clock and parameters (`Alert.since`, `Alert.wording`).
     since: dt.datetime | None = None
     wording: str = ""
+    # What it says as a message key and parameters (`lodestar.messages`), worded for each
+    # reader; without one, the two messages above are the sentence (`SENTENCE`).
+    message: Msg | None = None
 
 
 @transaction.atomic
@@ -79,14 +89,21 @@ def alert_raise(
     kind: str,
     recipient: User,
     dedupe_key: str,
-    message_zh: str,
-    message_en: str,
+    message_zh: str = "",
+    message_en: str = "",
     opportunity: Opportunity | None = None,
     subject_user: User | None = None,
     link: str = "",
+    message: Msg | None = None,
     now: dt.datetime | None = None,
 ) -> Alert | None:
-    """Open an alert unless one with the same key and recipient is still live; None then."""
+    """Open an alert unless one with the same key and recipient is still live; None then.
+
+    With `message` (a key of `lodestar.messages.MESSAGES` and its parameters) the two
+    messages may be left out: they are worded from it."""
+    if message is not None:
+        worded = render_both(message.key, message.params, stored=Rendered(message_zh or message_en))
+        message_zh, message_en = worded.zh, worded.en
     spec = AlertSpec(
         kind=kind,
         recipient=recipient,
@@ -96,6 +113,7 @@ def alert_raise(
         opportunity_id=opportunity.pk if opportunity is not None else None,
         subject_user_id=subject_user.pk if subject_user is not None else None,
         link=link,
+        message=message,
     )
     raised = alerts_raise_many(organization=organization, specs=[spec], now=now)
     return raised[0] if raised else None
@@ -143,6 +161,8 @@ def alerts_raise_many(
                 subject_user_id=spec.subject_user_id,
                 recipient=spec.recipient,
                 dedupe_key=spec.dedupe_key,
+                message_key=spec.message.key if spec.message is not None else SENTENCE,
+                params=spec.message.params if spec.message is not None else {},
                 message_zh=spec.message_zh,
                 message_en=spec.message_en,
                 since=spec.since,
@@ -163,10 +183,12 @@ def alerts_raise_many(
         specs=[
             NotificationSpec(
                 recipient=spec.recipient,
-                title=spec.message_zh,
-                body=spec.message_en,
+                title="",
                 link=spec.link,
                 cause_key=f"alert:{alert.pk}",
+                # The inbox and the channels word it in their reader's language.
+                message=spec.message
+                or Msg("alert.raised", {"text": in_both(spec.message_zh, spec.message_en)}),
             )
             for spec, alert in zip(wanted, alerts, strict=True)
         ],
@@ -186,7 +208,10 @@ def alert_resolve(
 
 @transaction.atomic
 def alert_acknowledge(*, user: User, alert_id: int, now: dt.datetime | None = None) -> Alert:
-    """Mark one of the user's own alerts as seen; anyone else's is not found."""
+    """Mark one of the user's own alerts as seen, audited; anyone else's is not found.
+
+    Acknowledging an alert already acknowledged (or resolved) changes and audits nothing.
+    """
     actor = actor_of(user=user)
     alert = (
         Alert.objects.select_for_update()
@@ -200,7 +225,65 @@ def alert_acknowledge(*, user: User, alert_id: int, now: dt.datetime | None = No
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at = now or timezone.now()
         alert.save(update_fields=["status", "acknowledged_at"])
+        changed(tables=[Alert], deals=[alert.opportunity_id], alerted=[user.pk])
+        audit_record(
+            organization_id=alert.organization_id,
+            actor=user,
+            action="alert.acknowledge",
+            object_type="alert",
+            object_id=alert.pk,
+            data={"kind": alert.kind, "subject_user_id": alert.subject_user_id},
+            at=alert.acknowledged_at,
+        )
     return alert
+
+
+# A dashboard group holds at most a few hundred live alerts; one request acknowledges that many.
+ACKNOWLEDGE_MAX = 500
+
+
+@transaction.atomic
+def alerts_acknowledge(
+    *, user: User, alert_ids: Sequence[int], now: dt.datetime | None = None
+) -> list[Alert]:
+    """Acknowledge several of the user's own alerts at once (a dashboard group, or the cards
+    picked), each through `alert_acknowledge`, so each is audited as if acknowledged alone.
+
+    All or nothing: when an id is not one of the user's alerts (another recipient's, another
+    organization's, or none at all), the request is refused naming those ids and no alert is
+    acknowledged. The alerts come back in the order of `alert_ids`, repeats once.
+    """
+    ids = list(dict.fromkeys(alert_ids))
+    if not ids:
+        raise ValidationFailed.on("ids", _("Choose at least one alert to acknowledge."))
+    if len(ids) > ACKNOWLEDGE_MAX:
+        raise ValidationFailed.on(
+            "ids",
+            _("At most %(max)d alerts are acknowledged at once; %(count)d were sent.")
+            % {"max": ACKNOWLEDGE_MAX, "count": len(ids)},
+        )
+    actor = actor_of(user=user)
+    yours = set(
+        Alert.objects.filter(
+            pk__in=ids,
+            recipient=user,
+            organization_id=actor.organization_id if actor else -1,
+        ).values_list("pk", flat=True)
+    )
+    missing = [pk for pk in ids if pk not in yours]
+    if missing:
+        shown = ", ".join(str(pk) for pk in missing[:20]) + (" …" if len(missing) > 20 else "")
+        raise NotFound(
+            _("Nothing was acknowledged: alerts %(ids)s are not among yours.") % {"ids": shown},
+            details=[
+                FieldError(
+                    "ids",
+                    _("Leave out the alerts %(ids)s and send the request again.") % {"ids": shown},
+                )
+            ],
+        )
+    now = now or timezone.now()
+    return [alert_acknowledge(user=user, alert_id=pk, now=now) for pk in ids]
 
 
 # --- keeping computed alerts in line with the findings --------------------------------------------

@@ -12,10 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext
 
 from lodestar.changes import changed
 from lodestar.core.scoring import CommunicationScore as CoreScore
@@ -29,6 +26,7 @@ from lodestar.insights.rows import Stored, rows_of
 from lodestar.insights.scorecards import SCORECARD_HORIZON
 from lodestar.insights.summary import RecomputeSummary
 from lodestar.integrations.services import NotificationSpec, notify_many
+from lodestar.messages import Msg
 from lodestar.org.models import User
 
 __all__ = ["ANNOUNCE_WITHIN", "handbooks_push"]
@@ -148,26 +146,25 @@ def _announce(
     title = (handbook.title if handbook is not None else policy.handbook_key or "").strip('《》“”"')
     link = reverse("web:knowledge", kwargs={"entry_id": handbook.pk}) if handbook else ""
     specs = []
-    with translation.override(settings.LANGUAGE_CODE):
-        heading = gettext("Please read “%(title)s”") % {"title": title}
-        for push in pushes:
-            if not push.notified or push.rep_id not in users:
-                continue
-            detail = gettext(
-                "Your last %(count)d customer communications scored %(scores)s, "
-                "under %(threshold)s."
-            ) % {
-                "count": len(push.scores),
-                "scores": ", ".join(f"{s:.0f}" for s in push.scores),
-                "threshold": f"{policy.scorecard.threshold:g}",
-            }
-            specs.append(
-                NotificationSpec(
-                    recipient=users[push.rep_id],
-                    title=heading,
-                    body=detail,
-                    link=link,
-                    cause_key=f"handbook:{push.pk}",
-                )
+    for push in pushes:
+        if not push.notified or push.rep_id not in users:
+            continue
+        specs.append(
+            NotificationSpec(
+                recipient=users[push.rep_id],
+                title="",
+                link=link,
+                cause_key=f"handbook:{push.pk}",
+                # Worded for each reader (`lodestar.messages`).
+                message=Msg(
+                    "handbook.pushed",
+                    {
+                        "title": title,
+                        "count": len(push.scores),
+                        "scores": ", ".join(f"{s:.0f}" for s in push.scores),
+                        "threshold": f"{policy.scorecard.threshold:g}",
+                    },
+                ),
             )
+        )
     notify_many(organization=policy.organization, specs=specs, now=now)

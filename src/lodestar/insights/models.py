@@ -11,6 +11,10 @@ from lodestar.crm.models import Opportunity
 from lodestar.org.models import Organization
 
 
+# The message key of an alert worded by the insights engine in both languages (its messages).
+SENTENCE = "sentence"
+
+
 class AlertStatus(models.TextChoices):
     OPEN = "open", _("Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
@@ -46,6 +50,11 @@ class Alert(models.Model):
     )
     # One open alert per condition: the same key is never raised twice while still open.
     dedupe_key = models.CharField(max_length=200, verbose_name=_("deduplication key"))
+    # What it says: a message key and its parameters (`lodestar.messages`), worded in the
+    # reader's language when shown. The key `sentence` is a sentence the engine worded in both
+    # languages: the two messages below (timed ones worded again, see `since`).
+    message_key = models.CharField(_("message"), max_length=64, default=SENTENCE)
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     message_zh = models.TextField(_("message (Chinese)"))
     message_en = models.TextField(_("message (English)"))
     # A sentence that says how long something has lasted ("已 80 小时无客户互动") is worded
@@ -301,3 +310,74 @@ class DealActivity(models.Model):
 
     def __str__(self) -> str:
         return f"activity of deal {self.opportunity_id}"
+
+
+# --- the knowledge base: which stages an entry helps with, and its files -----------------------
+
+
+class KnowledgeStage(models.Model):
+    """A stage of the sales process a knowledge entry helps with; the index filters by it."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
+    entry = models.ForeignKey(
+        "crm.KnowledgeEntry",
+        on_delete=models.CASCADE,
+        related_name="stages",
+        verbose_name=_("knowledge entry"),
+    )
+    stage_key = models.CharField(_("stage"), max_length=64)
+
+    class Meta:
+        verbose_name = _("knowledge entry stage")
+        verbose_name_plural = _("knowledge entry stages")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "stage_key"], name="knowledge_stage_once")
+        ]
+        indexes = [models.Index(fields=["organization", "stage_key"])]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} @ {self.stage_key}"
+
+
+def knowledge_file_path(instance: KnowledgeFile, filename: str) -> str:
+    return f"org-{instance.organization_id}/knowledge/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class KnowledgeFile(models.Model):
+    """A file of a knowledge entry (a handbook as PDF, a case study's slides as images …).
+    Its type is sniffed from the bytes as a deal attachment's is; the stored name is the
+    content hash, the client's name is kept as a label."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
+    entry = models.ForeignKey(
+        "crm.KnowledgeEntry",
+        on_delete=models.CASCADE,
+        related_name="files",
+        verbose_name=_("knowledge entry"),
+    )
+    file = models.FileField(_("file"), upload_to=knowledge_file_path, max_length=255)
+    original_name = models.CharField(_("original name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("knowledge file")
+        verbose_name_plural = _("knowledge files")
+        ordering = ["original_name", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

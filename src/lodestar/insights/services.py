@@ -20,10 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.crm.models import Opportunity, OpportunityStatus
 from lodestar.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from lodestar.i18n import in_site_language
 from lodestar.insights.alerts import alert_acknowledge
 from lodestar.insights.models import Exemption, ExemptionReason
 from lodestar.insights.policy import insights_policy
 from lodestar.insights.refresh import insights_refresh
+from lodestar.insights.task_titles import COACHING_TRIGGER_PREFIX, coaching_title, recheck_title
 from lodestar.org.models import Membership, Role, User
 from lodestar.org.selectors import actor_of
 from lodestar.org.services import audit_record
@@ -31,12 +33,6 @@ from lodestar.org.services import audit_record
 __all__ = ["COACHING_DUE", "EXEMPTION_MAX_DAYS", "coaching_task_create", "exemption_declare"]
 
 EXEMPTION_MAX_DAYS = 60
-# Task titles are stored text, written Chinese-first like the playbook's own task titles.
-_REASON_ZH = {
-    ExemptionReason.CUSTOMER_UNREACHABLE: "客户临时失联",
-    ExemptionReason.CUSTOMER_ON_LEAVE: "客户休假",
-    ExemptionReason.OTHER: "其他原因",
-}
 
 
 @transaction.atomic
@@ -96,13 +92,13 @@ def exemption_declare(
         recheck_at=now + policy.exemption_recheck,
         created_at=now,
     )
-    label = _REASON_ZH[ExemptionReason(reason_code)]
     task = Task.objects.create(
         organization_id=deal.organization_id,
         opportunity=deal,
         assignee=deal.owner,
-        title=f"复查豁免({label}):{deal.name}"[:200],
-        description=f"{exemption.reason}\n\nRe-check the exemption of “{deal.name}”.",
+        # Stored in the site's language; pages word it for their reader (`task_titles`).
+        title=in_site_language(recheck_title(reason_code, deal.name))[:200],
+        description=exemption.reason,
         trigger_key=exemption.recheck_trigger_key,
         created_at=now,
         due_at=exemption.recheck_at,
@@ -163,8 +159,10 @@ def coaching_task_create(
     task = Task.objects.create(
         organization_id=actor.organization_id,
         assignee=rep.user,
-        title=str(_("Coaching session with %(manager)s") % {"manager": user})[:200],
+        title=in_site_language(coaching_title(str(user)))[:200],
         description=note.strip(),
+        # Names the manager, so pages word the title in their reader's language.
+        trigger_key=f"{COACHING_TRIGGER_PREFIX}{user.pk}",
         created_at=now,
         due_at=now + COACHING_DUE,
     )

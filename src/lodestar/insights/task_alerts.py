@@ -24,13 +24,15 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
+from lodestar import messages
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.core.playbook.model import SlaPolicy
 from lodestar.insights.alerts import LIVE_STATUSES, alert_raise, alert_resolve
 from lodestar.insights.models import Alert
+from lodestar.insights.task_titles import task_title
 from lodestar.integrations.services import notify
+from lodestar.messages import Msg
 from lodestar.org.models import Membership, Role, User
 from lodestar.playbooks.selectors import compiled_for_version, published_version
 
@@ -73,10 +75,6 @@ def _escalation_target(task: Task, policy: SlaPolicy) -> User | None:
     return member.user if member is not None else None
 
 
-def _local(moment: dt.datetime, task: Task) -> str:
-    return f"{moment.astimezone(task.organization.tz):%m-%d %H:%M}"
-
-
 def sweep_tasks(*, now: dt.datetime) -> SweepReport:
     report = SweepReport()
     cache: dict[tuple[int, int | None], SlaPolicy] = {}
@@ -95,14 +93,19 @@ def sweep_tasks(*, now: dt.datetime) -> SweepReport:
 def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepReport) -> None:
     subject = task.opportunity.name if task.opportunity is not None else ""
     link = reverse("web:deal", args=[task.opportunity_id]) if task.opportunity_id else "/"
+    # Worded for each reader (`lodestar.messages`): the title from the playbook in their language.
+    title = task_title(task)
+    about = {
+        "task": messages.text(title.zh, title.en),
+        "deal": subject,
+        "due": messages.moment(task.due_at, task.organization.tz),
+    }
     if now < task.due_at:
         if policy.remind_before is not None and now >= task.due_at - policy.remind_before:
             created = notify(
                 organization=task.organization,
                 recipient=task.assignee,
-                title=_("Due soon: %(title)s") % {"title": task.title},
-                body=_("%(deal)s · due %(due)s")
-                % {"deal": subject, "due": _local(task.due_at, task)},
+                message=Msg("task.due_soon", about),
                 link=link,
                 cause_key=f"task:{task.pk}:due-soon",
                 now=now,
@@ -114,8 +117,7 @@ def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepRep
         kind="task_overdue",
         recipient=task.assignee,
         dedupe_key=f"task:{task.pk}:overdue",
-        message_zh=f"任务已超时:{task.title}({subject},截止 {_local(task.due_at, task)})",
-        message_en=f"Task overdue: {task.title} ({subject}, due {_local(task.due_at, task)})",
+        message=Msg("task.overdue", about),
         opportunity=task.opportunity,
         subject_user=task.assignee,
         link=link,
@@ -128,9 +130,10 @@ def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepRep
             notify(
                 organization=task.organization,
                 recipient=task.assignee,
-                title=_("Still not done: %(title)s") % {"title": task.title},
-                body=_("%(deal)s · overdue by %(hours)d h")
-                % {"deal": subject, "hours": (now - task.due_at) // dt.timedelta(hours=1)},
+                message=Msg(
+                    "task.still_open",
+                    {**about, "late": messages.span(now - task.due_at)},
+                ),
                 link=link,
                 cause_key=f"task:{task.pk}:overdue:{rounds}",
                 now=now,
@@ -143,8 +146,7 @@ def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepRep
                 kind="task_escalated",
                 recipient=target,
                 dedupe_key=f"task:{task.pk}:escalated",
-                message_zh=f"{task.assignee} 的任务超时未完成:{task.title}({subject})",
-                message_en=f"{task.assignee}'s task is overdue: {task.title} ({subject})",
+                message=Msg("task.escalated", {**about, "assignee": str(task.assignee)}),
                 opportunity=task.opportunity,
                 subject_user=task.assignee,
                 link=link,

@@ -7,6 +7,8 @@ the time counts from, `RiskFinding.since`) and `wording` (the sentence's other p
 text: the stage name and target of a dwell alert; empty for silence and stale), and
 `alert_message` words it for the moment it is read — or for the moment it resolved. The stored
 `message_zh`/`message_en` hold the sentence as last written (notifications, search, admin).
+An alert raised with a message key (`Alert.message_key`, e.g. `task.overdue`) is worded from
+its key and parameters instead (`lodestar.messages`), its task's title in either language.
 
 The recompute compares `(since, wording)` — plain values, cheap to compare — to decide whether
 an alert must be rewritten; timeless alerts (backward moves, health) compare their text.
@@ -18,9 +20,11 @@ import datetime as dt
 import json
 
 from lodestar.core.scoring import InvalidScoringInput, Message, risk_message
-from lodestar.insights.models import Alert
+from lodestar.i18n import localized
+from lodestar.insights.models import SENTENCE, Alert
+from lodestar.messages import Rendered, render_in
 
-__all__ = ["alert_message", "deal_prefix", "dwell_wording", "with_prefix"]
+__all__ = ["alert_message", "alert_text", "deal_prefix", "dwell_wording", "with_prefix"]
 
 _TIMED = frozenset({"risk.silence", "risk.stale", "risk.dwell_overrun"})
 
@@ -50,6 +54,11 @@ def alert_message(alert: Alert, now: dt.datetime) -> Message:
     Reads `alert.opportunity` for the deal's current name: select it with the alerts.
     """
     stored = Message(alert.message_zh, alert.message_en)
+    if alert.message_key != SENTENCE:
+        return Message(
+            render_in("zh-hans", alert.message_key, alert.params, stored=Rendered(stored.zh)).title,
+            render_in("en", alert.message_key, alert.params, stored=Rendered(stored.en)).title,
+        )
     if alert.since is None or alert.kind not in _TIMED or alert.opportunity_id is None:
         return stored
     deal = alert.opportunity
@@ -76,3 +85,8 @@ def alert_message(alert: Alert, now: dt.datetime) -> Message:
     except InvalidScoringInput:
         return stored
     return with_prefix(deal.name, sentence)
+
+
+def alert_text(alert: Alert, now: dt.datetime) -> str:
+    """The alert's sentence at `now`, in the active language."""
+    return localized(alert_message(alert, now))

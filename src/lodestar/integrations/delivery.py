@@ -30,6 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from lodestar.integrations.models import Notification, NotificationStatus
+from lodestar.integrations.selectors import recipient_language
 from lodestar.integrations.transport import (
     DeliveryError,
     Destination,
@@ -38,6 +39,7 @@ from lodestar.integrations.transport import (
     RetryableError,
     transport_for,
 )
+from lodestar.messages import Rendered, render_in
 
 __all__ = [
     "Outcome",
@@ -129,9 +131,16 @@ def claim(notification_id: int, *, worker: str, now: dt.datetime) -> bool:
 
 def _message_and_destination(notification: Notification) -> tuple[Message, Destination]:
     recipient = notification.recipient
+    # Worded in the recipient's language (a group robot without one: the site's).
+    text = render_in(
+        recipient_language(user_id=notification.recipient_id),
+        notification.message_key,
+        notification.params,
+        stored=Rendered(notification.title, notification.body),
+    )
     message = Message(
-        title=notification.title,
-        body=notification.body,
+        title=text.title,
+        body=text.body,
         link=notification.link,
         idempotency_key=f"lodestar-{notification.organization_id}-{notification.pk}",
         recipient_name=str(recipient) if recipient is not None else "",

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from lodestar.messages import LEGACY, Rendered, render
 from lodestar.org.models import Organization, Team
 
 
@@ -172,6 +173,11 @@ class Notification(models.Model):
     )
     # E-mail destination resolved when written (the recipient's address may change later).
     email_address = models.EmailField(_("e-mail address"), blank=True)
+    # What it says: a message key and its parameters, worded in the reader's language when
+    # shown or sent (`lodestar.messages`). The title and body keep it as worded in the site's
+    # language when written (search, admin); the key `legacy` shows them as they are.
+    message_key = models.CharField(_("message"), max_length=64, default=LEGACY)
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
@@ -218,6 +224,18 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.title}"
 
+    def rendered(self) -> Rendered:
+        """What it says, in the active language."""
+        return render(self.message_key, self.params, stored=Rendered(self.title, self.body))
+
+    @property
+    def shown_title(self) -> str:
+        return self.rendered().title
+
+    @property
+    def shown_body(self) -> str:
+        return self.rendered().body
+
 
 class CalendarFeed(models.Model):
     """A user's private iCalendar subscription; only the token's SHA-256 digest is stored."""
@@ -247,3 +265,27 @@ class CalendarFeed(models.Model):
     def new_token() -> str:
         # 32 random bytes: unguessable, and URL-safe so it can sit in the path.
         return secrets.token_urlsafe(32)
+
+
+class LanguagePreference(models.Model):
+    """The language a user last used the site in: what their e-mails and messages are worded in.
+
+    Remembered from their requests (`integrations.middleware.RememberLanguageMiddleware`); a
+    user without one is written to in the site's language (`LANGUAGE_CODE`).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="language_preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=16)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("language preference")
+        verbose_name_plural = _("language preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

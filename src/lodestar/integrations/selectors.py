@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
@@ -12,6 +13,7 @@ from lodestar.integrations.models import (
     CONFIGURABLE_CHANNELS,
     Channel,
     ChannelConfig,
+    LanguagePreference,
     Notification,
 )
 from lodestar.org.models import Organization, Team, User
@@ -25,6 +27,7 @@ __all__ = [
     "channels_for",
     "inbox_list",
     "inbox_unread_count",
+    "recipient_language",
 ]
 
 
@@ -150,3 +153,17 @@ def inbox_unread_count(*, user: User) -> int:
 def calendar_feed_path(*, token: str) -> str:
     """The feed's path for a raw token; prefix the site's origin to get the subscription URL."""
     return reverse("integrations:calendar-feed", kwargs={"token": token})
+
+
+def recipient_language(*, user_id: int | None) -> str:
+    """The language to word a user's e-mails and messages in: the one they last used the site
+    in, else the site's (also for group robots, which have no one recipient)."""
+    if user_id is not None:
+        language = (
+            LanguagePreference.objects.filter(user_id=user_id)
+            .values_list("language", flat=True)
+            .first()
+        )
+        if language:
+            return language
+    return str(settings.LANGUAGE_CODE)

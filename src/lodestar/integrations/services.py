@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,11 +23,13 @@ from lodestar.errors import Conflict, PermissionDenied, ValidationFailed
 from lodestar.integrations.models import (
     CalendarFeed,
     Channel,
+    LanguagePreference,
     Notification,
     NotificationStatus,
 )
 from lodestar.integrations.selectors import ChannelConfigs, ResolvedChannel, inbox_list
 from lodestar.integrations.tasks import deliver_notification
+from lodestar.messages import LEGACY, Msg, Rendered, render_in
 from lodestar.org.models import Membership, Organization, Role, Team, User
 from lodestar.org.selectors import membership_of
 from lodestar.org.services import audit_record
@@ -36,6 +39,7 @@ __all__ = [
     "calendar_feed_revoke",
     "calendar_feed_rotate",
     "enqueue_delivery",
+    "language_remember",
     "notification_mark_read",
     "notification_retry",
     "notify",
@@ -79,18 +83,33 @@ class NotificationSpec:
     link: str = ""
     channels: frozenset[str] | None = None
     team: Team | None = None
+    # What it says as a message key and parameters, worded for each reader
+    # (`lodestar.messages`); `title` and `body` may then be left empty: they are filled
+    # with the message worded in the site's language.
+    message: Msg | None = None
+
+    def worded(self) -> NotificationSpec:
+        """This spec with its title and body worded from its message, where it has one."""
+        if self.message is None or self.message.key == LEGACY:
+            return self
+        stored = Rendered(self.title, self.body)
+        text = render_in(
+            settings.LANGUAGE_CODE, self.message.key, self.message.params, stored=stored
+        )
+        return replace(self, title=text.title, body=text.body)
 
 
 def notify(
     *,
     organization: Organization,
     recipient: User | None,
-    title: str,
+    title: str = "",
     body: str = "",
     link: str = "",
     cause_key: str,
     channels: Iterable[str] | None = None,
     team: Team | None = None,
+    message: Msg | None = None,
     now: dt.datetime | None = None,
 ) -> list[Notification]:
     """Write one outbox row per channel that applies and queue their delivery on commit.
@@ -101,6 +120,8 @@ def notify(
     - Channels: in-app always (when there is a recipient), plus every channel configured for
       the recipient (user > team > organization settings). ``channels`` narrows that set.
     - ``recipient=None`` posts to the group channels of ``team`` (or the organization).
+    - ``message`` (a key of `lodestar.messages.MESSAGES` and its parameters) is what each
+      reader sees, in their language; ``title`` and ``body`` are then optional.
     Runs inside the caller's transaction; it opens none of its own.
     """
     spec = NotificationSpec(
@@ -111,6 +132,7 @@ def notify(
         link=link,
         channels=frozenset(channels) if channels is not None else None,
         team=team,
+        message=message,
     )
     return notify_many(organization=organization, specs=[spec], now=now)
 
@@ -129,6 +151,7 @@ def notify_many(
     """
     if not specs:
         return []
+    specs = [spec.worded() for spec in specs]
     memberships = _checked_memberships(organization, specs)
     now = now or timezone.now()
 
@@ -206,6 +229,8 @@ def _outbox_row(
         channel=item.channel,
         config=item.config,
         email_address=item.email_address,
+        message_key=spec.message.key if spec.message is not None else LEGACY,
+        params=spec.message.params if spec.message is not None else {},
         title=spec.title.strip()[:_MAX_TITLE],
         body=spec.body,
         link=spec.link,
@@ -355,3 +380,10 @@ def calendar_feed_revoke(*, user: User) -> bool:
     """Switch the user's calendar feed off; returns whether there was one."""
     deleted, _details = CalendarFeed.objects.filter(user=user).delete()
     return deleted > 0
+
+
+def language_remember(*, user: User, language: str) -> None:
+    """Keep the language `user` reads the site in (one of `LANGUAGES`; others are ignored)."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return
+    LanguagePreference.objects.update_or_create(user=user, defaults={"language": language})
