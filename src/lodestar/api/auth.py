@@ -10,8 +10,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import translation
 from ninja.security import APIKeyCookie, HttpBearer
 
+from lodestar.integrations.selectors import recipient_language
 from lodestar.org.models import User
 from lodestar.org.services import api_token_authenticate
 
@@ -24,7 +26,18 @@ class TokenAuth(HttpBearer):
         if user is not None:
             # Code below the API (selectors, audit) reads request.user like a page view does.
             request.user = user
+            _speak_their_language(request, user)
         return user
+
+
+def _speak_their_language(request: HttpRequest, user: User) -> None:
+    """A script that names no language (no Accept-Language) is answered in the language the
+    token's user last read the site in."""
+    if request.META.get("HTTP_ACCEPT_LANGUAGE"):
+        return
+    language = recipient_language(user_id=user.pk)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
 
 
 class SessionAuth(APIKeyCookie):

@@ -19,7 +19,7 @@ from lodestar.events.uploads import deal_file_upload
 from lodestar.fields import Id, SupportedDate, Text
 from lodestar.insights import alerts, metrics, selectors, services
 from lodestar.insights.models import Alert, ExemptionReason
-from lodestar.insights.wording import alert_message
+from lodestar.insights.wording import alert_message, alert_text
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
 from lodestar.rest.pagination import PageQuery, page_of
@@ -217,6 +217,12 @@ class AlertOut(Schema):
     subject_user_id: int | None
     dedupe_key: str
     message_zh: str
+    message: str = Field(description="What it says, in the request's language.")
+    message_key: str = Field(
+        description="What kind of message it is (sentence: worded by the engine, in "
+        "message_zh and message_en). docs/api.md lists the keys."
+    )
+    params: dict[str, Any] = Field(description="The message's parameters (docs/api.md).")
     message_en: str
     raised_at: dt.datetime
     acknowledged_at: dt.datetime | None
@@ -224,6 +230,10 @@ class AlertOut(Schema):
 
     # A sentence that says how long something has lasted reads as it stands now.
     @staticmethod
+    @staticmethod
+    def resolve_message(obj: Alert) -> str:
+        return alert_text(obj, timezone.now())
+
     def resolve_message_zh(obj: Alert) -> str:
         return alert_message(obj, timezone.now()).zh
 

@@ -44,7 +44,8 @@ from lodestar.insights import models as m
 from lodestar.insights.facts import deal_facts, exemptions_of
 from lodestar.insights.health import rep_health_now
 from lodestar.insights.policy import InsightsPolicy, Policies, insights_policy
-from lodestar.org.models import Membership, Organization, Role, User
+from lodestar.insights.task_titles import task_titles
+from lodestar.org.models import AuditEntry, Membership, Organization, Role, User
 from lodestar.org.selectors import Actor, actor_of
 
 __all__ = [
@@ -359,8 +360,7 @@ def _stuck_input(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) ->
         target_dwell=policy.stage_targets.get(deal.stage_key),
         unmet_criteria=tuple(unmet),
         open_tasks=tuple(
-            PendingTask(t.pk, Message(t.title, t.title), t.due_at, _department(t.department))
-            for t in tasks
+            PendingTask(t.pk, titles[t.pk], t.due_at, _department(t.department)) for t in tasks
         ),
         expected_events=tuple(expected),
         exemptions=exemptions,
@@ -372,6 +372,9 @@ def _stuck_input(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) ->
 def _reason(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) -> StuckReason | None:
     if deal.status != OpportunityStatus.OPEN:
         return None
+    for task in tasks:
+        task.opportunity = deal  # the titles read the deal's team and name
+    titles = task_titles(tasks)  # in both languages: the reason is worded for its reader
     target = policy.stage_targets.get(deal.stage_key)
     if target is None or now - deal.stage_entered_at <= target:
         return None  # cheap exit: exemptions only shorten dwell, so it cannot be past target

@@ -29,12 +29,29 @@ def _local(notification: Notification, moment: dt.datetime | None) -> dt.datetim
 
 class NotificationOut(Schema):
     id: int
-    title: str
-    body: str
+    title: str = Field(description="What it says, in the request's language.")
+    body: str = Field(description="The details, in the request's language; may be empty.")
+    message_key: str = Field(
+        description="What kind of message it is (e.g. task.overdue; legacy: text stored as "
+        "written). docs/api.md lists the keys."
+    )
+    params: dict[str, Any] = Field(
+        description="The message's parameters: data, or {zh, en} texts, {at} moments, {hours} "
+        "durations and {choice, value} choices, worded in `title` and `body`."
+    )
     link: str = Field(description="The page it is about, a path of this site; may be empty.")
     cause_key: str = Field(description="What raised it (e.g. task:12:overdue).")
     created_at: dt.datetime
     read_at: dt.datetime | None
+
+    # Worded in the language of the request (Accept-Language), like every answer of the API.
+    @staticmethod
+    def resolve_title(obj: Notification) -> str:
+        return obj.shown_title
+
+    @staticmethod
+    def resolve_body(obj: Notification) -> str:
+        return obj.shown_body
 
     @staticmethod
     def resolve_created_at(obj: Notification) -> dt.datetime | None:
