@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from lodestar.web import views
 from lodestar.web.password_reset import (
@@ -30,6 +30,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("today/", views.today, name="today"),
     path("today/deals/", views.today_deals, name="today-deals"),
+    path("", include("lodestar.web.record_urls")),
     path("tasks/<int:task_id>/done/", views.task_done, name="task-done"),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal"),
     path("deals/<int:deal_id>/gate/", views.gate_panel, name="gate-panel"),
