@@ -23,6 +23,7 @@ answers what it moved, e.g. `{"deals": 3}`.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import math
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ from lodestar.org.services import audit_record
 from lodestar.org.tasks import send_invitation_mail
 
 __all__ = [
+    "KEEP",
     "Handover",
     "MemberHandoverStep",
     "invitation_send",
@@ -63,6 +65,14 @@ __all__ = [
     "team_create",
     "team_update",
 ]
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+# Passed for a value an update leaves as it is (None already means "no team", "no manager").
+KEEP = _Keep.KEEP
 
 # The roles that own deals and tasks: a successor must be able to work what they take over.
 _WORKING_ROLES = (Role.REP, Role.MANAGER, Role.ADMIN)
@@ -291,11 +301,19 @@ def member_invitation_resend(*, user: User, member_user_id: int, site: str) -> M
 
 
 @transaction.atomic
-def member_update(*, user: User, member_user_id: int, role: str, team_id: int | None) -> Membership:
-    """Set a member's role and team (None: no team)."""
+def member_update(
+    *,
+    user: User,
+    member_user_id: int,
+    role: str | _Keep = KEEP,
+    team_id: int | _Keep | None = KEEP,
+) -> Membership:
+    """Set a member's role and team (None: no team; `KEEP`: as it is)."""
     actor = _require_admin(user)
-    new_role = _role(role)
     member = _member(actor, member_user_id, lock=True)
+    new_role = Role(member.role) if isinstance(role, _Keep) else _role(role)
+    if isinstance(team_id, _Keep):
+        team_id = member.team_id
     team = _team(actor, team_id) if team_id is not None else None
     old_role = Role(member.role)
     demoted = old_role == Role.ADMIN and new_role != Role.ADMIN and member.user.is_active
@@ -502,11 +520,21 @@ def team_create(*, user: User, name: str, manager_id: int | None = None) -> Team
 
 
 @transaction.atomic
-def team_update(*, user: User, team_id: int, name: str, manager_id: int | None) -> Team:
-    """Rename a team and set its manager (None: no manager)."""
+def team_update(
+    *,
+    user: User,
+    team_id: int,
+    name: str | _Keep = KEEP,
+    manager_id: int | _Keep | None = KEEP,
+) -> Team:
+    """Rename a team and set its manager (None: no manager; `KEEP`: as it is)."""
     actor = _require_admin(user)
     team = _team(actor, team_id)
-    checked = _check_team_name(actor, name, besides=team.pk)
+    checked = _check_team_name(
+        actor, team.name if isinstance(name, _Keep) else name, besides=team.pk
+    )
+    if isinstance(manager_id, _Keep):
+        manager_id = team.manager_id
     manager = _check_manager(actor, manager_id)
     before = {"name": team.name, "manager_id": team.manager_id}
     team.name = checked

@@ -13,20 +13,24 @@ superuser without a membership sees nothing here either.
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from lodestar.errors import NotFound
-from lodestar.org.models import Membership, Role, Team, User
+from lodestar.errors import NotFound, PermissionDenied
+from lodestar.org.models import AuditEntry, Membership, Role, Team, User
 
 __all__ = [
     "Actor",
+    "AuditFilters",
     "MemberFilters",
     "access_member",
     "actor_of",
+    "audit_entry_list",
     "may_assign_to",
     "member_list",
     "member_scope",
@@ -224,3 +228,42 @@ def team_list(*, user: User) -> QuerySet[Team]:
         .annotate(member_count=Count("memberships"))
         .order_by("name", "pk")
     )
+
+
+# --- the audit trail -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor_id: int | None = None
+    action: str = ""  # a whole action ("member.invite") or its family ("member")
+    object_type: str = ""
+    object_id: str = ""
+    date_from: dt.date | None = None  # local dates of the organization, both included
+    date_to: dt.date | None = None
+
+
+def audit_entry_list(*, user: User, filters: AuditFilters | None = None) -> QuerySet[AuditEntry]:
+    """The organization's audit trail, newest first, for its ops and admins (others:
+    `PermissionDenied`). Dates are the organization's local days."""
+    actor = actor_of(user=user)
+    if actor is None or not actor.sees_whole_organization:
+        raise PermissionDenied(_("Only sales ops and administrators read the audit log."))
+    filters = filters or AuditFilters()
+    entries = AuditEntry.objects.filter(organization_id=actor.organization_id)
+    if filters.actor_id is not None:
+        entries = entries.filter(actor_id=filters.actor_id)
+    if action := filters.action.strip():
+        entries = entries.filter(Q(action=action) | Q(action__startswith=f"{action}."))
+    if object_type := filters.object_type.strip():
+        entries = entries.filter(object_type=object_type)
+    if object_id := filters.object_id.strip():
+        entries = entries.filter(object_id=object_id)
+    zone = organization_zone(user=user)
+    if filters.date_from is not None:
+        start = dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=zone)
+        entries = entries.filter(at__gte=start)
+    if filters.date_to is not None:
+        end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        entries = entries.filter(at__lt=end)
+    return entries.select_related("actor").order_by("-at", "-pk")

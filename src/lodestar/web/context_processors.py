@@ -30,6 +30,8 @@ NAV = (
     NavItem(_("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Inbox"), "web:inbox", ALL_ROLES),
     NavItem(_("API"), "api:openapi-view", frozenset({Role.OPS, Role.ADMIN})),
+    NavItem(_("Team"), "web:team", frozenset({Role.ADMIN})),
+    NavItem(_("Audit log"), "web:audit", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Admin"), "admin:index", frozenset({Role.ADMIN})),
 )
 # The rep's home comes first for reps, the dashboard first for everyone else.

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lodestar.web import views
+from lodestar.web import team, views
 from lodestar.web.password_reset import (
     PasswordResetConfirm,
     PasswordResetRequest,
@@ -52,4 +52,27 @@ urlpatterns = [
     path("inbox/", views.inbox_view, name="inbox"),
     path("inbox/read/", views.inbox_read, name="inbox-read"),
     path("inbox/calendar/", views.calendar_feed, name="calendar-feed"),
+    path("team/", team.team_members, name="team"),
+    path("team/invite/", team.team_invite, name="team-invite"),
+    path("team/<int:user_id>/", team.team_member, name="team-member"),
+    path("team/<int:user_id>/role/", team.team_member_role, name="team-member-role"),
+    path(
+        "team/<int:user_id>/deactivate/",
+        team.team_member_deactivate,
+        name="team-member-deactivate",
+    ),
+    path(
+        "team/<int:user_id>/reactivate/",
+        team.team_member_reactivate,
+        name="team-member-reactivate",
+    ),
+    path(
+        "team/<int:user_id>/invite-again/",
+        team.team_member_invite_again,
+        name="team-member-invite-again",
+    ),
+    path("team/teams/", team.teams, name="teams"),
+    path("team/teams/new/", team.team_create, name="team-create"),
+    path("team/teams/<int:team_id>/", team.team_update, name="team-update"),
+    path("audit/", team.audit_log, name="audit"),
 ]
