@@ -101,3 +101,32 @@ def test_it_refuses_a_likely_duplicate_account_and_stores_nothing(
     assert Account.objects.count() == 1
     assert not Opportunity.objects.exists()
     assert not Contact.objects.exists()
+
+
+def test_it_lists_the_accounts_the_rep_may_see(
+    cast: Cast, huadong: Any, client_as: Callable[[Any], Client]
+) -> None:
+    from tests.factories import AccountFactory
+
+    AccountFactory(organization=cast.org, name="华南机电有限公司", owner=cast.other_team_rep)
+    html = client_as(cast.owner).get("/accounts/").content.decode()
+    assert "华东机械有限公司" in html
+    assert "华南机电有限公司" not in html
+
+
+def test_it_shows_the_account_with_tap_to_call_contacts(
+    cast: Cast, huadong: Any, client_as: Callable[[Any], Client]
+) -> None:
+    from tests.factories import ContactFactory
+
+    ContactFactory(account=huadong, organization=cast.org, name="王总", phone="138-0013-8000")
+    response = client_as(cast.owner).get(f"/accounts/{huadong.pk}/")
+    assert response.status_code == 200
+    assert 'href="tel:13800138000"' in response.content.decode()
+
+
+def test_it_finds_by_pinyin_initials_in_search(
+    cast: Cast, huadong: Any, client_as: Callable[[Any], Client]
+) -> None:
+    html = client_as(cast.owner).get("/search/", {"q": "hdjx"}).content.decode()
+    assert f'href="/accounts/{huadong.pk}/"' in html
