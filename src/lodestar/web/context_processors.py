@@ -28,6 +28,7 @@ NAV = (
     NavItem(_("Dashboard"), "web:dashboard", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN})),
     NavItem(_("Pipeline"), "web:board", ALL_ROLES),
     NavItem(_("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN})),
+    NavItem(_("Accounts"), "web:accounts", ALL_ROLES),
     NavItem(_("Inbox"), "web:inbox", ALL_ROLES),
     NavItem(_("API"), "api:openapi-view", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Team"), "web:team", frozenset({Role.ADMIN})),
