@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages show times in the member's organization's time zone (`lodestar.web.readable`).
+    "lodestar.web.readable.OrganizationTimeZoneMiddleware",
     # The language a signed-in user reads in, for the e-mails and messages sent to them later.
     "lodestar.integrations.middleware.RememberLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

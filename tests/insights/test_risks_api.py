@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lodestar.core.spans import say_span
 from lodestar.insights.models import Alert
 from lodestar.insights.refresh import insights_recompute
 from tests.conftest import Cast
@@ -176,7 +177,7 @@ def test_it_words_a_silence_alert_as_it_stands_when_read_without_rewriting_it(
     insights_recompute(now=now)
     key = f"deal:{deal.pk}:silence"
     stored = Alert.objects.get(dedupe_key=key, recipient=cast.owner)
-    assert stored.message_zh == f"【{deal.name}】已 80 小时无客户互动"
+    assert stored.message_zh == f"【{deal.name}】已 3 天 8 小时无客户互动"
     assert stored.since == now - 80 * HOUR
 
     insights_recompute(now=now + 5 * HOUR)  # an hourly sweep: the condition only grew older
@@ -186,9 +187,9 @@ def test_it_words_a_silence_alert_as_it_stands_when_read_without_rewriting_it(
     (shown,) = [
         a for a in api.get("/alerts", status="live").json()["items"] if a["dedupe_key"] == key
     ]
-    hours = int((dt.datetime.now(dt.UTC) - stored.since).total_seconds() // 3600)
-    assert shown["message_zh"] == f"【{deal.name}】已 {hours} 小时无客户互动"
-    assert shown["message_en"] == f"[{deal.name}] no customer interaction for {hours} hours"
+    span = say_span(dt.datetime.now(dt.UTC) - stored.since)
+    assert shown["message_zh"] == f"【{deal.name}】已 {span.zh}无客户互动"
+    assert shown["message_en"] == f"[{deal.name}] no customer interaction for {span.en}"
 
 
 def test_it_rewrites_a_silence_alert_when_a_late_event_moves_its_clock(
@@ -203,7 +204,7 @@ def test_it_rewrites_a_silence_alert_when_a_late_event_moves_its_clock(
 
     alert = Alert.objects.get(dedupe_key=f"deal:{deal.pk}:silence", recipient=cast.owner)
     assert alert.since == now - 90 * HOUR
-    assert alert.message_zh == f"【{deal.name}】已 90 小时无客户互动"
+    assert alert.message_zh == f"【{deal.name}】已 3 天 18 小时无客户互动"
 
 
 def test_it_words_a_dwell_alert_for_the_time_it_is_read_and_freezes_it_when_resolved(

@@ -107,6 +107,8 @@ class MetricReport:
     by_team: dict[int, float | None] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    # The figures behind `note`, for the pages to word in the reader's language.
+    details: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -310,6 +312,15 @@ def _cross_department_response(scope: _Scope, policy: InsightsPolicy) -> MetricR
         numerator=result.overall.count,
         denominator=len(handoffs),
         rows=rows,
+        details={
+            "mean_days": None
+            if result.overall.mean is None
+            else result.overall.mean.total_seconds() / 86400,
+            "p90_days": None
+            if result.overall.p90 is None
+            else result.overall.p90.total_seconds() / 86400,
+            "unanswered": len(result.unanswered),
+        },
         note="mean {} days, p90 {} days, {} unanswered".format(
             None
             if result.overall.mean is None
@@ -380,6 +391,7 @@ def _record_completeness(scope: _Scope, policy: InsightsPolicy) -> MetricReport:
         by_rep={k: round(100 * sum(v) / len(v), 9) for k, v in by_rep.items()},
         rows=rows,
         note=f"fields filled {report.fields_filled.percent}%",
+        details={"fields_filled": report.fields_filled.percent},
     )
 
 
@@ -439,6 +451,7 @@ def _stage_accuracy(scope: _Scope, policy: InsightsPolicy) -> MetricReport:
         by_rep={k: round(100 * sum(v) / len(v), 9) for k, v in by_rep.items()},
         rows=rows,
         note=f"first {ACCURACY_LIMIT} open deals only" if truncated else "",
+        details={"limit": ACCURACY_LIMIT} if truncated else {},
     )
 
 
@@ -672,6 +685,7 @@ def _action_penetration(scope: _Scope, policy: InsightsPolicy) -> MetricReport:
         by_team={int(k): v.percent for k, v in report.by_team.items()},
         rows=rows,
         note=f"rep average {_percent_of(report.rep_average)}",
+        details={"rep_average": _percent_of(report.rep_average)},
     )
 
 

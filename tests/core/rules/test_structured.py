@@ -212,8 +212,8 @@ def test_it_says_no_matching_event_happened() -> None:
     result = rule.evaluate(context(events=(event("chat.message", hours_ago=100, text="已确认"),)))
 
     assert not result.met
-    assert result.explanation.zh == "聊天消息「已确认」:近 72 小时内无记录"
-    assert result.explanation.en == "Chat message “已确认”: none in the last 72h"
+    assert result.explanation.zh == "聊天消息「已确认」:近 3 天内无记录"
+    assert result.explanation.en == "Chat message “已确认”: none in the last 3 days"
 
 
 def test_it_matches_event_payload_values() -> None:

@@ -72,7 +72,7 @@ def test_it_does_not_flag_just_under_72_hours_of_silence() -> None:
 def test_it_says_how_many_hours_the_customer_has_been_silent() -> None:
     (finding,) = deal_risks(_deal(last_customer_interaction_at=hours_ago(80.5)), now=NOW)
     assert finding.message == Message(
-        "已 80 小时无客户互动", "no customer interaction for 80 hours"
+        "已 3 天 8 小时无客户互动", "no customer interaction for 3 days 8 hours"
     )
 
 
@@ -84,7 +84,7 @@ def test_it_measures_silence_from_opening_when_the_customer_never_interacted() -
 def test_it_flags_an_open_deal_without_action_for_47_days() -> None:
     deal = _deal(last_action_at=days_ago(47), opened_at=days_ago(60))
     findings = [f for f in deal_risks(deal, now=NOW) if f.kind == "stale"]
-    assert findings[0].message.zh == "推进中但已 47 天无任何新动作"
+    assert findings[0].message.zh == "推进中但已 1 个月 17 天无任何新动作"
     assert findings[0].severity == "critical"
 
 

@@ -33,7 +33,7 @@ def _deal(**changes: object) -> StuckInput:
 def test_it_writes_the_seed_sentence_in_chinese() -> None:
     reason = stuck_reason(_deal(expected_events=(POC,)), now=NOW)
     assert reason is not None
-    assert reason.message.zh == "在阶段4停留36小时:尚未收到POC测试反馈,需要技术支持介入"
+    assert reason.message.zh == "在阶段4停留1天12小时:尚未收到POC测试反馈,需要技术支持介入"
 
 
 def test_it_writes_the_seed_sentence_in_english() -> None:
@@ -41,7 +41,7 @@ def test_it_writes_the_seed_sentence_in_english() -> None:
     assert reason is not None
     assert (
         reason.message.en
-        == "In stage 4 for 36 h: POC feedback not received yet — needs technical support"
+        == "In stage 4 for 1 day 12 hours: POC feedback not received yet — needs technical support"
     )
 
 
@@ -62,7 +62,9 @@ def test_it_names_an_overdue_task_with_its_department() -> None:
     )
     reason = stuck_reason(_deal(open_tasks=(task,)), now=NOW)
     assert reason is not None
-    assert reason.message.zh == "在阶段4停留36小时:任务「发送定制方案」已逾期5小时,需要销售部介入"
+    assert reason.message.zh == (
+        "在阶段4停留1天12小时:任务「发送定制方案」已逾期5小时,需要销售部介入"
+    )
     assert reason.causes[0].ref == 9
 
 
@@ -70,7 +72,7 @@ def test_it_includes_unmet_gate_explanations() -> None:
     unmet = UnmetCriterion(Message("会议纪要未上传", "meeting minutes not uploaded"))
     reason = stuck_reason(_deal(unmet_criteria=(unmet,)), now=NOW)
     assert reason is not None
-    assert reason.message.en == "In stage 4 for 36 h: meeting minutes not uploaded"
+    assert reason.message.en == "In stage 4 for 1 day 12 hours: meeting minutes not uploaded"
 
 
 def test_it_lists_expected_events_before_open_tasks() -> None:
@@ -91,7 +93,9 @@ def test_it_counts_causes_beyond_the_limit() -> None:
 def test_it_says_when_no_cause_is_recorded() -> None:
     reason = stuck_reason(_deal(), now=NOW)
     assert reason is not None
-    assert reason.message.en == "In stage 4 for 36 h: past the 24 h target, no recorded cause"
+    assert reason.message.en == (
+        "In stage 4 for 1 day 12 hours: past the 1 day target, no recorded cause"
+    )
 
 
 def test_it_leads_with_an_active_exemption() -> None:
@@ -99,21 +103,23 @@ def test_it_leads_with_an_active_exemption() -> None:
     reason = stuck_reason(_deal(stage_entered_at=hours_ago(40), exemptions=(exemption,)), now=NOW)
     assert reason is not None
     assert reason.exempted
-    assert reason.message.zh == "在阶段4停留38小时:已豁免(客户临时失联)"
+    assert reason.message.zh == "在阶段4停留1天14小时:已豁免(客户临时失联)"
 
 
 def test_it_says_a_deal_with_a_met_gate_is_ready_for_the_next_stage() -> None:
     reason = stuck_reason(_deal(gate_met=True, next_stage=Message("报价", "Quote")), now=NOW)
     assert reason is not None
-    assert reason.message.zh == "在阶段4停留36小时:可以推进到下一阶段「报价」"
-    assert reason.message.en == "In stage 4 for 36 h: ready to move to the next stage (Quote)"
+    assert reason.message.zh == "在阶段4停留1天12小时:可以推进到下一阶段「报价」"
+    assert reason.message.en == (
+        "In stage 4 for 1 day 12 hours: ready to move to the next stage (Quote)"
+    )
     assert [c.kind for c in reason.causes] == ["gate_met"]
 
 
 def test_it_says_ready_without_a_name_when_the_next_stage_is_unknown() -> None:
     reason = stuck_reason(_deal(gate_met=True), now=NOW)
     assert reason is not None
-    assert reason.message.zh == "在阶段4停留36小时:可以推进到下一阶段"
+    assert reason.message.zh == "在阶段4停留1天12小时:可以推进到下一阶段"
 
 
 def test_it_puts_a_met_gate_before_open_tasks() -> None:

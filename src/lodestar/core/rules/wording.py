@@ -6,20 +6,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 
 from lodestar.core.rules.results import Bilingual
+from lodestar.core.spans import say_span
 
 __all__ = ["join_names", "say_duration", "say_time"]
 
 
 def say_duration(value: timedelta) -> Bilingual:
-    """``72 小时`` / ``72h``; whole days when the duration is a whole number of days ≥ 4."""
-    minutes = int(value.total_seconds() // 60)
-    if minutes % (24 * 60) == 0 and minutes >= 4 * 24 * 60:
-        days = minutes // (24 * 60)
-        return Bilingual(f"{days} 天", f"{days} days")
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return Bilingual(f"{hours} 小时", f"{hours}h")
-    return Bilingual(f"{minutes} 分钟", f"{minutes} min")
+    """``3 天`` / ``3 days``: the one duration format of ``lodestar.core.spans``."""
+    zh, en = say_span(value)
+    return Bilingual(zh, en)
 
 
 def say_time(value: datetime, zone: tzinfo) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from lodestar.core.scoring.errors import InvalidScoringInput, InvalidWeights, NaiveDatetime
+from lodestar.core.spans import say_span
 
 __all__ = [
     "DurationStats",
@@ -198,13 +199,10 @@ def duration_stats(items: Iterable[tuple[RowId, timedelta]]) -> DurationStats:
 
 
 def format_span(span: timedelta, *, spaced: bool = True) -> Message:
-    """A duration as people say it: whole hours under three days, whole days from then on.
+    """A duration as people say it, in the one format of ``lodestar.core.spans``: its two
+    largest units ("3 天 4 小时", "7 个月 28 天").
 
-    ``spaced`` puts a space between number and unit in Chinese ("80 小时" vs "36小时").
+    ``spaced`` puts spaces between numbers and units in Chinese ("80 小时" vs "36小时").
     """
-    hours = int(span.total_seconds() // 3600)
-    gap = " " if spaced else ""
-    if hours < 72:
-        return Message(f"{hours}{gap}小时", f"{hours} h")
-    days = hours // 24
-    return Message(f"{days}{gap}天", f"{days} day" if days == 1 else f"{days} days")
+    zh, en = say_span(span, spaced=spaced)
+    return Message(zh, en)

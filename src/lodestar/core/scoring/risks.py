@@ -222,13 +222,13 @@ def backward_message(count: int) -> Message:
 
 
 def silence_message(silent: timedelta) -> Message:
-    hours = int(_hours(silent))
-    return Message(f"已 {hours} 小时无客户互动", f"no customer interaction for {hours} hours")
+    span = format_span(silent)
+    return Message(f"已 {span.zh}无客户互动", f"no customer interaction for {span.en}")
 
 
 def stale_message(idle: timedelta) -> Message:
-    days = idle.days
-    return Message(f"推进中但已 {days} 天无任何新动作", f"open with no new action for {days} days")
+    span = format_span(idle)
+    return Message(f"推进中但已 {span.zh}无任何新动作", f"open with no new action for {span.en}")
 
 
 def dwell_message(stage_name: Message, dwell: timedelta, target: timedelta) -> Message:

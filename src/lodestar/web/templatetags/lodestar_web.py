@@ -1,4 +1,7 @@
-"""Small display filters for the pages: money, percentages, spans and bilingual names."""
+"""Small display filters for the pages: money, percentages, spans and bilingual names.
+
+Numbers, times and durations read as `lodestar.web.readable` words them, on every page.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import gettext as _
 
 from lodestar.core.scoring import shown_score
 from lodestar.i18n import speaks_chinese
 from lodestar.web import labels
+from lodestar.web.readable import local_moment, percent_text, span_text
 
 register = template.Library()
 
@@ -30,11 +34,16 @@ def money(value: Decimal | float | int | None, currency: str = "CNY") -> str:
 
 
 @register.filter
-def percent(value: float | None, digits: int = 0) -> str:
-    """A 0–1 share as a localized percentage; a dash when there is nothing to divide."""
-    if value is None:
-        return "–"
-    return f"{number_format(value * 100, int(digits), use_l10n=True)} %"
+def percent(value: float | None, digits: int = 1) -> str:
+    """A 0–1 share as a localized percentage with at most one decimal (`61.9 %`, `100 %`)."""
+    del digits  # one decimal at most everywhere; the argument is accepted for old templates
+    return percent_text(None if value is None else value * 100)
+
+
+@register.filter
+def percent_of_100(value: float | None) -> str:
+    """A 0–100 percentage (the yardsticks' figures) with at most one decimal: `61.9 %`."""
+    return percent_text(value)
 
 
 @register.filter
@@ -51,16 +60,35 @@ def score_below(value: float | None, threshold: float) -> bool:
 
 @register.filter
 def span(value: dt.timedelta | float | None) -> str:
-    """A duration (or a number of hours) as days and hours: `3 d 4 h`."""
+    """A duration (or a number of hours) in the one format of `lodestar.core.spans`:
+    `3 天 4 小时` / `3 days 4 hours`, `8 个月`."""
     if value is None:
         return "–"
-    hours = value.total_seconds() / 3600 if isinstance(value, dt.timedelta) else float(value)
-    days, rest = divmod(round(hours), 24)
-    if days and rest:
-        return _("%(d)d d %(h)d h") % {"d": days, "h": rest}
-    if days:
-        return _("%(d)d d") % {"d": days}
-    return _("%(h)d h") % {"h": rest}
+    if not isinstance(value, dt.timedelta):
+        value = dt.timedelta(hours=float(value))
+    return span_text(value)
+
+
+@register.filter
+def since(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """How long ago `value` was, at `now` (default: the present), as `span` words it."""
+    if value is None:
+        return "–"
+    return span_text((now or timezone.now()) - value)
+
+
+@register.filter
+def until(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """How long until `value`, from `now` (default: the present), as `span` words it."""
+    if value is None:
+        return "–"
+    return span_text(value - (now or timezone.now()))
+
+
+@register.filter
+def moment(value: dt.datetime | str | None) -> str:
+    """A moment (or its ISO text) in the organization's zone, the locale's short format."""
+    return local_moment(value)
 
 
 @register.filter
