@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count
 from django.utils import timezone
 
 from lodestar.automation.models import Task
@@ -42,13 +41,11 @@ from lodestar.web.labels import source_name
 from lodestar.web.signals import DealSignals, add_stuck_reasons, deal_signals
 
 __all__ = [
-    "BoardPage",
     "DealPage",
     "StageView",
     "TodayDeals",
     "TodayPage",
     "TrendMark",
-    "board_page",
     "deal_page",
     "today_deals",
     "today_page",
@@ -61,7 +58,6 @@ STUCK_REASONS = 3
 # Candidates looked at to find them: the deals longest in their stage.
 ATTENTION_CANDIDATES = 12
 TASKS_SHOWN = 30
-BOARD_CARDS_PER_STAGE = 40
 TIMELINE_LIMIT = 60
 
 
@@ -508,60 +504,3 @@ def deal_page(*, user: User, opportunity_id: int, now: dt.datetime) -> DealPage:
         has_playbook=playbook is not None,
         now=now,
     )
-
-
-# --- the pipeline board ------------------------------------------------------------------------
-
-
-@dataclass
-class BoardColumn:
-    stage: StageView
-    cards: list[Opportunity]
-    total: int
-
-
-@dataclass
-class BoardPage:
-    columns: list[BoardColumn]
-    stages: list[StageView]
-    can_write: bool
-    has_playbook: bool
-
-
-def board_page(*, user: User, team_id: int | None = None, owner_id: int | None = None) -> BoardPage:
-    """Open deals in the user's scope by stage of the playbook the team follows."""
-    actor = actor_of(user=user)
-    if actor is None:
-        return BoardPage([], [], False, False)
-    team = team_id if team_id is not None else actor.team_id
-    playbook = published_playbook(organization_id=actor.organization_id, team_id=team)
-    stages = stage_views(playbook)
-    filters = OpportunityFilters(status=OpportunityStatus.OPEN, team_id=team_id, owner_id=owner_id)
-    deals = opportunity_list(user=user, filters=filters)
-    totals = dict(
-        deals.order_by()
-        .values_list("stage_key")
-        .annotate(n=Count("id"))
-        .values_list("stage_key", "n")
-    )
-    columns = []
-    for stage in stages:
-        if stage.terminal is not None:
-            cards: list[Opportunity] = []
-        else:
-            cards = list(
-                deals.filter(stage_key=stage.key).order_by("-amount", "id")[:BOARD_CARDS_PER_STAGE]
-            )
-        columns.append(BoardColumn(stage=stage, cards=cards, total=totals.get(stage.key, 0)))
-    return BoardPage(
-        columns=columns,
-        stages=stages,
-        can_write=actor.works_deals,
-        has_playbook=playbook is not None,
-    )
-
-
-def board_card(*, user: User, opportunity_id: int) -> tuple[Opportunity, list[StageView]]:
-    """One card of the board (after a move), with the stages it can move to."""
-    deal = access_opportunity(user=user, opportunity_id=opportunity_id)
-    return deal, stage_views(_playbook_of(deal))

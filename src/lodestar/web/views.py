@@ -37,6 +37,7 @@ from lodestar.org.models import Role, Team, User
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import playbook_version_list
+from lodestar.web import board as pipeline
 from lodestar.web import dashboard, inbox, pages
 from lodestar.web.access import member_of, member_view
 from lodestar.web.auth import USER_TTL
@@ -455,8 +456,14 @@ def advance(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
 @require_GET
 @member_view
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = pages.board_page(user=request.user)
-    return render(request, "web/board.html", {"page": page})
+    form = pipeline.board_filter_form(user=request.user, data=request.GET)
+    page = pipeline.board_page(
+        user=request.user,
+        filters=form.filters(),
+        now=timezone.now(),
+        stage=request.GET.get("stage", ""),
+    )
+    return render(request, "web/board.html", {"page": page, "form": form})
 
 
 @require_POST
@@ -471,9 +478,13 @@ def board_move(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
     context, status = _advance_outcome(request, deal)
     if status == 200:
         note_write(request)
-    card, stages = pages.board_card(user=request.user, opportunity_id=deal_id)
-    context.update(deal=card, stages=stages, can_write=True)
-    return render(request, "web/partials/board_card.html", context, status=status)
+    # The move form sends the board's filters along, so the columns' sums stay filtered.
+    filters = pipeline.board_filter_form(user=request.user, data=request.POST).filters()
+    moved = pipeline.board_card(
+        user=request.user, opportunity_id=deal_id, filters=filters, now=timezone.now()
+    )
+    context.update(card=moved.card, stages=moved.stages, sums=moved.sums, can_write=True)
+    return render(request, "web/partials/board_moved.html", context, status=status)
 
 
 # --- the manager dashboard ---------------------------------------------------------------------

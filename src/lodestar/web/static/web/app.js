@@ -36,25 +36,12 @@
     return board.querySelector('ul.cards[data-stage="' + stage + '"]');
   }
 
-  function bump(list, delta) {
-    var count = list && list.parentElement.querySelector(".count");
-    if (!count) return;
-    var n = parseInt(count.dataset.count || "0", 10) + delta;
-    count.dataset.count = String(n);
-    count.textContent = String(n);
-  }
-
   function placeCard(card) {
     var board = card.closest("[data-board]");
     if (!board) return;
     var home = columnFor(board, card.dataset.stage);
-    var origin = card.dataset.origin ? columnFor(board, card.dataset.origin) : card.parentElement;
+    // The columns' counts and sums come with the card (swapped out of band by htmx).
     if (home && card.parentElement !== home) home.prepend(card);
-    if (origin && home && origin !== home) {
-      bump(origin, -1);
-      bump(home, 1);
-    }
-    delete card.dataset.origin;
   }
 
   function setupBoard(board) {
@@ -91,7 +78,6 @@
       var card = dragged;
       dragged = null;
       if (list.dataset.stage === card.dataset.stage) return;
-      card.dataset.origin = card.dataset.stage;
       list.prepend(card);
       var form = card.querySelector("form.move-form");
       form.querySelector("select").value = list.dataset.stage;
@@ -114,18 +100,9 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () { setup(document); });
-  document.addEventListener("htmx:beforeSwap", function (e) {
-    // Remember where a card came from, so the counts follow it to its new column.
-    var target = e.detail.target;
-    if (target && target.classList && target.classList.contains("board-card")) {
-      window.__lodestarOrigin = target.dataset.origin || target.dataset.stage;
-    }
-  });
   if (window.htmx) {
     htmx.onLoad(function (el) {
       if (el.classList && el.classList.contains("board-card")) {
-        if (window.__lodestarOrigin) el.dataset.origin = window.__lodestarOrigin;
-        window.__lodestarOrigin = null;
         placeCard(el);
         var select = el.querySelector("select");
         if (select && el.classList.contains("refused")) select.focus();
