@@ -37,7 +37,8 @@ def _score(cast: Cast, on_time: int, missed: int) -> None:
 
 
 def _dashboard_cell(page: str, rep: str) -> str:
-    row = re.search(rf'<th scope="row">{re.escape(rep)}</th><td class="num[^"]*">(.*?)</td>', page)
+    name = rf"(?:<a [^>]*>)?{re.escape(rep)}(?:</a>)?"  # the name links to the rep's page
+    row = re.search(rf'<th scope="row">{name}</th><td class="num[^"]*">(.*?)</td>', page)
     assert row is not None
     return row.group(1)
 

@@ -362,6 +362,10 @@ class AlertQuery(PageQuery):
     status: Literal["live", "open", "acknowledged", "resolved"] | None = Field(
         None, description="live = open or acknowledged."
     )
+    rep: Id | None = Field(
+        None, description="Only alerts about this rep (their subject, else their deal's owner)."
+    )
+    kind: str | None = Field(None, max_length=64, description="Only alerts of this kind.")
 
 
 class AlertPage(Schema):
@@ -373,8 +377,68 @@ class AlertPage(Schema):
 
 @router.get("/alerts", response={200: AlertPage, **ERROR_RESPONSES}, tags=["insights"])
 def list_alerts(request: AuthenticatedHttpRequest, filters: Query[AlertQuery]) -> dict[str, Any]:
-    """Your alerts, newest first."""
-    return page_of(selectors.alert_list(user=request.user, status=filters.status), filters)
+    """Your alerts, newest first; `rep` and `kind` narrow them to one group of
+    `GET /alerts/groups`."""
+    found = selectors.alert_list(user=request.user, status=filters.status)
+    if filters.rep is not None:
+        found = selectors.alerts_about(found, rep_id=filters.rep)
+    if filters.kind:
+        found = found.filter(kind=filters.kind)
+    return page_of(found, filters)
+
+
+class AlertGroupOut(Schema):
+    rep_id: int | None = Field(description="The rep the alerts are about; null: about nobody.")
+    rep_name: str
+    kind: str
+    total: int = Field(description="Live alerts (open or acknowledged) in the group.")
+    open: int = Field(description="Those not acknowledged yet.")
+    latest_raised_at: dt.datetime
+
+
+@router.get(
+    "/alerts/groups", response={200: list[AlertGroupOut], **ERROR_RESPONSES}, tags=["insights"]
+)
+def list_alert_groups(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
+    """Your live alerts grouped by the rep they are about and their kind, with counts, as the
+    dashboard lists them: groups with unacknowledged alerts first, health first, then the
+    largest. `GET /alerts?status=live&rep=…&kind=…` lists one group's alerts."""
+    return [
+        {
+            "rep_id": g.rep_id,
+            "rep_name": g.rep_name,
+            "kind": g.kind,
+            "total": g.total,
+            "open": g.open,
+            "latest_raised_at": g.latest,
+        }
+        for g in selectors.alert_groups(user=request.user)
+    ]
+
+
+class AcknowledgeIn(StrictIn):
+    ids: list[Id] = Field(
+        min_length=1,
+        max_length=alerts.ACKNOWLEDGE_MAX,
+        description=f"Ids of your alerts, at most {alerts.ACKNOWLEDGE_MAX}.",
+    )
+
+
+class AcknowledgedOut(Schema):
+    count: int
+    items: list[AlertOut]
+
+
+@router.post(
+    "/alerts/acknowledge", response={200: AcknowledgedOut, **WRITE_ERRORS}, tags=["insights"]
+)
+def acknowledge_alerts(request: AuthenticatedHttpRequest, payload: AcknowledgeIn) -> Any:
+    """Mark several of your alerts as seen at once (a dashboard group, or the ones picked),
+    each audited as if acknowledged alone. All or nothing: an id that is not one of your
+    alerts (another person's, another organization's) answers 404 naming it, and none is
+    acknowledged. Those already acknowledged stay as they were."""
+    done = alerts.alerts_acknowledge(user=request.user, alert_ids=payload.ids)
+    return {"count": len(done), "items": done}
 
 
 @router.post(

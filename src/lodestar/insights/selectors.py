@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, F, FloatField, Func, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, FloatField, Func, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,19 +50,26 @@ from lodestar.org.models import AuditEntry, Membership, Organization, Role, User
 from lodestar.org.selectors import Actor, actor_of
 
 __all__ = [
+    "AlertGroup",
+    "CoachingNote",
     "DealRiskReport",
     "HealthAction",
     "OwnHealth",
     "RepHealthReport",
     "TrendPoint",
     "access_rep",
+    "alert_group_list",
+    "alert_groups",
     "alert_list",
+    "alerts_about",
+    "coaching_note_list",
     "communication_score_list",
     "deal_risk_report",
     "deal_stuck_reason",
     "exemption_list",
     "own_health",
     "rep_health_report",
+    "rep_own_health",
     "reps_in_scope",
     "stuck_deal_list",
     "team_health",
@@ -198,12 +206,24 @@ def own_health(*, user: User, now: dt.datetime) -> OwnHealth | None:
     membership = reps_in_scope(actor=actor_of(user=user)).filter(user_id=user.pk).first()
     if membership is None:
         return None
+    return _own_health(membership, now)
+
+
+def rep_own_health(*, user: User, rep_id: int, now: dt.datetime) -> OwnHealth | None:
+    """A rep's health as they see it (`own_health`), read by someone who may see it: the rep,
+    their manager, ops, admins (`access_rep`; anyone else gets 404). None before the first
+    snapshot."""
+    return _own_health(access_rep(user=user, rep_id=rep_id), now)
+
+
+def _own_health(membership: Membership, now: dt.datetime) -> OwnHealth | None:
+    user_id = membership.user_id
     policy = Policies(membership.organization).of(membership.team_id)
     today = now.astimezone(policy.organization.tz).date()
     first_week = _week_start(today) - dt.timedelta(weeks=TREND_WEEKS - 1)
     snapshots = list(
         m.HealthSnapshot.objects.filter(
-            organization_id=membership.organization_id, rep_id=user.pk, date__gte=first_week
+            organization_id=membership.organization_id, rep_id=user_id, date__gte=first_week
         ).order_by("date")
     )
     if not snapshots:
@@ -353,6 +373,9 @@ def _stuck_input(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) ->
     exemptions = exemptions_of(organization_id=deal.organization_id, deal_q=Q(pk=deal.pk)).get(
         deal.pk, ()
     )
+    for task in tasks:
+        task.opportunity = deal  # the titles read the deal's team and name
+    titles = task_titles(tasks)  # in both languages: the reason is worded for its reader
     return StuckInput(
         deal_id=deal.pk,
         stage_label=policy.stage_label(deal.stage_key),
@@ -372,9 +395,6 @@ def _stuck_input(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) ->
 def _reason(policy: InsightsPolicy, deal: Opportunity, now: dt.datetime) -> StuckReason | None:
     if deal.status != OpportunityStatus.OPEN:
         return None
-    for task in tasks:
-        task.opportunity = deal  # the titles read the deal's team and name
-    titles = task_titles(tasks)  # in both languages: the reason is worded for its reader
     target = policy.stage_targets.get(deal.stage_key)
     if target is None or now - deal.stage_entered_at <= target:
         return None  # cheap exit: exemptions only shorten dwell, so it cannot be past target
@@ -537,3 +557,115 @@ def communication_score_list(*, user: User, rep_id: int) -> QuerySet[m.Communica
     return m.CommunicationScore.objects.filter(
         organization_id=membership.organization_id, rep_id=rep_id
     ).select_related("event", "opportunity")
+
+
+# --- alerts grouped by rep and kind --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """The user's live alerts about one rep (`rep_id`; None: about nobody) of one kind."""
+
+    rep_id: int | None
+    rep_name: str  # empty when about nobody
+    kind: str
+    total: int
+    open: int  # not acknowledged yet
+    latest: dt.datetime
+
+
+def _about(rep_ids: Iterable[int | None]) -> Q:
+    """Alerts about one of `rep_ids` (None among them: about nobody). The rep an alert is
+    about is its subject, else its deal's owner."""
+    wanted = list(rep_ids)
+    ids = [rep_id for rep_id in wanted if rep_id is not None]
+    about = Q(subject_user_id__in=ids) | Q(subject_user__isnull=True, opportunity__owner_id__in=ids)
+    if None not in wanted:
+        return about
+    return about | Q(subject_user__isnull=True, opportunity__isnull=True)
+
+
+def alerts_about(alerts: QuerySet[m.Alert], *, rep_id: int | None) -> QuerySet[m.Alert]:
+    """Those of `alerts` about the rep `rep_id` (None: about nobody)."""
+    return alerts.filter(_about([rep_id]))
+
+
+def _of_reps(alerts: QuerySet[m.Alert], rep_ids: Iterable[int] | None) -> QuerySet[m.Alert]:
+    """Those about one of `rep_ids` or about nobody (None: every alert)."""
+    if rep_ids is None:
+        return alerts
+    return alerts.filter(_about([*rep_ids, None]))
+
+
+def alert_groups(*, user: User, rep_ids: Iterable[int] | None = None) -> list[AlertGroup]:
+    """The user's live alerts grouped by the rep they are about and their kind, with counts:
+    groups with unacknowledged alerts first, health before the rest, then the largest, then
+    the most recent. `rep_ids` keeps the groups of those reps (and those about nobody)."""
+    rows = (
+        _of_reps(alert_list(user=user, status="live"), rep_ids)
+        .annotate(about_rep=Coalesce("subject_user_id", "opportunity__owner_id"))
+        .order_by()
+        .values("about_rep", "kind")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(status=m.AlertStatus.OPEN)),
+            latest=Max("raised_at"),
+        )
+    )
+    rows = list(rows)
+    names = {
+        rep.pk: str(rep)
+        for rep in User.objects.filter(pk__in={row["about_rep"] for row in rows} - {None})
+    }
+    groups = [
+        AlertGroup(
+            row["about_rep"],
+            names.get(row["about_rep"], ""),
+            row["kind"],
+            row["total"],
+            row["open"],
+            row["latest"],
+        )
+        for row in rows
+    ]
+    groups.sort(key=lambda g: (g.latest.timestamp(),), reverse=True)
+    groups.sort(key=lambda g: (g.open == 0, g.kind != "health", -g.total))
+    return groups
+
+
+def alert_group_list(*, user: User, rep_id: int | None, kind: str) -> QuerySet[m.Alert]:
+    """The user's live alerts of one group (`alert_groups`), unacknowledged first, newest
+    first, with their deal and its owner."""
+    alerts = alerts_about(alert_list(user=user, status="live"), rep_id=rep_id).filter(kind=kind)
+    return alerts.select_related("opportunity__owner").order_by("status", "-raised_at", "-pk")
+
+
+# --- coaching ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoachingNote:
+    """A coaching session a manager planned for a rep (`coaching_task_create`): the task and
+    who planned it."""
+
+    task: Task
+    planned_by: User | None
+
+
+def coaching_note_list(*, user: User, rep_id: int) -> list[CoachingNote]:
+    """The coaching sessions planned for a rep, newest first; the same people as the rep's
+    health may read them (`access_rep`). They are known by the audit line each one leaves."""
+    membership = access_rep(user=user, rep_id=rep_id)
+    planned = {
+        int(entry.object_id): entry.actor
+        for entry in AuditEntry.objects.filter(
+            organization_id=membership.organization_id,
+            action="task.coaching_planned",
+            object_type="task",
+            data__rep_id=rep_id,
+        ).select_related("actor")
+    }
+    tasks = Task.objects.filter(
+        organization_id=membership.organization_id, assignee_id=rep_id, pk__in=list(planned)
+    ).order_by("-created_at", "-pk")
+    return [CoachingNote(task, planned.get(task.pk)) for task in tasks]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +21,6 @@ from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import opportunity_scope
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights import models as im
-from lodestar.insights.health import HEALTH_KIND
 from lodestar.insights.metrics import MetricFilters, MetricReport, metric_report
 from lodestar.insights.policy import health_threshold
 from lodestar.insights.selectors import (
@@ -31,10 +29,10 @@ from lodestar.insights.selectors import (
     stuck_deal_list,
     team_health,
 )
-from lodestar.insights.wording import alert_message
 from lodestar.org.models import User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import published_playbook
+from lodestar.web.alert_groups import AlertGroupsPage, alert_groups_page
 
 __all__ = [
     "TILES",
@@ -47,7 +45,6 @@ __all__ = [
     "tiles",
 ]
 
-ALERTS_SHOWN = 20
 RANKED_SHOWN = 10
 
 # The four yardstick tiles, in order: metric name and its label.
@@ -85,17 +82,10 @@ class DashboardFilters:
 
 
 @dataclass
-class AlertRow:
-    alert: im.Alert
-    message: str
-    about_rep: bool = False  # a rep's health: their stuck deals load next to it
-
-
-@dataclass
 class DashboardPage:
     health: list[im.HealthSnapshot]
     threshold: float
-    alerts: list[AlertRow]
+    alerts: AlertGroupsPage  # grouped by rep and kind (`lodestar.web.alert_groups`)
     silent: list[tuple[Opportunity, float]]  # (deal, hours silent)
 
 
@@ -108,7 +98,9 @@ def _threshold_in_force(actor: Actor | None, team_id: int | None) -> float:
     return health_threshold(organization_id=actor.organization_id if actor else -1, team_id=team_id)
 
 
-def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -> DashboardPage:
+def dashboard_page(
+    *, user: User, filters: DashboardFilters, now: dt.datetime, alerts_page: int = 1
+) -> DashboardPage:
     actor = actor_of(user=user)
     reps = reps_in_scope(actor=actor)
     if filters.team_id is not None:
@@ -121,17 +113,7 @@ def dashboard_page(*, user: User, filters: DashboardFilters, now: dt.datetime) -
     threshold = health[0].threshold if health else _threshold_in_force(actor, filters.team_id)
 
     live = alert_list(user=user, status="live")
-    alerts = [
-        AlertRow(
-            alert=alert,
-            message=_message(text.zh, text.en),
-            about_rep=alert.kind == HEALTH_KIND and alert.subject_user_id is not None,
-        )
-        for alert in live.filter(Q(subject_user_id__in=rep_ids) | Q(subject_user__isnull=True))
-        .annotate(about_health=Case(When(kind=HEALTH_KIND, then=0), default=1))
-        .order_by("status", "about_health", "-raised_at")[:ALERTS_SHOWN]
-        for text in (alert_message(alert, now),)  # worded as it stands now
-    ]
+    alerts = alert_groups_page(user=user, rep_ids=rep_ids, page=alerts_page, now=now)
 
     silent_alerts = list(
         live.filter(kind="risk.silence", opportunity__owner_id__in=rep_ids)
@@ -355,6 +337,7 @@ DRILLDOWN_ROWS = 500
 class Cell:
     value: Any
     deal_id: int | None = None  # the cell names a deal: it links to the deal page
+    rep_id: int | None = None  # the cell names a rep: it links to the rep's page
 
 
 @dataclass
@@ -372,7 +355,7 @@ def _cell(key: str, value: Any, row: dict[str, Any], rep_names: dict[int, str]) 
     if isinstance(value, bool):
         return Cell(str(_("Yes") if value else _("No")))
     if key == "rep" and isinstance(value, int):
-        return Cell(rep_names.get(value, value))
+        return Cell(rep_names.get(value, value), rep_id=value)
     is_deal = key == "opportunity" or (key == "id" and row.get("kind") == "opportunity")
     if is_deal and isinstance(value, int):
         return Cell(value, deal_id=value)

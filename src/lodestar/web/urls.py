@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lodestar.web import team, views
+from lodestar.web import reps, team, views
 from lodestar.web.password_reset import (
     PasswordResetConfirm,
     PasswordResetRequest,
@@ -46,6 +46,9 @@ urlpatterns = [
     path("dashboard/parts/<slug:part>/", views.dashboard_part, name="dashboard-part"),
     path("dashboard/<slug:metric>/", views.drilldown, name="drilldown"),
     path("alerts/<int:alert_id>/acknowledge/", views.alert_ack, name="alert-ack"),
+    path("alerts/acknowledge/", reps.alerts_ack, name="alerts-acknowledge"),
+    path("alerts/group/", reps.alert_group, name="alert-group"),
+    path("reps/<int:rep_id>/", reps.rep_detail, name="rep"),
     path("alerts/<int:alert_id>/coaching/", views.alert_coaching, name="alert-coaching"),
     path("playbooks/", views.playbooks, name="playbooks"),
     path("knowledge/<int:entry_id>/", views.knowledge_entry, name="knowledge"),
