@@ -523,6 +523,7 @@ def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     def build() -> tuple[str, dict[str, Any]]:
         form, filters = _dashboard_filters(request)
+        alerts_page = _page_number(request.GET.get("alerts"))
         page = cached_for(
             request,
             "dashboard",
@@ -531,11 +532,21 @@ def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 user=request.user,
                 filters=filters,
                 now=timezone.now(),
+                alerts_page=alerts_page,
             ),
             filters,
+            alerts_page,
             shows=shows,
         )
-        return "web/dashboard.html", {"page": page, "form": form, "query": request.GET.urlencode()}
+        # The alert groups' pages keep the filters: "team=3&" before "alerts=2".
+        others = request.GET.copy()
+        others.pop("alerts", None)
+        return "web/dashboard.html", {
+            "page": page,
+            "form": form,
+            "query": request.GET.urlencode(),
+            "alerts_query": others.urlencode() + "&" if others else "",
+        }
 
     return kept_page(request, "dashboard", build, DASHBOARD_TTL, shows=shows)
 
