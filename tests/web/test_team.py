@@ -208,12 +208,14 @@ def test_ops_and_admins_read_the_audit_log_reps_and_managers_get_403(
         action="task.reassign",
         object_type="task",
         object_id=7,
-        data={"from": 1, "to": 2},
+        data={"from": cast.owner.pk, "to": cast.outsider.pk},
     )
     for who in (cast.ops, cast.admin):
         page = client_as(who).get(reverse("web:audit")).content.decode()
         assert "Task reassigned" in page
-        assert "from: 1" in page
+        assert f"From: {cast.owner}" in page
+        # a person of another organization is never named, whatever the log holds
+        assert f"To: #{cast.outsider.pk}" in page
     for who in (cast.owner, cast.manager):
         assert client_as(who).get(reverse("web:audit")).status_code == 403
 
