@@ -15,6 +15,7 @@ from lodestar.crm.search_api import router as crm_search_router
 from lodestar.events.api import router as events_router
 from lodestar.gates.api import router as gates_router
 from lodestar.insights.api import router as insights_router
+from lodestar.insights.knowledge_api import router as knowledge_router
 from lodestar.integrations.api import router as integrations_router
 from lodestar.ops.api import router as ops_router
 from lodestar.org.api import router as org_router
@@ -47,6 +48,7 @@ api.add_router("", gates_router)
 api.add_router("", playbooks_router)
 api.add_router("", events_router)
 api.add_router("", insights_router)
+api.add_router("", knowledge_router)
 api.add_router("", automation_router)
 api.add_router("", integrations_router)
 api.add_router("", ops_router)

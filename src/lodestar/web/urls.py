@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lodestar.web import reps, team, views
+from lodestar.web import knowledge, reps, team, views
 from lodestar.web.password_reset import (
     PasswordResetConfirm,
     PasswordResetRequest,
@@ -51,7 +51,22 @@ urlpatterns = [
     path("reps/<int:rep_id>/", reps.rep_detail, name="rep"),
     path("alerts/<int:alert_id>/coaching/", views.alert_coaching, name="alert-coaching"),
     path("playbooks/", views.playbooks, name="playbooks"),
-    path("knowledge/<int:entry_id>/", views.knowledge_entry, name="knowledge"),
+    path("knowledge/", knowledge.knowledge_index, name="knowledge-index"),
+    path("knowledge/new/", knowledge.knowledge_new, name="knowledge-new"),
+    path("knowledge/<int:entry_id>/", knowledge.knowledge_entry, name="knowledge"),
+    path("knowledge/<int:entry_id>/edit/", knowledge.knowledge_edit, name="knowledge-edit"),
+    path("knowledge/<int:entry_id>/delete/", knowledge.knowledge_delete, name="knowledge-delete"),
+    path("knowledge/<int:entry_id>/files/", knowledge.knowledge_file_upload, name="knowledge-files"),
+    path(
+        "knowledge/<int:entry_id>/files/<int:file_id>/",
+        knowledge.knowledge_file,
+        name="knowledge-file",
+    ),
+    path(
+        "knowledge/<int:entry_id>/files/<int:file_id>/delete/",
+        knowledge.knowledge_file_delete,
+        name="knowledge-file-delete",
+    ),
     path("inbox/", views.inbox_view, name="inbox"),
     path("inbox/read/", views.inbox_read, name="inbox-read"),
     path("inbox/calendar/", views.calendar_feed, name="calendar-feed"),

@@ -24,7 +24,7 @@ from lodestar.automation.selectors import access_task
 from lodestar.automation.services import task_complete
 from lodestar.changes import alerts_scope, health_scopes, person_scope, work_scopes
 from lodestar.crm.models import Opportunity
-from lodestar.crm.selectors import access_knowledge_entry, access_opportunity
+from lodestar.crm.selectors import access_opportunity
 from lodestar.errors import ApplicationError, FieldError, ValidationFailed
 from lodestar.events.services import events_ingest
 from lodestar.gates.services import GateBlocked, opportunity_advance
@@ -678,14 +678,6 @@ def alert_coaching(request: AuthenticatedHttpRequest, alert_id: int) -> HttpResp
 def playbooks(request: AuthenticatedHttpRequest) -> HttpResponse:
     versions = playbook_version_list(user=request.user)
     return render(request, "web/playbooks.html", {"versions": versions[:50]})
-
-
-@require_GET
-@member_view
-def knowledge_entry(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
-    """A product-knowledge entry or handbook, e.g. the one pushed after three low scores."""
-    entry = access_knowledge_entry(user=request.user, entry_id=entry_id)
-    return render(request, "web/knowledge.html", {"entry": entry})
 
 
 # --- the in-app inbox --------------------------------------------------------------------------
