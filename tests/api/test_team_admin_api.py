@@ -161,3 +161,21 @@ def test_ops_and_admins_read_the_audit_log_filtered_and_paged(cast: Cast, api_as
     for who in (cast.owner, cast.manager):
         assert api_as(who).get("/audit").status_code == 403
     assert AuditEntry.objects.filter(object_id="99").count() == 1
+
+
+def test_the_openapi_document_lists_the_new_operations(cast: Cast, api_as: ApiAs) -> None:
+    paths = api_as(cast.admin).get("/openapi.json").json()["paths"]
+    expected = {
+        "/api/v1/members": {"get", "post"},
+        "/api/v1/members/{user_id}": {"get", "patch"},
+        "/api/v1/members/{user_id}/deactivate": {"post"},
+        "/api/v1/members/{user_id}/reactivate": {"post"},
+        "/api/v1/members/{user_id}/invitation": {"post"},
+        "/api/v1/teams": {"get", "post"},
+        "/api/v1/teams/{team_id}": {"patch"},
+        "/api/v1/audit": {"get"},
+        "/api/v1/reps/{rep_id}/coaching": {"get", "post"},
+        "/api/v1/exemptions/{exemption_id}": {"get"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path

@@ -15,15 +15,17 @@ from ninja.files import UploadedFile
 
 from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
 from lodestar.crm.selectors import access_opportunity
+from lodestar.errors import NotFound
 from lodestar.events.uploads import deal_file_upload
 from lodestar.fields import Id, SupportedDate, Text
 from lodestar.insights import alerts, metrics, selectors, services
 from lodestar.insights.models import Alert, ExemptionReason
 from lodestar.insights.wording import alert_message, alert_text
 from lodestar.org.requests import AuthenticatedHttpRequest
+from lodestar.org.selectors import organization_zone
 from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
 from lodestar.rest.pagination import PageQuery, page_of
-from lodestar.rest.schemas import StrictIn, StrictQuery
+from lodestar.rest.schemas import StrictIn, StrictQuery, UserRef
 
 router = Router()
 
@@ -353,6 +355,101 @@ def list_exemptions(
         opportunity_id=filters.opportunity,
     )
     return page_of(found, filters)
+
+
+@router.get(
+    "/exemptions/{exemption_id}",
+    response={200: ExemptionOut, **ERROR_RESPONSES},
+    tags=["insights"],
+)
+def get_exemption(request: AuthenticatedHttpRequest, exemption_id: Id) -> Any:
+    """One exemption of a deal you can see (a rep: their own deals; a manager: their teams'
+    deals; ops and admins: the organization's); any other id is not found (404)."""
+    found = selectors.exemption_list(user=request.user).filter(pk=exemption_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+# --- coaching ------------------------------------------------------------------------------------
+
+
+class CoachingOut(Schema):
+    task_id: int = Field(description="The coaching session is a task for the rep.")
+    rep: UserRef
+    planned_by: UserRef | None = Field(description="The manager (or admin) who planned it.")
+    note: str = Field(description="What the session is about.")
+    planned_at: dt.datetime = Field(description="In the organization's time zone.")
+    due_at: dt.datetime
+    status: str = Field(description="open, done or cancelled")
+    completed_at: dt.datetime | None
+
+
+class CoachingPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[CoachingOut]
+
+
+class CoachingIn(StrictIn):
+    note: Text = Field("", max_length=2000, description="What the session is about.")
+    alert: Id | None = Field(
+        None, description="One of your alerts that prompted it; it is acknowledged with it."
+    )
+
+
+def _coaching(note: selectors.CoachingNote, zone: Any) -> CoachingOut:
+    task = note.task
+    return CoachingOut(
+        task_id=task.pk,
+        rep=UserRef.model_validate(task.assignee),
+        planned_by=UserRef.model_validate(note.planned_by) if note.planned_by else None,
+        note=task.description,
+        planned_at=timezone.localtime(task.created_at, zone),
+        due_at=timezone.localtime(task.due_at, zone),
+        status=task.status,
+        completed_at=timezone.localtime(task.completed_at, zone) if task.completed_at else None,
+    )
+
+
+@router.get(
+    "/reps/{rep_id}/coaching",
+    response={200: CoachingPage, **ERROR_RESPONSES},
+    tags=["insights"],
+)
+def list_coaching(
+    request: AuthenticatedHttpRequest, rep_id: Id, filters: Query[PageQuery]
+) -> dict[str, Any]:
+    """The coaching sessions planned for a rep, newest first. Read by whoever reads the rep's
+    health: the rep, the manager of their team, ops and admins; any other rep is not found."""
+    notes = selectors.coaching_note_list(user=request.user, rep_id=rep_id)
+    zone = organization_zone(user=request.user)
+    shown = notes[filters.offset : filters.offset + filters.limit]
+    return {
+        "count": len(notes),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [_coaching(note, zone) for note in shown],
+    }
+
+
+@router.post(
+    "/reps/{rep_id}/coaching",
+    response={201: CoachingOut, **WRITE_ERRORS},
+    tags=["insights"],
+)
+def plan_coaching(
+    request: AuthenticatedHttpRequest, rep_id: Id, payload: CoachingIn
+) -> Status[CoachingOut]:
+    """Plan a coaching session with a rep: a task for them, due in two days, as "Plan coaching"
+    on the dashboard makes it. Only the manager of the rep's team or an admin (403 for the
+    others); a rep outside the organization is not found (404). Audited."""
+    task = services.coaching_task_create(
+        user=request.user, rep_id=rep_id, note=payload.note, alert_id=payload.alert
+    )
+    note = selectors.CoachingNote(task=task, planned_by=request.user)
+    return Status(201, _coaching(note, organization_zone(user=request.user)))
 
 
 # --- alerts --------------------------------------------------------------------------------------
