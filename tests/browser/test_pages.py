@@ -175,6 +175,8 @@ def test_a_manager_sees_the_low_health_alert_with_the_stuck_reason_and_acknowled
     page = open_page(DESKTOP)
     log_in(page, live_server.url, "manager")
     assert page.url.endswith("/dashboard/")
+    # The alerts come grouped by rep and kind, collapsed: open the owner's health group.
+    page.locator(f"#alerts-{cast.owner.pk}-health summary").click()
     item = page.locator(f"#alert-{alert.pk}")
     item.wait_for()
     assert alert.message_en in item.inner_text()
