@@ -601,7 +601,7 @@ def alert_groups(*, user: User, rep_ids: Iterable[int] | None = None) -> list[Al
     """The user's live alerts grouped by the rep they are about and their kind, with counts:
     groups with unacknowledged alerts first, health before the rest, then the largest, then
     the most recent. `rep_ids` keeps the groups of those reps (and those about nobody)."""
-    rows = (
+    rows = list(
         _of_reps(alert_list(user=user, status="live"), rep_ids)
         .annotate(about_rep=Coalesce("subject_user_id", "opportunity__owner_id"))
         .order_by()
@@ -612,7 +612,6 @@ def alert_groups(*, user: User, rep_ids: Iterable[int] | None = None) -> list[Al
             latest=Max("raised_at"),
         )
     )
-    rows = list(rows)
     names = {
         rep.pk: str(rep)
         for rep in User.objects.filter(pk__in={row["about_rep"] for row in rows} - {None})
