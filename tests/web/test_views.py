@@ -82,7 +82,7 @@ def test_it_lists_the_reps_tasks_with_time_left_and_overdue(
     assert "准备行业案例包" in page
     assert "left" in page
     assert "发送定制化方案" in page
-    assert "Overdue by 1\xa0day" in page
+    assert "Overdue by 1 day 2 hours" in page
 
 
 def test_it_shows_deals_with_their_unmet_criteria_and_the_action_forms(

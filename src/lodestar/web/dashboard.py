@@ -7,7 +7,6 @@ selector call, so the page is on screen before the heavier figures are computed.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import opportunity_scope
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights import models as im
-from lodestar.insights.metrics import MetricFilters, MetricReport, metric_report
+from lodestar.insights.metrics import MetricFilters, metric_report
 from lodestar.insights.policy import health_threshold
 from lodestar.insights.selectors import (
     alert_list,
@@ -41,7 +40,6 @@ __all__ = [
     "dashboard_page",
     "funnel_rows",
     "health_trend",
-    "metric_page",
     "tiles",
 ]
 
@@ -291,94 +289,6 @@ def health_trend(
     if threshold is None:
         threshold = _threshold_in_force(actor, filters.team_id)
     return Trend(weeks=week_list, series=series, threshold=threshold)
-
-
-# Drill-down column headers: the metric rows' keys in words. A key missing here shows as is.
-COLUMN_LABELS = {
-    "id": _("ID"),
-    "kind": _("Kind"),
-    "account": _("Account"),
-    "rep": _("Rep"),
-    "set": _("Action set"),
-    "action": _("Required action"),
-    "due": _("Due"),
-    "done": _("Done"),
-    "hit": _("Met"),
-    "name": _("Name"),
-    "title": _("Title"),
-    "opportunity": _("Deal"),
-    "due_at": _("Due at"),
-    "completed_at": _("Completed at"),
-    "from_stage": _("From stage"),
-    "to_stage": _("To stage"),
-    "rate": _("Went on (%)"),
-    "count": _("Deals"),
-    "median_hours": _("Median dwell (hours)"),
-    "mean_hours": _("Mean dwell (hours)"),
-    "p90_hours": _("90th percentile (hours)"),
-    "target_hours": _("Target (hours)"),
-    "report": _("Report"),
-    "date": _("Date"),
-    "submitted_at": _("Submitted at"),
-    "department": _("Department"),
-    "requested_at": _("Requested at"),
-    "responded_at": _("Responded at"),
-    "hours": _("Response time (hours)"),
-    "waiting_hours": _("Waiting (hours)"),
-    "won": _("Won"),
-    "opened_at": _("Opened at"),
-    "closed_at": _("Closed at"),
-    "days": _("Days"),
-}
-DRILLDOWN_ROWS = 500
-
-
-@dataclass(frozen=True)
-class Cell:
-    value: Any
-    deal_id: int | None = None  # the cell names a deal: it links to the deal page
-    rep_id: int | None = None  # the cell names a rep: it links to the rep's page
-
-
-@dataclass
-class Drilldown:
-    """One yardstick with the rows behind it, ready to show (first `DRILLDOWN_ROWS` rows)."""
-
-    report: MetricReport
-    title: str
-    columns: list[str]
-    rows: list[list[Cell]]
-    total_rows: int
-
-
-def _cell(key: str, value: Any, row: dict[str, Any], rep_names: dict[int, str]) -> Cell:
-    if isinstance(value, bool):
-        return Cell(str(_("Yes") if value else _("No")))
-    if key == "rep" and isinstance(value, int):
-        return Cell(rep_names.get(value, value), rep_id=value)
-    is_deal = key == "opportunity" or (key == "id" and row.get("kind") == "opportunity")
-    if is_deal and isinstance(value, int):
-        return Cell(value, deal_id=value)
-    return Cell(value)
-
-
-def metric_page(*, user: User, name: str, filters: DashboardFilters, now: dt.datetime) -> Drilldown:
-    """One yardstick with the rows behind it (the tiles' drill-down): human column headers,
-    reps by name, deals linked."""
-    report = metric_report(user=user, name=name, filters=filters.metric_filters(now), now=now)
-    keys: list[str] = []
-    for row in report.rows[:1]:
-        keys = [key for key, value in row.items() if not isinstance(value, list | dict)]
-    shown = report.rows[:DRILLDOWN_ROWS]
-    rep_ids = {row["rep"] for row in shown if isinstance(row.get("rep"), int)}
-    rep_names = {rep.pk: str(rep) for rep in User.objects.filter(pk__in=rep_ids)}
-    return Drilldown(
-        report=dataclasses.replace(report, rows=[]),
-        title=str(DRILLDOWNS.get(name, name)),
-        columns=[str(COLUMN_LABELS.get(key, key)) for key in keys],
-        rows=[[_cell(key, row.get(key), row, rep_names) for key in keys] for row in shown],
-        total_rows=len(report.rows),
-    )
 
 
 # --- stuck deals -------------------------------------------------------------------------------

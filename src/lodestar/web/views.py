@@ -39,6 +39,7 @@ from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import playbook_version_list
 from lodestar.web import board as pipeline
 from lodestar.web import dashboard, inbox, pages
+from lodestar.web import drilldown as drilldowns
 from lodestar.web.access import member_of, member_view
 from lodestar.web.auth import USER_TTL
 from lodestar.web.caching import cached_for, data_version, kept_page, may_keep, note_write
@@ -622,7 +623,7 @@ def drilldown(request: AuthenticatedHttpRequest, metric: str) -> HttpResponse:
         request,
         f"drilldown:{metric}",
         dashboard.TILES_TTL,
-        lambda: dashboard.metric_page(
+        lambda: drilldowns.drilldown_page(
             user=request.user,
             name=metric,
             filters=filters,
