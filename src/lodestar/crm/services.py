@@ -530,6 +530,23 @@ def opportunity_update(
         setattr(opportunity, field, value)
     _validate_model(opportunity)
     opportunity.save()
+    # Every front edits through here (the page's deal form and its criterion controls, the
+    # API's PATCH): one audit line per edit names what was set, custom fields by key.
+    audit_record(
+        organization_id=opportunity.organization_id,
+        actor=user,
+        action="opportunity.update",
+        object_type="opportunity",
+        object_id=opportunity.pk,
+        data={
+            "fields": sorted(data),
+            "values": {
+                name: value if name == "custom_fields" or value is None else str(value)
+                for name, value in data.items()
+            },
+        },
+        at=now,
+    )
     return opportunity
 
 

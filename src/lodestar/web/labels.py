@@ -73,4 +73,10 @@ def attachment_kind_name(kind: str, playbook_kinds: dict[str, str] | None = None
         return playbook_kinds[kind]
     if kind in AttachmentKind.values:
         return str(AttachmentKind(kind).label)
+    if kind in _OWN_KIND_NAMES:
+        return str(_OWN_KIND_NAMES[kind])
     return kind
+
+
+# Kinds Lodestar files by itself: the screenshot kept with a customer's recorded confirmation.
+_OWN_KIND_NAMES: dict[str, Promise] = {"chat_screenshot": _("Chat screenshot")}

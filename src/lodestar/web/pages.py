@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils import timezone
@@ -37,6 +37,12 @@ from lodestar.insights.selectors import OwnHealth, TrendPoint, own_health
 from lodestar.org.models import User
 from lodestar.org.selectors import actor_of
 from lodestar.playbooks.selectors import compiled_for_version, playbook_for_deal, published_playbook
+from lodestar.web.criteria import (
+    CriterionControls,
+    FieldInput,
+    criterion_controls,
+    deal_field_inputs,
+)
 from lodestar.web.labels import source_name
 from lodestar.web.signals import DealSignals, add_stuck_reasons, deal_signals
 
@@ -76,6 +82,8 @@ class CheckItem:
     label: str
     met: bool
     explanation: str
+    # What satisfies it, on the deal page (`lodestar.web.criteria`); None elsewhere.
+    controls: CriterionControls | None = None
 
 
 @dataclass
@@ -415,6 +423,8 @@ class DealPage:
     can_write: bool
     has_playbook: bool
     now: dt.datetime
+    # Every field of the deal a rep edits: its own, then the playbook's custom fields.
+    field_inputs: list[FieldInput] = field(default_factory=list)
 
     @property
     def kind_names(self) -> dict[str, str]:
@@ -445,10 +455,12 @@ def deal_page(*, user: User, opportunity_id: int, now: dt.datetime) -> DealPage:
         Contact.objects.filter(account_id=deal.account_id).select_related("decision_role")
     )
     contact_names = {c.pk: c.name for c in contacts}
+    gate = _gate_or_none(deal, now)
+    controls = criterion_controls(deal=deal, playbook=playbook, gate=gate, contacts=contacts)
     summary = DealSummary(
         deal=deal,
         stage_name=_stage_name(playbook, deal.stage_key),
-        checklist=checklist_of(_gate_or_none(deal, now)),
+        checklist=[replace(item, controls=controls.get(item.id)) for item in checklist_of(gate)],
         signals=deal_signals(user=user, deals=[deal], now=now, with_stuck=[deal.pk])[deal.pk],
         contacts=contacts,
         next_stage=_next_stage(playbook, deal.stage_key),
@@ -503,4 +515,5 @@ def deal_page(*, user: User, opportunity_id: int, now: dt.datetime) -> DealPage:
         can_write=bool(actor and actor.works_deals),
         has_playbook=playbook is not None,
         now=now,
+        field_inputs=deal_field_inputs(deal, playbook.playbook if playbook else None),
     )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lodestar.web import knowledge, reps, team, views
+from lodestar.web import deal_edit, knowledge, reps, team, views
 from lodestar.web.password_reset import (
     PasswordResetConfirm,
     PasswordResetRequest,
@@ -34,6 +34,18 @@ urlpatterns = [
     path("tasks/<int:task_id>/done/", views.task_done, name="task-done"),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal"),
     path("deals/<int:deal_id>/gate/", views.gate_panel, name="gate-panel"),
+    path("deals/<int:deal_id>/fields/", deal_edit.deal_fields, name="deal-fields"),
+    path("deals/<int:deal_id>/edit/", deal_edit.deal_edit, name="deal-edit"),
+    path("deals/<int:deal_id>/criteria/field/", deal_edit.criterion_field, name="criterion-field"),
+    path(
+        "deals/<int:deal_id>/criteria/upload/", deal_edit.criterion_upload, name="criterion-upload"
+    ),
+    path("deals/<int:deal_id>/criteria/event/", deal_edit.criterion_event, name="criterion-event"),
+    path(
+        "deals/<int:deal_id>/criteria/contact/",
+        deal_edit.criterion_contact,
+        name="criterion-contact",
+    ),
     path("deals/<int:deal_id>/needs/", views.deal_needs, name="deal-needs"),
     path("deals/<int:deal_id>/advance/", views.advance, name="advance"),
     path("deals/<int:deal_id>/call/", views.log_call, name="log-call"),
