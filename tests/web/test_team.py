@@ -213,9 +213,9 @@ def test_ops_and_admins_read_the_audit_log_reps_and_managers_get_403(
     for who in (cast.ops, cast.admin):
         page = client_as(who).get(reverse("web:audit")).content.decode()
         assert "Task reassigned" in page
-        assert f"From: {cast.owner}" in page
+        assert f"Changed from: {cast.owner}" in page
         # a person of another organization is never named, whatever the log holds
-        assert f"To: #{cast.outsider.pk}" in page
+        assert f"Changed to: #{cast.outsider.pk}" in page
     for who in (cast.owner, cast.manager):
         assert client_as(who).get(reverse("web:audit")).status_code == 403
 
