@@ -26,7 +26,7 @@ from lodestar.core.playbook.model import (
 from lodestar.crm.models import AccountTier, DecisionRole
 from lodestar.crm.quick_add import NewAccount, NewContact, QuickAdd
 from lodestar.errors import FieldError
-from lodestar.i18n import localized
+from lodestar.i18n import localized, speaks_chinese
 
 __all__ = [
     "AccountForm",
@@ -45,6 +45,14 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class _RecordForm(forms.Form):
+    """Labels stand above their fields on a phone: no colon after them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 def _money_field(label: Any, *, required: bool = False) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
@@ -57,7 +65,11 @@ def _money_field(label: Any, *, required: bool = False) -> forms.DecimalField:
 
 
 def _role_choices(roles: Iterable[DecisionRole]) -> list[tuple[str, str]]:
-    return [("", "—"), *((str(r.pk), f"{r.name_zh} · {r.name_en}") for r in roles)]
+    chinese = speaks_chinese()
+    return [
+        ("", "—"),
+        *((str(r.pk), r.name_zh if chinese or not r.name_en else r.name_en) for r in roles),
+    ]
 
 
 def _criterion_fields(criteria: Iterable[Criterion]) -> set[str]:
@@ -111,7 +123,7 @@ def _custom_form_field(definition: FieldDef, playbook: Playbook) -> forms.Field:
     return forms.CharField(**common, max_length=500)
 
 
-class QuickAddForm(forms.Form):
+class QuickAddForm(_RecordForm):
     """A deal, its account (chosen or new) and a contact (chosen, new or none)."""
 
     account_id = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
@@ -121,7 +133,9 @@ class QuickAddForm(forms.Form):
     allow_duplicate = forms.BooleanField(
         label=_("This is a different customer: create it anyway"), required=False
     )
-    contact_choice = forms.ChoiceField(label=_("Contact"), required=False, choices=())
+    contact_choice = forms.ChoiceField(
+        label=_("Contact"), required=False, choices=(), widget=forms.RadioSelect
+    )
     contact_name = forms.CharField(label=_("Name"), max_length=100, required=False)
     contact_title = forms.CharField(label=_("Title"), max_length=100, required=False)
     contact_phone = forms.CharField(
@@ -266,7 +280,7 @@ def attach_problems(form: forms.Form, details: Iterable[FieldError], names: dict
             form.add_error(None, str(detail.message))
 
 
-class AccountForm(forms.Form):
+class AccountForm(_RecordForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     industry = forms.CharField(label=_("Industry"), max_length=100, required=False)
     region = forms.CharField(label=_("Region"), max_length=100, required=False)
@@ -281,7 +295,7 @@ class AccountForm(forms.Form):
         return {key: self.cleaned_data[key] for key in keys}
 
 
-class ContactForm(forms.Form):
+class ContactForm(_RecordForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     title = forms.CharField(label=_("Title"), max_length=100, required=False)
     phone = forms.CharField(
@@ -317,6 +331,6 @@ class ContactForm(forms.Form):
 CONTACT_FIELDS = {"decision_role_id": "decision_role"}
 
 
-class SearchForm(forms.Form):
+class SearchForm(_RecordForm):
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
