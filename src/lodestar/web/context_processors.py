@@ -19,17 +19,26 @@ class NavItem:
     label: str | Promise
     url_name: str
     roles: frozenset[str]
+    # The roles for whom it is a tab of the bottom bar on a phone; the others reach it by
+    # "More" there.
+    tab_roles: frozenset[str] = frozenset()
 
 
 ALL_ROLES = frozenset(Role.values)
 DEAL_WORKERS = frozenset({Role.REP, Role.MANAGER, Role.ADMIN})
+LEADS = frozenset({Role.MANAGER, Role.ADMIN})
 NAV = (
-    NavItem(_("Today"), "web:today", DEAL_WORKERS),
-    NavItem(_("Dashboard"), "web:dashboard", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN})),
-    NavItem(_("Pipeline"), "web:board", ALL_ROLES),
-    NavItem(_("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN})),
+    NavItem(_("Today"), "web:today", DEAL_WORKERS, frozenset({Role.REP})),
+    NavItem(
+        _("Dashboard"), "web:dashboard", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN}), LEADS
+    ),
+    NavItem(_("Pipeline"), "web:board", ALL_ROLES, DEAL_WORKERS),
+    NavItem(
+        _("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN}), frozenset({Role.OPS})
+    ),
+    NavItem(_("Knowledge"), "web:knowledge-index", ALL_ROLES, frozenset({Role.OPS})),
     NavItem(_("Accounts"), "web:accounts", ALL_ROLES),
-    NavItem(_("Inbox"), "web:inbox", ALL_ROLES),
+    NavItem(_("Inbox"), "web:inbox", ALL_ROLES, ALL_ROLES),
     NavItem(_("API"), "api:openapi-view", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Team"), "web:team", frozenset({Role.ADMIN})),
     NavItem(_("Audit log"), "web:audit", frozenset({Role.OPS, Role.ADMIN})),
@@ -62,7 +71,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
                     "active": request.path.startswith(url) and url != "/",
                     "first": FIRST_FOR.get(role) == item.url_name,
                     "badge": unread if item.url_name == "web:inbox" else None,
+                    "tab": role in item.tab_roles,
                 }
             )
     items.sort(key=lambda entry: not entry["first"])
-    return {"nav_items": items, "current_role": role}
+    return {
+        "nav_items": items,
+        "current_role": role,
+        "nav_more": any(not entry["tab"] for entry in items),
+    }
