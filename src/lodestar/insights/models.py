@@ -7,9 +7,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from lodestar.core.scoring import Message
 from lodestar.crm.models import Opportunity
+from lodestar.i18n import localized
 from lodestar.org.models import Organization
-
 
 # The message key of an alert worded by the insights engine in both languages (its messages).
 SENTENCE = "sentence"
@@ -81,7 +82,8 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.message_zh}"
+        # In the reader's language (the admin lists alerts by it).
+        return localized(Message(self.message_zh, self.message_en))
 
 
 class ExemptionReason(models.TextChoices):
@@ -309,7 +311,7 @@ class DealActivity(models.Model):
         verbose_name_plural = _("deal activity")
 
     def __str__(self) -> str:
-        return f"activity of deal {self.opportunity_id}"
+        return str(_("activity of deal %(id)s") % {"id": self.opportunity_id})
 
 
 # --- the knowledge base: which stages an entry helps with, and its files -----------------------

@@ -222,7 +222,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()}: {self.title}"
+        return f"{self.get_channel_display()}: {self.shown_title}"
 
     def rendered(self) -> Rendered:
         """What it says, in the active language."""
@@ -255,7 +255,7 @@ class CalendarFeed(models.Model):
         verbose_name_plural = _("calendar feeds")
 
     def __str__(self) -> str:
-        return f"{self.user} calendar"
+        return str(_("calendar of %(user)s") % {"user": self.user})
 
     @staticmethod
     def digest_of(token: str) -> str:

@@ -11,10 +11,12 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -115,9 +117,25 @@ class MembershipInline(OrganizationScoped, admin.StackedInline):  # type: ignore
 _NOT_OURS = {"is_staff", "is_superuser", "groups", "user_permissions"}
 
 
+# Django's forms cannot be subscripted at run time: the type argument stays implicit.
+class PasswordChangeForm(AdminPasswordChangeForm):  # type: ignore[type-arg]
+    """Django's admin password form, its help text worded when shown: Django joins it to its
+    warning when the module is imported, which fixes it in the language of that moment."""
+
+    usable_password_help_text = format_lazy(  # type: ignore[assignment]  # a lazy text
+        "{}{}",
+        SetUnusablePasswordMixin.usable_password_help_text,
+        format_lazy(
+            '<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+            _("If disabled, the current password for this user will be lost."),
+        ),
+    )
+
+
 @admin.register(User)
 # Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
 class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
+    change_password_form = PasswordChangeForm
     list_display = [
         "username",
         "display_name",

@@ -160,7 +160,7 @@ class Membership(models.Model):
         indexes = [models.Index(fields=["organization", "role"])]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.organization} ({self.role})"
+        return f"{self.user} @ {self.organization} ({self.get_role_display()})"
 
     def clean(self) -> None:
         if self.team is not None and self.team.organization_id != self.organization_id:

@@ -83,4 +83,4 @@ class PlaybookVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} v{self.number} ({self.status})"
+        return f"{self.name} v{self.number} ({self.get_status_display()})"
