@@ -40,6 +40,7 @@ def test_it_groups_the_alerts_by_rep_and_kind_with_counts(cast: Cast, client_as:
     ]
     page = client_as(cast.manager).get(reverse("web:dashboard")).content.decode()
     assert len(group_ids(page)) == 3
+    assert "12 live alerts in 3 groups" in page
     assert f'{cast.owner} · Stalled deal <span class="group-count">×7</span>' in page
     assert f"{cast.teammate} · Stalled deal" in page
     assert f"{cast.owner} · Silent customer" in page
@@ -54,6 +55,7 @@ def test_it_names_the_groups_in_chinese(cast: Cast) -> None:
     client.force_login(cast.manager)
     page = client.get(reverse("web:dashboard")).content.decode()
     assert f"{cast.owner} · 停滞商机" in page
+    assert "共 2 条有效预警,分 1 组" in page
     assert "×2" in page
 
 
