@@ -120,3 +120,33 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+# axe-core (tests/browser/vendor/axe.min.js, MPL-2.0, its licence beside it), evaluated in the
+# page through the browser's debugging protocol: the page's Content-Security-Policy forbids
+# inline scripts, and this way the policy the users get is the one tested.
+AXE_SOURCE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_BLOCKING = ("serious", "critical")
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = AXE_BLOCKING) -> list[dict[str, Any]]:
+    """The accessibility rules axe-core finds broken on the page, of the given impacts."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(f"() => {{ {AXE_SOURCE.read_text(encoding='utf-8')}\n }}")
+    found: list[dict[str, Any]] = page.evaluate(_AXE_RUN)
+    return [v for v in found if v["impact"] in impacts]
+
+
+def assert_accessible(page: Any) -> None:
+    """Fail on any serious or critical axe-core violation, naming the rule and the elements."""
+    found = axe_violations(page)
+    assert not found, f"{page.url}:\n" + "\n".join(
+        f"  {v['impact']} {v['id']} ({v['help']}): {', '.join(v['nodes'])}" for v in found
+    )

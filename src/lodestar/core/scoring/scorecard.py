@@ -38,6 +38,7 @@ from lodestar.core.scoring.common import (
     Message,
     RowId,
     clamp_score,
+    format_span,
     normalise_weights,
     require_aware,
 )
@@ -157,11 +158,11 @@ def _minutes_result(comm: Communication, config: ScorecardConfig, weight: float)
     deadline = comm.occurred_at + config.upload_within
     in_time = [m for m in comm.minutes if require_aware(m.uploaded_at, "uploaded_at") <= deadline]
     best = max((m.text_chars for m in in_time), default=None)
-    hours = int(config.upload_within.total_seconds() // 3600)
+    within = format_span(config.upload_within)
     if best is not None and best >= config.min_chars:
         message = Message(
-            f"纪要已在 {hours} 小时内上传({best} 字)",
-            f"minutes uploaded within {hours} h ({best} characters)",
+            f"纪要已在 {within.zh}内上传({best} 字)",
+            f"minutes uploaded within {within.en} ({best} characters)",
         )
         return CriterionResult("minutes", True, weight, message)
     if any(m.text_pending for m in in_time):
@@ -172,9 +173,9 @@ def _minutes_result(comm: Communication, config: ScorecardConfig, weight: float)
             f"minutes have {best} characters, fewer than {config.min_chars}",
         )
     elif comm.minutes:
-        message = Message(f"纪要超过 {hours} 小时才上传", f"minutes uploaded later than {hours} h")
+        message = Message(f"纪要超过 {within.zh}才上传", f"minutes uploaded later than {within.en}")
     else:
-        message = Message(f"{hours} 小时内未上传纪要", f"no minutes uploaded within {hours} h")
+        message = Message(f"{within.zh}内未上传纪要", f"no minutes uploaded within {within.en}")
     return CriterionResult("minutes", False, weight, message)
 
 
