@@ -7,11 +7,12 @@ rules live in `lodestar.insights.selectors`, `services`, `metrics` and `lodestar
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import Strict
 
 from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
 from lodestar.crm.selectors import access_opportunity
@@ -394,7 +395,8 @@ class CoachingPage(Schema):
 
 class CoachingIn(StrictIn):
     note: Text = Field("", max_length=2000, description="What the session is about.")
-    alert: Id | None = Field(
+    # A JSON integer: `true` or `"5"` is refused, not read as an id.
+    alert: Annotated[Id, Strict()] | None = Field(
         None, description="One of your alerts that prompted it; it is acknowledged with it."
     )
 

@@ -5,11 +5,12 @@ administrators' writes of people and teams (`org.members`); and the audit log.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import Count
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import Strict
 
 from lodestar.fields import Id, SupportedDate, Text
 from lodestar.org import members
@@ -176,13 +177,15 @@ _ADMIN_ONLY = (
     "not found (404). Audited."
 )
 RoleName = Literal["rep", "manager", "ops", "admin"]
+# An id in a JSON body is a JSON integer: `true` or `"5"` is refused, not read as 1 or 5.
+BodyId = Annotated[Id, Strict()]
 
 
 class InviteIn(StrictIn):
     display_name: Text = Field(min_length=1, max_length=100, description="The person's name.")
     email: Text = Field(min_length=3, max_length=254)
     role: RoleName
-    team: Id | None = Field(None, description="Team id; null: no team.")
+    team: BodyId | None = Field(None, description="Team id; null: no team.")
     username: Text = Field(
         "", max_length=150, description="The user name to sign in with; empty: the e-mail."
     )
@@ -232,7 +235,7 @@ def invite_member_again(request: AuthenticatedHttpRequest, user_id: Id) -> Statu
 
 class MemberChangeIn(StrictIn):
     role: RoleName | None = Field(None, description="Left out: unchanged.")
-    team: Id | None = Field(None, description="Team id; null: no team; left out: unchanged.")
+    team: BodyId | None = Field(None, description="Team id; null: no team; left out: unchanged.")
 
 
 @router.patch(
@@ -259,7 +262,7 @@ def change_member(
 
 
 class DeactivateIn(StrictIn):
-    successor: Id = Field(
+    successor: BodyId = Field(
         description="The active rep, manager or admin of your organization who takes over."
     )
 
@@ -321,12 +324,14 @@ def reactivate_member(request: AuthenticatedHttpRequest, user_id: Id) -> MemberO
 
 class TeamIn(StrictIn):
     name: Text = Field(min_length=1, max_length=100)
-    manager: Id | None = Field(None, description="An active sales manager's user id; null: none.")
+    manager: BodyId | None = Field(
+        None, description="An active sales manager's user id; null: none."
+    )
 
 
 class TeamChangeIn(StrictIn):
     name: Text | None = Field(None, min_length=1, max_length=100, description="Left out: kept.")
-    manager: Id | None = Field(None, description="User id; null: no manager; left out: kept.")
+    manager: BodyId | None = Field(None, description="User id; null: no manager; left out: kept.")
 
 
 def _team(team: Team) -> Team:
