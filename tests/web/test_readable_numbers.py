@@ -154,3 +154,16 @@ def test_a_yardstick_headline_and_note_are_worded_in_the_readers_language(
     assert "Fields filled: " in html
     assert "fields filled" not in html  # the API's note, in English only
     assert "industry, region" in html
+
+
+def test_the_admin_shows_a_score_as_the_pages_do(cast: Cast) -> None:
+    from lodestar.org.models import User
+    from tests.factories import HealthSnapshotFactory
+
+    HealthSnapshotFactory(rep=cast.owner, score=79.365079365, dwell_score=66.5)
+    operator = Client(HTTP_ACCEPT_LANGUAGE="en")
+    operator.force_login(User.objects.create_superuser(username="root", password="pw-for-tests"))
+    html = operator.get(reverse("admin:insights_healthsnapshot_changelist")).content.decode()
+    assert ">79<" in html
+    assert ">67<" in html
+    assert "79.365" not in html

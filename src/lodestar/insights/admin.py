@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Callable
+from typing import Any
 
+from django.contrib import admin
+from django.db import models
+
+from lodestar.core.scoring import shown_score
 from lodestar.insights.models import (
     Alert,
     CommunicationScore,
@@ -42,6 +47,20 @@ class ExemptionAdmin(OrganizationScopedAdmin):
     date_hierarchy = "starts_at"
 
 
+def _shown(model: type[models.Model], field: str) -> Callable[[Any], str]:
+    """A score column as every page shows the score (a whole number, halves up)."""
+
+    column = model._meta.get_field(field)
+    label = column.verbose_name if isinstance(column, models.Field) else field
+
+    @admin.display(description=label, ordering=field)
+    def show(obj: Any) -> str:
+        value = getattr(obj, field)
+        return "–" if value is None else str(shown_score(value))
+
+    return show
+
+
 class _Computed(OrganizationScopedAdmin):
     """Rows the insights computation writes: look, never edit (a recompute would undo it)."""
 
@@ -54,7 +73,14 @@ class _Computed(OrganizationScopedAdmin):
 
 @admin.register(HealthSnapshot)
 class HealthSnapshotAdmin(_Computed):
-    list_display = ["rep", "date", "score", "dwell_score", "task_score", "interaction_score"]
+    list_display = [
+        "rep",
+        "date",
+        _shown(HealthSnapshot, "score"),
+        _shown(HealthSnapshot, "dwell_score"),
+        _shown(HealthSnapshot, "task_score"),
+        _shown(HealthSnapshot, "interaction_score"),
+    ]
     list_filter = ["organization", "date"]
     list_select_related = ["rep"]
     raw_id_fields = ["rep"]
@@ -63,7 +89,14 @@ class HealthSnapshotAdmin(_Computed):
 
 @admin.register(CommunicationScore)
 class CommunicationScoreAdmin(_Computed):
-    list_display = ["event", "rep", "opportunity", "occurred_at", "score", "final"]
+    list_display = [
+        "event",
+        "rep",
+        "opportunity",
+        "occurred_at",
+        _shown(CommunicationScore, "score"),
+        "final",
+    ]
     list_filter = ["organization", "final"]
     list_select_related = ["rep", "opportunity", "event"]
     raw_id_fields = ["event", "rep", "opportunity"]

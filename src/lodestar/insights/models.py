@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from lodestar.core.scoring import Message
+from lodestar.core.scoring import Message, shown_score
 from lodestar.crm.models import Opportunity
 from lodestar.i18n import localized
 from lodestar.org.models import Organization
@@ -180,7 +180,8 @@ class HealthSnapshot(models.Model):
         indexes = [models.Index(fields=["organization", "date"])]
 
     def __str__(self) -> str:
-        return f"{self.rep} {self.date}: {self.score}"
+        score = "–" if self.score is None else shown_score(self.score)
+        return f"{self.rep} {self.date}: {score}"
 
 
 class CommunicationScore(models.Model):
@@ -232,7 +233,7 @@ class CommunicationScore(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_id}: {self.score:.0f}"
+        return f"{self.event_id}: {shown_score(self.score)}"
 
 
 class HandbookPush(models.Model):
