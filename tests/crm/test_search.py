@@ -69,3 +69,16 @@ def test_it_finds_through_the_stored_keys_quickly(cast: Cast, pipeline: None) ->
     # 25 of the 200 accounts are in 上海, with three deals each.
     assert (found.accounts.count, found.deals.count) == (25, 75)
     assert elapsed < 1.0, f"a search took {elapsed:.3f} s"
+
+
+def test_it_finds_a_contact_by_the_digits_of_their_phone_however_written(cast: Cast) -> None:
+    from lodestar.crm.services import contact_update
+    from tests.factories import AccountFactory, ContactFactory
+
+    account = AccountFactory(organization=cast.org, owner=cast.owner)
+    wang = ContactFactory(account=account, name="王总", phone="138-0013-8000")
+    assert record_search(user=cast.owner, q="13800138000").contacts.items == [wang]
+    assert record_search(user=cast.owner, q="0013 8000").contacts.items == [wang]
+    contact_update(user=cast.owner, contact=wang, data={"phone": "+86 139 1234 5678"})
+    assert record_search(user=cast.owner, q="13800138000").contacts.count == 0
+    assert record_search(user=cast.owner, q="8613912345678").contacts.items == [wang]

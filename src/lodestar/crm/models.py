@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from lodestar.crm.search_keys import search_key
+from lodestar.crm.search_keys import contact_search_key, search_key
 from lodestar.org.models import Organization, Team
 
 _Keyed = TypeVar("_Keyed", bound="SearchKeyed")
@@ -30,7 +30,7 @@ class SearchKeyedQuerySet(models.QuerySet[_Keyed]):
         self, objs: Iterable[_Keyed], fields: Iterable[str], batch_size: int | None = None
     ) -> int:
         rows, names = list(objs), list(fields)
-        if "name" in names and "search_key" not in names:
+        if not {"name", "phone"}.isdisjoint(names) and "search_key" not in names:
             for row in rows:
                 row.search_key = row.computed_search_key()
             names.append("search_key")
@@ -40,7 +40,8 @@ class SearchKeyedQuerySet(models.QuerySet[_Keyed]):
 class SearchKeyed(models.Model):
     """A row found by global search: its name as text, pinyin initials and full pinyin
     (`lodestar.crm.search_keys`). The key is the row's own invariant, so the row keeps it on
-    every save and bulk write; a queryset `update(name=…)` does not, and is not used on names."""
+    every save and bulk write; a queryset `update(name=…)` does not, and is not used on names
+    or phone numbers."""
 
     search_key = models.TextField(_("search key"), blank=True, default="", editable=False)
 
@@ -170,6 +171,9 @@ class Contact(SearchKeyed):
 
     def __str__(self) -> str:
         return self.name
+
+    def computed_search_key(self) -> str:
+        return contact_search_key(self.name, self.phone)
 
 
 class Product(models.Model):

@@ -44,8 +44,6 @@ MAX_SEARCH_LIMIT = 50
 DUPLICATES_SHOWN = 5
 # Candidate accounts a duplicate check compares in Python after the first filter in SQL.
 _DUPLICATE_CANDIDATES = 200
-# Phone numbers are searched by digits once the query has this many.
-_MIN_PHONE_DIGITS = 4
 
 
 T = TypeVar("T")
@@ -78,7 +76,8 @@ def _found(queryset: QuerySet[M], limit: int) -> Found[M]:
 
 def record_search(*, user: User, q: str, limit: int = SEARCH_LIMIT) -> SearchResults:
     """Deals, accounts and contacts the user may read whose names match `q`: as Chinese text,
-    pinyin initials (hdjx) or full pinyin (huadong jixie); contacts also by phone digits.
+    pinyin initials (hdjx) or full pinyin (huadong jixie); contacts also by the digits of their
+    phone number.
 
     A deal is found by its own name or its account's. Three queries and three counts at most.
     """
@@ -102,13 +101,9 @@ def record_search(*, user: User, q: str, limit: int = SEARCH_LIMIT) -> SearchRes
         .select_related("owner")
         .order_by("name", "id")
     )
-    contact_match = Q(search_key__contains=key)
-    digits = "".join(ch for ch in q if ch.isdigit())
-    if len(digits) >= _MIN_PHONE_DIGITS and digits == key:
-        contact_match |= Q(phone__contains=digits)
     contacts = (
         Contact.objects.filter(account__in=account_scope(actor=actor))
-        .filter(contact_match)
+        .filter(search_key__contains=key)
         .select_related("account", "decision_role")
         .order_by("name", "id")
     )

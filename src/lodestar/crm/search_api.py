@@ -32,7 +32,7 @@ SearchText = Annotated[Text, Field(min_length=1, max_length=100)]
 class SearchQuery(StrictQuery):
     q: SearchText = Field(
         description="Chinese text, pinyin initials (hdjx) or full pinyin (huadong jixie); "
-        "contacts are also found by four or more digits of their phone number."
+        "contacts are also found by the digits of their phone number."
     )
     limit: int = Field(
         SEARCH_LIMIT, ge=1, le=MAX_SEARCH_LIMIT, description="Results of each kind at most."

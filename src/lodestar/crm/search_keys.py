@@ -1,7 +1,8 @@
 """Search keys: a name as Chinese text, pinyin initials and full pinyin, in one string.
 
 A rep types "华东机械", "hdjx" or "huadong jixie" for 华东机械有限公司. Each searchable row keeps
-`search_key` = `<name>|<initials>|<full pinyin>` (lower case, without spaces or punctuation),
+`search_key` = `<name>|<initials>|<full pinyin>` (lower case, without spaces or punctuation; a
+contact adds the digits of their phone number),
 so a search is one `LIKE '%…%'` on a column instead of pinyin computed for every row at every
 keystroke; the query goes through `query_key` the same way.
 
@@ -23,6 +24,7 @@ __all__ = [
     "NameForms",
     "Resemblance",
     "bigrams",
+    "contact_search_key",
     "core_name",
     "full_pinyin",
     "has_chinese",
@@ -99,6 +101,12 @@ def search_key(*texts: str) -> str:
         if has_chinese(plain):
             parts += [initials(plain), full_pinyin(plain)]
     return KEY_SEPARATOR.join(parts)
+
+
+def contact_search_key(name: str, phone: str) -> str:
+    """A contact is found by their name and by the digits of their phone number."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return KEY_SEPARATOR.join(part for part in (search_key(name), digits) if part)
 
 
 def query_key(text: str) -> str:
