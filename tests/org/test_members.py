@@ -4,12 +4,13 @@ handover of the open work, teams. The owner / teammate / outsider trio of `cast`
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.test import TestCase, override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lodestar.automation.models import Task, TaskStatus
 from lodestar.crm.models import OpportunityStatus
@@ -29,6 +30,13 @@ from tests.conftest import Cast
 from tests.factories import OpportunityFactory, TaskFactory, TeamFactory, UserFactory
 
 SITE = "https://crm.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The refusals are read in English here; zh-Hans is the default language."""
+    with translation.override("en"):
+        yield
 
 
 def _invite(cast: Cast, **fields: Any) -> Membership:
