@@ -167,3 +167,13 @@ def test_the_admin_shows_a_score_as_the_pages_do(cast: Cast) -> None:
     assert ">79<" in html
     assert ">67<" in html
     assert "79.365" not in html
+
+
+def test_the_trend_names_its_weeks_in_the_readers_words(cast: Cast, published: Any) -> None:
+    from lodestar.web.dashboard import DashboardFilters, health_trend
+
+    now = dt.datetime(2026, 12, 6, 4, tzinfo=dt.UTC)
+    with translation.override("zh-hans"):
+        labels = health_trend(user=cast.manager, filters=DashboardFilters(), now=now).chart_data()
+    assert labels["labels"][-1] == "11月30日"
+    assert not any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", label) for label in labels["labels"])

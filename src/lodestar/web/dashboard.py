@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.core.scoring import shown_score
@@ -234,7 +235,8 @@ class Trend:
 
     def chart_data(self) -> dict[str, Any]:
         return {
-            "labels": [week.isoformat() for week in self.weeks],
+            # Each week by its Monday, in the reader's words ("12月1日", "December 1").
+            "labels": [date_format(week, "MONTH_DAY_FORMAT") for week in self.weeks],
             "series": [{"label": s.label, "points": s.points} for s in self.series],
             "threshold": self.threshold,
         }
