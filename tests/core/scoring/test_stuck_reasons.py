@@ -96,6 +96,7 @@ def test_it_says_when_no_cause_is_recorded() -> None:
     assert reason.message.en == (
         "In stage 4 for 1 day 12 hours: past the 1 day target, no recorded cause"
     )
+    assert reason.message.zh == "在阶段4停留1天12小时:已超出1天的目标停留时长,未发现具体原因"
 
 
 def test_it_leads_with_an_active_exemption() -> None:

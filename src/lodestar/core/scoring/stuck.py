@@ -220,7 +220,7 @@ def stuck_reason(deal: StuckInput, *, now: datetime, max_causes: int = 3) -> Stu
         en = "; ".join(c.message.en for c in shown) + (f"; and {rest} more" if rest else "")
     else:
         target = format_span(deal.target_dwell, spaced=False)
-        zh = f"超过目标{target.zh},未发现具体原因"
+        zh = f"已超出{target.zh}的目标停留时长,未发现具体原因"
         en = f"past the {target.en} target, no recorded cause"
     return StuckReason(
         deal_id=deal.deal_id,
