@@ -70,7 +70,7 @@ def test_an_admin_invites_changes_a_role_and_deactivates_with_a_handover(
     # Deactivate the owner: their open deal and task go to the southern rep in one step.
     page.goto(f"{live_server.url}/team/{cast.owner.pk}/")
     page.wait_for_selector("#deactivate-form")
-    assert page.locator("text=1 open deals").count() == 1
+    assert page.locator("li:text-is('1 open deal')").count() == 1
     _no_sideways_scroll(page)
     screenshot(page, f"team-member-{width}")
     page.select_option("#successor", str(cast.other_team_rep.pk))

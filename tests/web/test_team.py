@@ -154,8 +154,8 @@ def test_deactivation_shows_the_work_then_hands_it_over(cast: Cast, client_as: C
     TaskFactory(opportunity=deal)
     client = client_as(cast.admin)
     page = client.get(reverse("web:team-member", args=[cast.owner.pk])).content.decode()
-    assert "1 open deals" in page
-    assert "1 open tasks" in page
+    assert "1 open deal" in page
+    assert "1 open task" in page
     response = client.post(
         reverse("web:team-member-deactivate", args=[cast.owner.pk]),
         {"successor": cast.teammate.pk},

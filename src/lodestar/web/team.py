@@ -24,7 +24,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from lodestar.automation.selectors import TaskFilters, task_list_for
@@ -54,6 +54,7 @@ from lodestar.web.caching import note_write
 
 __all__ = [
     "audit_log",
+    "moved_phrase",
     "team_create",
     "team_invite",
     "team_member",
@@ -107,13 +108,18 @@ AUDIT_OBJECTS = {
     "team": gettext_lazy("Team"),
     "user": gettext_lazy("Person"),
 }
-# What the handover counts are called on the page.
-MOVED_WORDS = {
-    "deals": gettext_lazy("open deals"),
-    "accounts": gettext_lazy("accounts"),
-    "tasks": gettext_lazy("open tasks"),
-    "teams": gettext_lazy("teams managed"),
-}
+
+
+def moved_phrase(kind: str, count: int) -> str:
+    """One handover count as the page says it: "3 open deals", "1 account" (in the reader's
+    language); a kind a handover step adds later reads "kind: count"."""
+    phrases = {
+        "deals": ngettext("%(n)d open deal", "%(n)d open deals", count),
+        "accounts": ngettext("%(n)d account", "%(n)d accounts", count),
+        "tasks": ngettext("%(n)d open task", "%(n)d open tasks", count),
+        "teams": ngettext("%(n)d team managed", "%(n)d teams managed", count),
+    }
+    return phrases[kind] % {"n": count} if kind in phrases else f"{kind}: {count}"
 
 
 # --- who may come in -----------------------------------------------------------------------------
@@ -280,7 +286,7 @@ def team_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- one member ----------------------------------------------------------------------------------
 
 
-def _open_work(request: AuthenticatedHttpRequest, user_id: int) -> list[tuple[str, int]]:
+def _open_work(request: AuthenticatedHttpRequest, user_id: int) -> list[str]:
     user = request.user
     counts = {
         "deals": opportunity_list(
@@ -291,7 +297,7 @@ def _open_work(request: AuthenticatedHttpRequest, user_id: int) -> list[tuple[st
             user=user, filters=TaskFilters(status="open", assignee_id=user_id)
         ).count(),
     }
-    return [(str(MOVED_WORDS[kind]), count) for kind, count in counts.items()]
+    return [moved_phrase(kind, count) for kind, count in counts.items()]
 
 
 def _member_page(
@@ -389,9 +395,7 @@ def team_member_deactivate(request: AuthenticatedHttpRequest, user_id: int) -> H
         handover = services.member_deactivate(
             user=request.user, member_user_id=user_id, successor_id=form.cleaned_data["successor"]
         )
-        moved = ", ".join(
-            f"{count} {MOVED_WORDS.get(kind, kind)}" for kind, count in handover.moved.items()
-        )
+        moved = ", ".join(moved_phrase(kind, count) for kind, count in handover.moved.items())
         return _("%(name)s is deactivated; %(successor)s took over: %(moved)s.") % {
             "name": handover.member.user,
             "successor": handover.successor.user,
