@@ -35,6 +35,7 @@ from lodestar.core.rules.remedies import (
 from lodestar.core.rules.scope import CONTENT_TYPES
 from lodestar.crm.models import Contact, DecisionRole, Opportunity
 from lodestar.i18n import localized
+from lodestar.web.forms import new_delivery_id
 
 __all__ = [
     "BUILTIN_INPUTS",
@@ -204,6 +205,8 @@ class Control:
     phrase: str = ""  # the words the customer's message must contain
     contacts: tuple[tuple[int, str], ...] = ()
     roles: tuple[tuple[int, str], ...] = ()
+    now_local: str = ""  # an event's "when", preset to the moment the page is shown
+    delivery_id: str = ""  # an event's id: the form sent twice is logged once
 
 
 @dataclass(frozen=True)
@@ -320,6 +323,8 @@ def _control(
             title=localized(action.type_name),
             phrase=action.text_contains or "",
             contacts=people,
+            now_local=now_local_input(timezone.now()),
+            delivery_id=new_delivery_id(),
         )
     if isinstance(action, AddContact):
         wanted = {key for key, _name in action.roles}

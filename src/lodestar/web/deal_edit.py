@@ -58,13 +58,11 @@ from lodestar.web.criteria import (
     FieldInput,
     criterion_controls,
     deal_field_inputs,
-    now_local_input,
     remedy_action,
     service_errors,
     types_text,
     with_posted,
 )
-from lodestar.web.forms import new_delivery_id
 from lodestar.web.labels import content_type_name
 
 __all__ = [
@@ -180,6 +178,17 @@ def deal_edit(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
 # --- the controls of the gate panel ------------------------------------------------------------
 
 
+def _form_details(form: forms.Form) -> list[str]:
+    """Each problem of `form`, named by its field's label where it has one."""
+    return [
+        f"{form.fields[name].label}: {message}"
+        if name in form.fields and form.fields[name].label
+        else str(message)
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+
+
 class _ControlForm(forms.Form):
     criterion = forms.CharField(max_length=100)
     index = forms.IntegerField(min_value=0, max_value=100)
@@ -215,8 +224,6 @@ def _render_control(
     context = {
         "deal": deal,
         "control": control,
-        "delivery_id": new_delivery_id,
-        "now_local": now_local_input(timezone.now()),
         **extra,
     }
     return render(request, "web/partials/criterion_control.html", context, status=status)
@@ -467,11 +474,7 @@ def criterion_event(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResp
         request.POST, request.FILES, action=action, contacts=list(control.contacts), now=now
     )
     if not form.is_valid():
-        details = [
-            f"{form.fields[name].label}: {message}" if name in form.fields else str(message)
-            for name, messages in form.errors.items()
-            for message in messages
-        ]
+        details = _form_details(form)
         error = _error(_("Please check the form."), details)
         return _render_control(request, deal, control, 422, error=error, posted=request.POST)
     contact_id = form.cleaned_data.get("contact")
@@ -551,11 +554,7 @@ def criterion_contact(request: AuthenticatedHttpRequest, deal_id: int) -> HttpRe
     assert control is not None
     form = _ContactForm(request.POST, control=control, action=action)
     if not form.is_valid():
-        details = [
-            f"{form.fields[name].label}: {message}" if name in form.fields else str(message)
-            for name, messages in form.errors.items()
-            for message in messages
-        ]
+        details = _form_details(form)
         error = _error(_("Please check the form."), details)
         return _render_control(request, deal, control, 422, error=error, posted=request.POST)
     data = form.cleaned_data
