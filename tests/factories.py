@@ -415,6 +415,14 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     delivered_at = factory.SelfAttribute("created_at")
 
 
+class LanguagePreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = integrations.LanguagePreference
+
+    user = factory.SubFactory(UserFactory)
+    language = "en"
+
+
 class CalendarFeedFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = integrations.CalendarFeed

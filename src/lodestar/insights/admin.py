@@ -7,8 +7,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from lodestar.core.scoring import shown_score
+from lodestar.core.scoring import Message, shown_score
+from lodestar.i18n import localized
 from lodestar.insights.models import (
     Alert,
     CommunicationScore,
@@ -101,6 +103,18 @@ class CommunicationScoreAdmin(_Computed):
     list_select_related = ["rep", "opportunity", "event"]
     raw_id_fields = ["event", "rep", "opportunity"]
     date_hierarchy = "occurred_at"
+    # Each criterion's explanation in the reader's language, not the stored pair.
+    exclude = ["criteria"]
+    readonly_fields = ["criteria_shown"]
+
+    @admin.display(description=_("criteria"))
+    def criteria_shown(self, score: CommunicationScore) -> str:
+        return "; ".join(
+            ("✓ " if item.get("met") else "✗ ")
+            + localized(Message(str(item.get("zh", "")), str(item.get("en", ""))))
+            for item in score.criteria
+            if isinstance(item, dict)
+        )
 
 
 @admin.register(HandbookPush)

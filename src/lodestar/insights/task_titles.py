@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
 from lodestar.automation.models import Task
+from lodestar.automation.titles import trigger_titles
 from lodestar.core.scoring import Message
 from lodestar.insights.models import RECHECK_TRIGGER_PREFIX, Exemption, ExemptionReason
 from lodestar.org.models import User
-from lodestar.playbooks.selectors import compiled_for_version, published_versions
 
 __all__ = [
     "COACHING_TRIGGER_PREFIX",
@@ -61,24 +61,6 @@ def _number_after(prefix: str, key: str) -> int | None:
     return int(found) if found.isdigit() else None
 
 
-def _playbook_titles(tasks: list[Task], titles: dict[int, Message]) -> None:
-    by_org: defaultdict[int, list[Task]] = defaultdict(list)
-    for task in tasks:
-        by_org[task.organization_id].append(task)
-    for organization_id, found in by_org.items():
-        versions = published_versions(organization_id=organization_id)
-        for task in found:
-            team_id = task.opportunity.team_id if task.opportunity is not None else None
-            version = versions.of_team(team_id)
-            if version is None:
-                continue
-            playbook = compiled_for_version(version).playbook
-            trigger = next((t for t in playbook.triggers if t.id == task.trigger_key), None)
-            if trigger is not None:
-                title = trigger.task.title
-                titles[task.pk] = Message(title.zh, title.en or title.zh)
-
-
 def _worded_titles(
     rechecks: dict[int, list[Task]], coachings: dict[int, list[Task]], titles: dict[int, Message]
 ) -> None:
@@ -115,7 +97,7 @@ def task_titles(tasks: Iterable[Task]) -> dict[int, Message]:
         number = _number_after(prefix, task.trigger_key)
         if number is not None:
             by_prefix[prefix][number].append(task)
-    _playbook_titles(playbook_made, titles)
+    titles.update(trigger_titles(playbook_made))
     _worded_titles(by_prefix[RECHECK_TRIGGER_PREFIX], by_prefix[COACHING_TRIGGER_PREFIX], titles)
     return titles
 

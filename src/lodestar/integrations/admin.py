@@ -32,7 +32,7 @@ class ChannelConfigAdmin(OrganizationScopedAdmin):
 class NotificationAdmin(OrganizationScopedAdmin):
     list_display = [
         "id",
-        "title",
+        "shown_title",
         "channel",
         "status",
         "attempts",
@@ -46,9 +46,26 @@ class NotificationAdmin(OrganizationScopedAdmin):
     raw_id_fields = ["recipient", "config"]
     date_hierarchy = "created_at"
     actions = ["retry"]
+    # What it says is shown in the reader's language; the stored title and body (the site's
+    # language when written) are what the search reads.
+    exclude = ["title", "body"]
     readonly_fields = [
-        field.name for field in Notification._meta.get_fields() if hasattr(field, "attname")
+        "shown_title",
+        "shown_body",
+        *(
+            field.name
+            for field in Notification._meta.get_fields()
+            if hasattr(field, "attname") and field.name not in ("title", "body")
+        ),
     ]
+
+    @admin.display(description=_("title"))
+    def shown_title(self, notification: Notification) -> str:
+        return notification.shown_title
+
+    @admin.display(description=_("body"))
+    def shown_body(self, notification: Notification) -> str:
+        return notification.shown_body
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Outbox rows are written by `notify` only, in the transaction of their cause.
