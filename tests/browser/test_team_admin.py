@@ -11,18 +11,20 @@ from django.core import mail
 
 from lodestar.automation.models import Task
 from lodestar.org.models import AuditEntry, Membership, Role, User
-from tests.browser.conftest import DESKTOP, PHONE, log_in, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, assert_accessible, log_in, screenshot
 from tests.conftest import Cast
 from tests.factories import OpportunityFactory, TaskFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _no_sideways_scroll(page: Any) -> None:
+def _checked(page: Any) -> None:
+    """No sideways scrolling on the screen, and no serious or critical axe-core violation."""
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
+    assert_accessible(page)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375px", "1280px"])
@@ -41,7 +43,11 @@ def test_an_admin_invites_changes_a_role_and_deactivates_with_a_handover(
     assert page.locator("nav a[href='/audit/']").count() >= 1
     page.goto(f"{live_server.url}/team/")
     page.wait_for_selector("h1:text-is('Team')")
-    _no_sideways_scroll(page)
+    _checked(page)
+    page.goto(f"{live_server.url}/team/teams/")
+    page.wait_for_selector("h1:text-is('Teams')")
+    _checked(page)
+    page.goto(f"{live_server.url}/team/")
 
     # Invite: the person gets a link to choose their password; nobody sees one.
     page.fill("#invite-name", "孙小红")
@@ -71,7 +77,7 @@ def test_an_admin_invites_changes_a_role_and_deactivates_with_a_handover(
     page.goto(f"{live_server.url}/team/{cast.owner.pk}/")
     page.wait_for_selector("#deactivate-form")
     assert page.locator("li:text-is('1 open deal')").count() == 1
-    _no_sideways_scroll(page)
+    _checked(page)
     screenshot(page, f"team-member-{width}")
     page.select_option("#successor", str(cast.other_team_rep.pk))
     page.click("#deactivate-form button[type=submit]")
@@ -87,7 +93,7 @@ def test_an_admin_invites_changes_a_role_and_deactivates_with_a_handover(
     page.select_option("#audit-actor", str(cast.admin.pk))
     page.click("form.filters button[type=submit]")
     page.wait_for_selector("ul.audit strong:text-is('Member deactivated, work handed over')")
-    _no_sideways_scroll(page)
+    _checked(page)
     screenshot(page, f"audit-log-{width}")
     actions = set(AuditEntry.objects.filter(actor=cast.admin).values_list("action", flat=True))
     assert {"member.invite", "member.update", "member.deactivate"} <= actions
