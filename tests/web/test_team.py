@@ -266,3 +266,17 @@ def test_the_audit_log_filters_by_actor_object_and_date_and_pages(
     by_date = client.get(reverse("web:audit"), {"date_from": day, "date_to": day}).content.decode()
     assert "1 entry" in by_date
     assert AuditEntry.objects.count() == 57
+
+
+def test_the_invitation_is_written_in_the_inviting_admins_language(cast: Cast) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(cast.admin)
+    _post(
+        client,
+        reverse("web:team-invite"),
+        {"display_name": "钱多多", "email": "qian@example.com", "role": "rep"},
+    )
+    [message] = mail.outbox
+    assert cast.org.name in message.subject
+    assert "邀请你使用" in message.body
+    assert "用户名" in message.body
