@@ -263,3 +263,26 @@ def test_stored_notifications_stay_readable_and_alert_ones_speak_one_language() 
         assert (task_row.shown_title, task_row.shown_body) == (task_row.title, task_row.body)
     with translation.override("zh-hans"):
         assert alert_row.shown_title == "【华东机床】已 80 小时无客户互动"
+
+
+def test_the_calendar_feed_speaks_the_user_s_language(published: Any, cast: Cast) -> None:
+    from lodestar.automation.calendar import task_events
+    from tests.factories import OpportunityFactory
+
+    deal = OpportunityFactory(owner=cast.owner, name="华东机床-伺服电机")
+    TaskFactory(
+        opportunity=deal,
+        assignee=cast.owner,
+        title="发送定制化方案",
+        trigger_key="proposal",
+        created_at=DUE - dt.timedelta(days=2),
+        due_at=DUE,
+    )
+    with translation.override("en"):  # the calendar app's request names no language
+        (event,) = task_events(cast.owner, DUE - dt.timedelta(hours=1))
+    assert event.summary == "发送定制化方案"
+    assert "交易" not in event.description and "商机" in event.description
+    language_remember(user=cast.owner, language="en")
+    (event,) = task_events(cast.owner, DUE - dt.timedelta(hours=1))
+    assert event.summary == "Send tailored proposal"
+    assert event.description.startswith("Deal: 华东机床-伺服电机")

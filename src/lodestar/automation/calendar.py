@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.automation.titles import trigger_titles
+from lodestar.i18n import localized
 from lodestar.integrations.calendar.ics import CalendarEvent
+from lodestar.integrations.selectors import recipient_language
 from lodestar.org.models import User
 from lodestar.org.selectors import membership_of
 
@@ -21,12 +25,19 @@ MAX_TASKS = 500
 
 
 def task_events(user: User, now: dt.datetime) -> Iterable[CalendarEvent]:
+    """The user's open tasks, worded in their language (a calendar app names none): the one
+    they last used the site in, the playbook's titles in it."""
     membership = membership_of(user=user)
     if membership is None:
         return []
+    with translation.override(recipient_language(user_id=user.pk)):
+        return _task_events(user, membership.organization_id, now)
+
+
+def _task_events(user: User, organization_id: int, now: dt.datetime) -> list[CalendarEvent]:
     tasks = (
         Task.objects.filter(
-            organization_id=membership.organization_id,
+            organization_id=organization_id,
             assignee=user,
             status=TaskStatus.OPEN,
         )
@@ -34,6 +45,7 @@ def task_events(user: User, now: dt.datetime) -> Iterable[CalendarEvent]:
         .order_by("due_at", "id")[:MAX_TASKS]
     )
     events = []
+    titles = trigger_titles(tasks)
     for task in tasks:
         details = []
         if task.opportunity is not None:
@@ -49,7 +61,7 @@ def task_events(user: User, now: dt.datetime) -> Iterable[CalendarEvent]:
                 uid=f"task-{task.pk}@lodestar",
                 start=task.due_at - TASK_BLOCK,
                 end=task.due_at,
-                summary=task.title,
+                summary=localized(titles[task.pk]) if task.pk in titles else task.title,
                 description="\n".join(details),
                 categories=("Lodestar", _("Task")),
             )
