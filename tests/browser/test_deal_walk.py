@@ -17,7 +17,7 @@ from lodestar.automation.models import Task, TaskStatus
 from lodestar.crm.models import Attachment, Contact, Opportunity, OpportunityStatus
 from lodestar.events.models import Event
 from lodestar.industry_templates import load_template
-from tests.browser.conftest import PHONE, log_in, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, assert_accessible, log_in, screenshot
 from tests.conftest import Cast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,6 +62,13 @@ def industrial(cast: Cast) -> Cast:
         source_name="industrial_equipment.yaml",
     )
     return cast
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def fits(page: Any) -> None:
@@ -175,6 +182,7 @@ def test_a_rep_on_a_phone_walks_a_new_deal_from_first_contact_to_won(
     walk = Walk(page, deal)
 
     # 初步接触: the contact is on file; the customer replied — a meeting, recorded here.
+    assert_accessible(page)
     screenshot(page, "walk-01-lead-375")
     walk.record("customer_replied", "首次拜访,介绍伺服改造方案", index=1)
     walk.settled()
@@ -214,6 +222,7 @@ def test_a_rep_on_a_phone_walks_a_new_deal_from_first_contact_to_won(
     confirm.locator("input[name=screenshot]").set_input_files(
         {"name": "微信截图.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
     )
+    assert_accessible(page)
     screenshot(page, "walk-03-customer-confirmation-375")
     walk.record("customer_confirmed", "技术方案没有问题,已确认。")
     walk.settled()
@@ -233,6 +242,7 @@ def test_a_rep_on_a_phone_walks_a_new_deal_from_first_contact_to_won(
     walk.set_field("delivery_agreed", "delivery_date", "2027-04-30")
     rule = walk.control("discount_ok")
     assert rule.locator(".needs").inner_text()
+    assert_accessible(page)
     screenshot(page, "walk-04-negotiation-375")
     rule.locator("[name='cf_discount_pct']").fill("8")
     rule.locator("form", has=page.locator("[name='cf_discount_pct']")).locator(
@@ -253,3 +263,53 @@ def test_a_rep_on_a_phone_walks_a_new_deal_from_first_contact_to_won(
     assert deal.status == OpportunityStatus.WON
     assert not Task.objects.filter(opportunity=deal, status=TaskStatus.OPEN).exists()
     screenshot(page, "walk-05-won-375")
+
+
+def test_the_deal_form_and_the_controls_fit_a_desk_and_explain_a_refusal(
+    industrial: Cast, live_server: Any, open_page: Any
+) -> None:
+    from tests.factories import ContactFactory, OpportunityFactory
+
+    cast = industrial
+    deal = OpportunityFactory(
+        owner=cast.owner, name="宁波注塑-机械手", stage_key="technical_solution"
+    )
+    ContactFactory(account=deal.account, name="陈工")
+    page = open_page(DESKTOP)
+    log_in(page, live_server.url, cast.owner.username)
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    page.wait_for_load_state("networkidle")
+
+    # A PNG where the criterion takes PDF or JPG: refused beside the control, nothing stored.
+    walk = Walk(page, deal)
+    control = walk.control("tech_agreement")
+    control.locator("input[type=file]").set_input_files(
+        {"name": "协议.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    control.locator("button[type=submit]").click()
+    walk.control("tech_agreement").locator(".outcome.error").wait_for()
+    assert "PNG" in walk.control("tech_agreement").inner_text()
+
+    # The whole deal in one form: an amount too large to store is explained beside it, and
+    # the other fields of the form are not saved either.
+    card = page.locator("#deal-fields")
+    card.locator("summary").click()
+    card.locator("#edit-amount").fill("123456789012345678")
+    card.locator("#edit-cf_signing_period").select_option("within_3m")
+    card.locator("form button[type=submit]").click()
+    page.locator("#edit-amount-error").wait_for()
+    walk.settled()
+    deal.refresh_from_db()
+    assert deal.custom_fields == {}
+    assert_accessible(page)
+    screenshot(page, "walk-06-deal-form-error-1280")
+    card = page.locator("#deal-fields")
+    card.locator("#edit-amount").fill("125000")
+    card.locator("form button[type=submit]").click()
+    page.locator("#deal-fields .outcome.ok").wait_for()
+    walk.settled()
+    deal.refresh_from_db()
+    assert str(deal.amount) == "125000.00"
+    assert deal.custom_fields["signing_period"] == "within_3m"
+    # The page's head shows the new amount too.
+    page.locator("#deal-head", has_text="125,000").wait_for()
