@@ -35,6 +35,7 @@ __all__ = [
     "Found",
     "SearchResults",
     "account_duplicates",
+    "account_search",
     "record_search",
 ]
 
@@ -113,6 +114,16 @@ def record_search(*, user: User, q: str, limit: int = SEARCH_LIMIT) -> SearchRes
         accounts=_found(accounts, limit),
         contacts=_found(contacts, limit),
     )
+
+
+def account_search(*, user: User, q: str) -> QuerySet[Account]:
+    """The accounts the user may read, by name (as `record_search` matches it) or external
+    reference; all of them, by name, for an empty `q`."""
+    found = account_scope(actor=actor_of(user=user)).select_related("owner")
+    key = query_key(q)
+    if key:
+        found = found.filter(Q(search_key__contains=key) | Q(external_ref__iexact=q.strip()))
+    return found.order_by("name", "id")
 
 
 # --- duplicate accounts ------------------------------------------------------------------------

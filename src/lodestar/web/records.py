@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from lodestar.crm.search import (
     DuplicateAccount,
     SearchResults,
     account_duplicates,
+    account_search,
     record_search,
 )
 from lodestar.crm.search_keys import query_key
@@ -109,9 +110,7 @@ def _chosen_account(request: AuthenticatedHttpRequest, raw: str | None) -> Accou
     return account_scope(actor=actor_of(user=request.user)).filter(pk=int(raw)).first()
 
 
-def _quick_add_form(
-    request: AuthenticatedHttpRequest, actor: Actor, account: Account | None, data: Any = None
-) -> QuickAddForm:
+def _quick_add_form(actor: Actor, account: Account | None, data: Any = None) -> QuickAddForm:
     playbook = _playbook_of(actor)
     contacts = (
         [(c.pk, f"{c.name} · {c.title}" if c.title else c.name) for c in account.contacts.all()]
@@ -156,9 +155,9 @@ def deal_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     actor = _require_deal_worker(request)
     if request.method == "GET":
         account = _chosen_account(request, request.GET.get("account"))
-        return _quick_add_page(request, _quick_add_form(request, actor, account), account)
+        return _quick_add_page(request, _quick_add_form(actor, account), account)
     account = _chosen_account(request, request.POST.get("account_id"))
-    form = _quick_add_form(request, actor, account, request.POST)
+    form = _quick_add_form(actor, account, request.POST)
     duplicates: list[DuplicateAccount] = []
     if not form.is_valid():
         return _quick_add_page(request, form, account, status=422)
@@ -184,16 +183,11 @@ def deal_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _suggestions(request: AuthenticatedHttpRequest, typed: str) -> Suggestions:
     duplicates = account_duplicates(user=request.user, name=typed)
     seen = {d.account.pk for d in duplicates if d.account is not None}
-    key = query_key(typed)
-    matches: list[Account] = []
-    if key:
-        found = (
-            account_scope(actor=actor_of(user=request.user))
-            .filter(search_key__contains=key)
-            .exclude(pk__in=seen)
-            .order_by("name", "id")
-        )
-        matches = list(found[:SUGGESTIONS])
+    matches = (
+        list(account_search(user=request.user, q=typed).exclude(pk__in=seen)[:SUGGESTIONS])
+        if query_key(typed)
+        else []
+    )
     return Suggestions(typed=typed, duplicates=duplicates, matches=matches)
 
 
@@ -213,21 +207,13 @@ def account_suggest(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- accounts ----------------------------------------------------------------------------------
 
 
-def account_matches(*, actor: Actor, q: str) -> QuerySet[Account]:
-    found = account_scope(actor=actor).select_related("owner")
-    key = query_key(q)
-    if key:
-        found = found.filter(Q(search_key__contains=key) | Q(external_ref__iexact=q.strip()))
-    return found.order_by("name", "id")
-
-
 @require_GET
 @member_view
 def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = SearchForm(request.GET)
     q = form.cleaned_data.get("q") or "" if form.is_valid() else ""
-    paginator = Paginator(account_matches(actor=actor, q=q), ACCOUNTS_PER_PAGE)
+    paginator = Paginator(account_search(user=request.user, q=q), ACCOUNTS_PER_PAGE)
     page: Page[Account] = paginator.get_page(_page_number(request.GET.get("page")))
     return render(
         request,
@@ -239,7 +225,7 @@ def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _may(check: Any) -> bool:
     try:
         check()
-    except (PermissionDenied, ApplicationError):
+    except ApplicationError:  # PermissionDenied, NotFound
         return False
     return True
 
