@@ -554,3 +554,60 @@ def test_the_api_edit_is_audited_like_the_page_edit(
     assert entry.data["values"]["custom_fields"] == {"tech_signer_title": "cto"}
     deal.refresh_from_db()
     assert "signer_title" not in unmet(deal)
+
+
+def test_a_confirmation_recorded_on_the_page_counts_as_one_posted_to_the_api(
+    cast: Cast, client_as: ClientAs, api_as: Any, deal_in: Callable[..., Any]
+) -> None:
+    on_page, by_api = deal_in("technical_solution"), deal_in("technical_solution")
+    htmx(
+        client_as(cast.owner),
+        reverse("web:criterion-event", args=[on_page.pk]),
+        confirmation(on_page),
+    )
+    contact = Contact.objects.get(account=by_api.account)
+    response = api_as(cast.owner).post(
+        "/events",
+        {
+            "type": "chat.message",
+            "source": "wecom",
+            "external_id": "msg-8812",
+            "occurred_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+            "opportunity_id": by_api.pk,
+            "contact_id": contact.pk,
+            "payload": {
+                "text": "方案没问题,已确认,下周走合同",
+                "from_customer": True,
+                "sender": "王总",
+            },
+        },
+    )
+    assert response.status_code == 200, response.json()
+
+    page_event = Event.objects.get(opportunity=on_page)
+    api_event = Event.objects.get(opportunity=by_api)
+    assert (page_event.type, page_event.payload, page_event.with_customer) == (
+        api_event.type,
+        api_event.payload,
+        api_event.with_customer,
+    )
+    assert unmet(on_page) == unmet(by_api) == ["tech_agreement", "signer_title"]
+
+
+def test_it_speaks_chinese_on_the_controls(cast: Cast, deal_in: Callable[..., Any]) -> None:
+    deal = deal_in("technical_solution")
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(cast.owner)
+    page = client.get(reverse("web:deal", args=[deal.pk])).content.decode()
+
+    for words in (
+        "商机信息",
+        "编辑商机",
+        "上传:客户签字的技术协议",
+        "文件类型:PDF 或 JPG",
+        "记录客户确认",
+        "采购总监",
+    ):
+        assert words in page
+    for english in ("Deal details", "Record the customer", "File type", "Purchasing director"):
+        assert english not in page
