@@ -125,6 +125,11 @@ def _check(page: Any, base: str, addresses: list[str], where: str) -> list[str]:
     for address in addresses:
         page.goto(f"{base}{address}")
         page.wait_for_load_state("networkidle")
+        # Forms folded in <details> (log a call, upload, add a task) are checked open.
+        page.evaluate(
+            "() => document.querySelectorAll('details').forEach((d) => { d.open = true; })"
+        )
+        page.wait_for_load_state("networkidle")
         for v in axe_violations(page):
             problems.append(
                 f"{where} {address}: {v['impact']} {v['id']} ({v['help']}): "
