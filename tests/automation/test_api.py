@@ -1,6 +1,7 @@
 """Tasks over REST: the scope the pages use, a task added by hand on a deal, completing,
 rescheduling and reassigning, each audited, with 404 outside one's scope or organization, 403
-for a role that may not, 409 for a task no longer open and 422 with the field's path."""
+for a role that may not, 409 for a task no longer open and 422 with the field's path. A rep
+gives tasks only to themselves, a manager within their teams; the new assignee is told."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.integrations.models import Notification
 from lodestar.org.models import AuditEntry, User
 from tests.conftest import ApiClient, Cast
 from tests.factories import OpportunityFactory, TaskFactory
@@ -75,25 +77,41 @@ def test_times_are_worded_in_the_organizations_zone(cast: Cast, api_as: ApiAs) -
     assert body["opportunity_name"] == task.opportunity.name
 
 
-def test_a_rep_adds_a_task_on_their_deal_for_someone_who_can_see_it(
+def test_a_manager_adds_a_task_on_a_deal_for_someone_who_can_see_it(
     cast: Cast, api_as: ApiAs
 ) -> None:
     deal = OpportunityFactory(owner=cast.owner)
-    body = {"title": "寄送样机", "due_at": _later(24), "assignee": cast.manager.pk}
+    body = {"title": "寄送样机", "due_at": _later(24), "assignee": cast.owner.pk}
 
-    response = api_as(cast.owner).post(f"/opportunities/{deal.pk}/tasks", body)
+    response = api_as(cast.manager).post(f"/opportunities/{deal.pk}/tasks", body)
 
     assert response.status_code == 201, response.json()
     created = response.json()
     assert (created["title"], created["assignee"]["id"], created["status"]) == (
         "寄送样机",
-        cast.manager.pk,
+        cast.owner.pk,
         "open",
     )
     entry = AuditEntry.objects.get(action="task.create", object_id=str(created["id"]))
-    assert (entry.actor, entry.data["assignee_id"]) == (cast.owner, cast.manager.pk)
+    assert (entry.actor, entry.data["assignee_id"]) == (cast.manager, cast.owner.pk)
+    # The owner is told of a task given to them.
+    assert Notification.objects.filter(
+        recipient=cast.owner, cause_key=f"task:{created['id']}:assigned:{entry.pk}"
+    ).exists()
     mine = api_as(cast.owner).post(f"/opportunities/{deal.pk}/tasks", {**body, "assignee": None})
     assert mine.json()["assignee"]["id"] == cast.owner.pk
+
+
+def test_a_rep_gives_tasks_only_to_themselves(cast: Cast, api_as: ApiAs) -> None:
+    deal = OpportunityFactory(owner=cast.owner)
+    body = {"title": "请主管出面", "due_at": _later(24), "assignee": cast.manager.pk}
+
+    response = api_as(cast.owner).post(f"/opportunities/{deal.pk}/tasks", body)
+
+    assert response.status_code == 422, response.json()
+    assert [d["field"] for d in response.json()["details"]] == ["assignee"]
+    assert "only to yourself" in response.json()["details"][0]["message"]
+    assert not Task.objects.filter(opportunity=deal).exists()
 
 
 def test_adding_a_task_is_refused_with_the_reason(cast: Cast, api_as: ApiAs) -> None:
@@ -158,16 +176,36 @@ def test_reassigning_gives_the_task_to_a_member_who_can_see_the_deal(
     task = TaskFactory(opportunity=OpportunityFactory(owner=cast.owner))
     path = f"/tasks/{task.pk}/reassign"
 
-    blind = api_as(cast.manager).post(path, {"assignee": cast.teammate.pk})
-    foreign = api_as(cast.manager).post(path, {"assignee": cast.outsider.pk})
-    response = api_as(cast.manager).post(path, {"assignee": cast.admin.pk})
+    blind = api_as(cast.admin).post(path, {"assignee": cast.teammate.pk})
+    foreign = api_as(cast.admin).post(path, {"assignee": cast.outsider.pk})
+    response = api_as(cast.admin).post(path, {"assignee": cast.manager.pk})
 
     assert [blind.status_code, foreign.status_code] == [422, 422]
     assert blind.json()["details"][0]["field"] == "assignee"
     assert response.status_code == 200, response.json()
-    assert response.json()["assignee"]["id"] == cast.admin.pk
+    assert response.json()["assignee"]["id"] == cast.manager.pk
     entry = AuditEntry.objects.get(action="task.reassign", object_id=str(task.pk))
-    assert entry.data == {"from": cast.owner.pk, "to": cast.admin.pk}
+    assert entry.data == {"from": cast.owner.pk, "to": cast.manager.pk}
+    assert Notification.objects.filter(
+        recipient=cast.manager, cause_key=f"task:{task.pk}:assigned:{entry.pk}"
+    ).exists()
+
+
+def test_only_managers_and_admins_reassign_and_a_manager_within_their_teams(
+    cast: Cast, api_as: ApiAs
+) -> None:
+    task = TaskFactory(opportunity=OpportunityFactory(owner=cast.owner))
+    path = f"/tasks/{task.pk}/reassign"
+
+    by_rep = api_as(cast.owner).post(path, {"assignee": cast.manager.pk})
+    outside = api_as(cast.manager).post(path, {"assignee": cast.admin.pk})
+    taken = api_as(cast.manager).post(path, {"assignee": cast.manager.pk})
+
+    assert by_rep.status_code == 403
+    assert outside.status_code == 422
+    assert outside.json()["details"][0]["field"] == "assignee"
+    assert taken.status_code == 200, taken.json()
+    assert taken.json()["assignee"]["id"] == cast.manager.pk
 
 
 def test_other_roles_and_organizations_cannot_change_a_task(cast: Cast, api_as: ApiAs) -> None:

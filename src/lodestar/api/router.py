@@ -12,6 +12,7 @@ from lodestar.api.throttling import CallerThrottle
 from lodestar.automation.api import router as automation_router
 from lodestar.crm.api import router as crm_router
 from lodestar.crm.search_api import router as crm_search_router
+from lodestar.crm.attachments_api import router as attachments_router
 from lodestar.events.api import router as events_router
 from lodestar.gates.api import router as gates_router
 from lodestar.insights.api import router as insights_router
@@ -44,6 +45,7 @@ api.add_router("", org_router)
 # Before the CRM router: /accounts/duplicates must be matched before /accounts/{account_id}.
 api.add_router("", crm_search_router)
 api.add_router("", crm_router)
+api.add_router("", attachments_router)
 api.add_router("", gates_router)
 api.add_router("", playbooks_router)
 api.add_router("", events_router)

@@ -14,14 +14,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.crm.models import Opportunity
 from lodestar.errors import NotFound, PermissionDenied
-from lodestar.org.models import User
+from lodestar.org.models import Role, User
 from lodestar.org.selectors import Actor, actor_of, work_scope_q
 
-__all__ = ["TaskFilters", "access_task", "task_list_for", "task_scope"]
+__all__ = [
+    "TaskFilters",
+    "access_task",
+    "may_change_task",
+    "may_reassign_tasks",
+    "task_assignee_choices",
+    "task_list_for",
+    "task_scope",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,41 @@ def access_task(*, user: User, task_id: int, for_write: bool = False) -> Task:
     )
     if actor is None or task is None:
         raise NotFound()
-    if for_write and task.assignee_id != actor.user_id and not actor.works_deals:
+    if for_write and not may_change_task(actor=actor, task=task):
         raise PermissionDenied()
     return task
+
+
+def may_change_task(*, actor: Actor, task: Task) -> bool:
+    """Whether this actor, who sees `task`, may complete, reschedule or reassign it: its
+    assignee, or someone who works deals (managers and admins in their scope)."""
+    return task.assignee_id == actor.user_id or actor.works_deals
+
+
+def may_reassign_tasks(*, actor: Actor | None) -> bool:
+    """Only managers and admins give a task to someone else."""
+    return actor is not None and (actor.is_manager or actor.is_admin)
+
+
+def task_assignee_choices(*, actor: Actor | None, opportunity: Opportunity | None) -> list[User]:
+    """The members a page offers as the assignee of a task on `opportunity`, by name: those the
+    actor may give work to (`may_assign_to`: a rep themselves, a manager themselves and their
+    teams' members, an admin anyone) who can also see the deal (`work_scope_q` read from the
+    deal's side: ops and admins, its owner, the managers of its team). Without a deal, everyone
+    the actor may give work to. The services judge whatever is posted; this only keeps the list
+    to people they would accept."""
+    if actor is None or actor.is_ops:
+        return []
+    members = User.objects.filter(is_active=True, membership__organization_id=actor.organization_id)
+    if actor.role == Role.REP:
+        members = members.filter(pk=actor.user_id)
+    elif actor.is_manager:
+        members = members.filter(
+            Q(pk=actor.user_id) | Q(membership__team_id__in=actor.managed_team_ids)
+        )
+    if opportunity is not None:
+        sees_deal = Q(membership__role__in=[Role.OPS, Role.ADMIN]) | Q(pk=opportunity.owner_id)
+        if opportunity.team_id is not None:
+            sees_deal |= Q(membership__role=Role.MANAGER, managed_teams__pk=opportunity.team_id)
+        members = members.filter(sees_deal)
+    return list(members.distinct().order_by("display_name", "username"))

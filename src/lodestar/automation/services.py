@@ -2,6 +2,11 @@
 tasks by the events that satisfy them. The pages and the API call the same services; each
 write by hand is audited.
 
+Who may give a task to whom is the rule of deal owners (`may_assign_to`): a rep only to
+themselves, a manager to themselves and the members of the teams they manage, an admin to anyone
+in the organization; and the assignee must be able to see the task's deal. Only managers and
+admins reassign a task. A task given to someone else is announced to them.
+
 Completing a task by hand runs the steps listed in `LODESTAR_TASK_DONE_STEPS` (the apps that
 react to it register there, in order: the insights app resolves the task's alerts), in the same
 transaction. Tasks that events close are left to those apps' own sweeps.
@@ -19,17 +24,23 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from lodestar import messages
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.automation.selectors import may_reassign_tasks
+from lodestar.automation.titles import trigger_titles
 from lodestar.changes import changed
 from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import opportunity_scope
 from lodestar.errors import Conflict, PermissionDenied, ValidationFailed
-from lodestar.org.models import Membership, User
-from lodestar.org.selectors import actor_of, may_assign_to
+from lodestar.integrations.services import notify
+from lodestar.messages import Msg
+from lodestar.org.models import Membership, Organization, Role, User
+from lodestar.org.selectors import Actor, actor_of, may_assign_to
 from lodestar.org.services import audit_record
 
 __all__ = [
@@ -116,6 +127,48 @@ def _assignee_for(*, organization_id: int, assignee_id: int, deal: Opportunity |
     return assignee
 
 
+def _check_may_assign(actor: Actor | None, assignee_id: int) -> None:
+    """Refuse, on the field `assignee`, a member the user may not give work to."""
+    if actor is not None and may_assign_to(actor=actor, user_id=assignee_id):
+        return
+    if actor is not None and actor.role == Role.REP:
+        message = _(
+            "You can give a task only to yourself; ask your manager to give it to someone else."
+        )
+    elif actor is not None and actor.is_manager:
+        message = _("You can give a task only to yourself or a member of a team you manage.")
+    else:
+        message = _("You cannot give tasks to other people.")
+    raise ValidationFailed.on("assignee", message)
+
+
+def _announce(task: Task, *, by: User, audit_id: int, now: dt.datetime) -> None:
+    """Tell the new assignee of a task given to them by someone else (in-app and their
+    channels), as a trigger's new task is announced: its title (the playbook's, in the
+    reader's language, for a trigger's task), its deal and due time."""
+    if task.assignee_id == by.pk:
+        return
+    organization = Organization.objects.get(pk=task.organization_id)
+    deal = task.opportunity
+    title = trigger_titles([task]).get(task.pk)
+    notify(
+        organization=organization,
+        recipient=task.assignee,
+        link=reverse("web:deal", args=[deal.pk]) if deal is not None else reverse("web:today"),
+        # One announcement per assignment (the audit line), however often it changes hands.
+        cause_key=f"task:{task.pk}:assigned:{audit_id}",
+        message=Msg(
+            "task.created",
+            {
+                "task": messages.text(title.zh, title.en) if title else messages.text(task.title),
+                "deal": deal.name if deal is not None else "—",
+                "due": messages.moment(task.due_at, organization.tz),
+            },
+        ),
+        now=now,
+    )
+
+
 def _open_locked(task: Task) -> Task:
     locked = Task.objects.select_for_update().get(pk=task.pk)
     if locked.status != TaskStatus.OPEN:
@@ -152,6 +205,7 @@ def task_create(
         assignee_id=user.pk if assignee_id is None else assignee_id,
         deal=opportunity,
     )
+    _check_may_assign(actor_of(user=user), assignee.pk)
     task = Task.objects.create(
         organization_id=opportunity.organization_id,
         opportunity=opportunity,
@@ -161,7 +215,7 @@ def task_create(
         created_at=now,
         due_at=due_at,
     )
-    audit_record(
+    entry = audit_record(
         organization_id=task.organization_id,
         actor=user,
         action="task.create",
@@ -170,6 +224,7 @@ def task_create(
         data={"opportunity_id": opportunity.pk, "assignee_id": assignee.pk},
         at=now,
     )
+    _announce(task, by=user, audit_id=entry.pk, now=now)
     return task
 
 
@@ -210,18 +265,20 @@ def task_reassign(
     now = now or timezone.now()
     locked = _open_locked(task)
     actor = actor_of(user=user)
+    if not may_reassign_tasks(actor=actor):
+        raise PermissionDenied(_("Only managers and admins reassign tasks."))
+    assert actor is not None  # for the type checker: may_reassign_tasks said so
     # No deal says who may take it: a coaching task goes only where its giver may assign work.
-    if task.opportunity_id is None and not (
-        actor and may_assign_to(actor=actor, user_id=assignee_id)
-    ):
+    if task.opportunity_id is None and not may_assign_to(actor=actor, user_id=assignee_id):
         raise PermissionDenied(_("A task without a deal goes only to people you assign work to."))
     assignee = _assignee_for(
         organization_id=locked.organization_id, assignee_id=assignee_id, deal=task.opportunity
     )
+    _check_may_assign(actor, assignee.pk)
     previous = locked.assignee_id
     locked.assignee = assignee
     locked.save(update_fields=["assignee"])
-    audit_record(
+    entry = audit_record(
         organization_id=locked.organization_id,
         actor=user,
         action="task.reassign",
@@ -230,6 +287,7 @@ def task_reassign(
         data={"from": previous, "to": assignee.pk},
         at=now,
     )
+    _announce(locked, by=user, audit_id=entry.pk, now=now)
     task.refresh_from_db()
     return task
 

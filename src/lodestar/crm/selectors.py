@@ -15,6 +15,7 @@ Who may do what:
   Write: a rep only accounts they own; a manager what they see; an admin all; ops none.
 - **contacts** — read with their account; written by anyone who sees the account, except ops
   (the rep working a deal records the customer's people).
+- **attachments** — read by whoever sees their deal (a file on an account alone: its account).
 - **products, knowledge entries** — read by everyone in the organization; written by ops and
   admin.
 """
@@ -26,7 +27,14 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from lodestar.crm.models import Account, Contact, KnowledgeEntry, Opportunity, Product
+from lodestar.crm.models import (
+    Account,
+    Attachment,
+    Contact,
+    KnowledgeEntry,
+    Opportunity,
+    Product,
+)
 from lodestar.errors import NotFound, PermissionDenied
 from lodestar.org.models import User
 from lodestar.org.selectors import Actor, actor_of, work_scope_q
@@ -37,12 +45,14 @@ __all__ = [
     "OpportunityFilters",
     "ProductFilters",
     "access_account",
+    "access_attachment",
     "access_contact",
     "access_knowledge_entry",
     "access_opportunity",
     "access_product",
     "account_list",
     "account_scope",
+    "attachment_scope",
     "contact_list",
     "opportunity_list",
     "opportunity_scope",
@@ -205,6 +215,27 @@ def access_contact(*, user: User, contact_id: int, for_write: bool = False) -> C
     if for_write and not actor.works_deals:
         raise PermissionDenied()
     return contact
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+
+def attachment_scope(*, actor: Actor | None) -> QuerySet[Attachment]:
+    """Every file this actor may read: those on the deals they see (as the deal page), and those
+    on an account alone when they see the account."""
+    if actor is None:
+        return Attachment.objects.none()
+    on_deal = Q(opportunity__in=opportunity_scope(actor=actor))
+    on_account = Q(opportunity__isnull=True, account__in=account_scope(actor=actor))
+    return Attachment.objects.filter(on_deal | on_account, organization_id=actor.organization_id)
+
+
+def access_attachment(*, user: User, attachment_id: int) -> Attachment:
+    """One file the user may read (its bytes too); 404 outside their scope or organization."""
+    attachment = attachment_scope(actor=actor_of(user=user)).filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound()
+    return attachment
 
 
 # --- catalog -----------------------------------------------------------------------------------

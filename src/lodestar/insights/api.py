@@ -15,6 +15,7 @@ from ninja.files import UploadedFile
 from pydantic import Strict
 
 from lodestar.core.scoring import HealthScore, Message, RiskFinding, StuckReason
+from lodestar.crm.attachments_api import AttachmentOut
 from lodestar.crm.selectors import access_opportunity
 from lodestar.errors import NotFound
 from lodestar.events.uploads import deal_file_upload
@@ -219,13 +220,13 @@ class AlertOut(Schema):
     opportunity_id: int | None
     subject_user_id: int | None
     dedupe_key: str
-    message_zh: str
     message: str = Field(description="What it says, in the request's language.")
     message_key: str = Field(
         description="What kind of message it is (sentence: worded by the engine, in "
         "message_zh and message_en). docs/api.md lists the keys."
     )
     params: dict[str, Any] = Field(description="The message's parameters (docs/api.md).")
+    message_zh: str
     message_en: str
     raised_at: dt.datetime
     acknowledged_at: dt.datetime | None
@@ -233,10 +234,10 @@ class AlertOut(Schema):
 
     # A sentence that says how long something has lasted reads as it stands now.
     @staticmethod
-    @staticmethod
     def resolve_message(obj: Alert) -> str:
         return alert_text(obj, timezone.now())
 
+    @staticmethod
     def resolve_message_zh(obj: Alert) -> str:
         return alert_message(obj, timezone.now()).zh
 
@@ -600,25 +601,6 @@ def get_metric(
 
 
 # --- attachments ---------------------------------------------------------------------------------
-
-
-class AttachmentOut(Schema):
-    id: int
-    opportunity_id: int | None
-    kind: str
-    original_name: str
-    content_type: str
-    size: int
-    sha256: str
-    text_length: int
-    text_status: str = Field(
-        description="pending (the worker is reading the text), done, or refused (no text)."
-    )
-    text_problem: str = Field(
-        description="Why the text is partial or missing: truncated, too_large, too_slow, "
-        "damaged; empty when there is none."
-    )
-    uploaded_at: dt.datetime
 
 
 @router.post(

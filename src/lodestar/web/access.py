@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Concatenate, ParamSpec
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from lodestar.errors import NotFound, PermissionDenied
@@ -30,6 +30,8 @@ from lodestar.org.selectors import membership_of
 __all__ = ["member_of", "member_view"]
 
 P = ParamSpec("P")
+# A page, a fragment or a streamed file.
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 def member_of(request: AuthenticatedHttpRequest) -> Membership:
@@ -48,10 +50,10 @@ def member_of(request: AuthenticatedHttpRequest) -> Membership:
 
 
 def member_view(
-    view: Callable[Concatenate[AuthenticatedHttpRequest, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    view: Callable[Concatenate[AuthenticatedHttpRequest, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R]:
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
         if not is_signed_in(request):  # `login_required` sent the visitor to sign in
             raise DjangoPermissionDenied
         membership = member_of(request)
