@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,9 +74,7 @@ class KnowledgeFilterForm(forms.Form):
 
 
 class KnowledgeEntryForm(forms.Form):
-    title = forms.CharField(
-        label=pgettext_lazy("knowledge entry", "Title"), max_length=knowledge.TITLE_MAX
-    )
+    title = forms.CharField(label=_("Entry title"), max_length=knowledge.TITLE_MAX)
     kind = forms.ChoiceField(label=_("Kind"), choices=KnowledgeKind.choices)
     stage_keys = forms.MultipleChoiceField(
         label=_("Stages it helps with"), required=False, widget=forms.CheckboxSelectMultiple
