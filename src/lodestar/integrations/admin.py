@@ -47,15 +47,16 @@ class NotificationAdmin(OrganizationScopedAdmin):
     date_hierarchy = "created_at"
     actions = ["retry"]
     # What it says is shown in the reader's language; the stored title and body (the site's
-    # language when written) are what the search reads.
-    exclude = ["title", "body"]
+    # language when written) are what the search reads, and the parameters (texts in both
+    # languages) are worded in it.
+    exclude = ["title", "body", "params"]
     readonly_fields = [
         "shown_title",
         "shown_body",
         *(
             field.name
             for field in Notification._meta.get_fields()
-            if hasattr(field, "attname") and field.name not in ("title", "body")
+            if hasattr(field, "attname") and field.name not in ("title", "body", "params")
         ),
     ]
 
