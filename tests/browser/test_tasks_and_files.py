@@ -77,7 +77,7 @@ def test_a_rep_on_a_phone_adds_and_reschedules_a_task_and_opens_a_pdf(
     # The PDF: its link opens it in the browser, with the stored type and its own policy.
     files = page.locator("#attachments")
     files.get_by_text("PDF file").wait_for()
-    link = files.get_by_role("link", name="Open 报价单.pdf")
+    link = files.get_by_role("link", name="Open file 报价单.pdf")
     link.scroll_into_view_if_needed()
     assert link.is_visible()
     assert link.get_attribute("target") == "_blank"

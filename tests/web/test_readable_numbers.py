@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from lodestar.insights.metrics import METRICS
 from lodestar.web.readable import local_moment, percent_text, span_text
 from tests.conftest import Cast
 from tests.web.conftest import DemoDeal
@@ -177,3 +178,24 @@ def test_the_trend_names_its_weeks_in_the_readers_words(cast: Cast, published: A
         labels = health_trend(user=cast.manager, filters=DashboardFilters(), now=now).chart_data()
     assert labels["labels"][-1] == "11月30日"
     assert not any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", label) for label in labels["labels"])
+
+
+@pytest.mark.parametrize("metric", sorted(METRICS))
+def test_every_drilldown_reads_in_words(
+    cast: Cast, client_as: ClientAs, demo_deal: DemoDeal, metric: str
+) -> None:
+    from tests.factories import DailyReportFactory, StageTransitionFactory, TaskFactory
+
+    now = timezone.now()
+    StageTransitionFactory(
+        opportunity=demo_deal.deal, from_stage="first_contact", to_stage="demo", occurred_at=now
+    )
+    TaskFactory(opportunity=demo_deal.deal, department="技术支持部", due_at=now)
+    DailyReportFactory(author=cast.owner, date=timezone.localdate(now))
+    response = client_as(cast.manager).get(reverse("web:drilldown", args=[metric]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not ISO_MOMENT.search(html)
+    for raw in ("</strong> percent", "days (median", "hours (mean", "fields filled"):
+        assert raw not in html
+    assert "rep average" not in html
