@@ -611,3 +611,19 @@ def test_it_speaks_chinese_on_the_controls(cast: Cast, deal_in: Callable[..., An
         assert words in page
     for english in ("Deal details", "Record the customer", "File type", "Purchasing director"):
         assert english not in page
+
+
+def test_it_saves_and_audits_only_what_changed(
+    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+) -> None:
+    deal = deal_in("technical_solution")
+    client = client_as(cast.owner)
+    htmx(client, reverse("web:deal-edit", args=[deal.pk]), edit_data())
+    changed = htmx(client, reverse("web:deal-edit", args=[deal.pk]), edit_data(cf_discount_pct="9"))
+    again = htmx(client, reverse("web:deal-edit", args=[deal.pk]), edit_data(cf_discount_pct="9"))
+
+    assert changed.status_code == again.status_code == 200
+    assert "Nothing changed" in again.content.decode()
+    entries = list(AuditEntry.objects.filter(action="opportunity.update").order_by("pk"))
+    assert len(entries) == 2
+    assert entries[1].data["values"] == {"custom_fields": {"discount_pct": 9}}

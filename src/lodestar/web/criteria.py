@@ -455,16 +455,21 @@ class DealFieldsForm(forms.Form):
         for name, item in self.inputs.items():
             self.fields[name] = _form_field(item)
 
-    def changes(self) -> dict[str, Any]:
+    def changes(self, deal: Opportunity) -> dict[str, Any]:
+        """What differs from `deal`'s stored values, as `opportunity_update` takes it (so the
+        audit names only what was changed)."""
         changes: dict[str, Any] = {}
         custom: dict[str, Any] = {}
         for name, item in self.inputs.items():
             value = self.cleaned_data.get(name)
             if item.custom:
-                custom[item.key] = _stored(item, value)
-            elif item.key == "currency":
-                changes["currency"] = str(value).upper()
-            else:
+                stored = _stored(item, value)
+                if stored != deal.custom_fields.get(item.key):
+                    custom[item.key] = stored
+                continue
+            if item.key == "currency":
+                value = str(value).upper()
+            if value != getattr(deal, item.key):
                 changes[item.key] = value
         if custom:
             changes["custom_fields"] = custom

@@ -151,9 +151,15 @@ def deal_edit(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
             deal, shown, can_write=True, open=True, error=_error(_("Please check the form."))
         )
         return render(request, "web/partials/deal_fields.html", context, status=422)
+    changes = form.changes(deal)
+    if not changes:
+        context = _fields_context(
+            deal, inputs, can_write=True, ok_message=_("Nothing changed; nothing was saved.")
+        )
+        return render(request, "web/partials/deal_fields.html", context)
     try:
         with transaction.atomic():
-            deal = opportunity_update(user=request.user, opportunity=deal, data=form.changes())
+            deal = opportunity_update(user=request.user, opportunity=deal, data=changes)
     except ApplicationError as exc:
         deal.refresh_from_db()
         errors = service_errors(exc.details)
@@ -279,9 +285,14 @@ def criterion_field(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResp
             422,
             error=_error(_("Please check the value.")),
         )
+    changes = form.changes(deal)
+    if not changes:
+        return _render_control(
+            request, deal, control, ok_message=_("Nothing changed; nothing was saved.")
+        )
     try:
         with transaction.atomic():
-            opportunity_update(user=request.user, opportunity=deal, data=form.changes())
+            opportunity_update(user=request.user, opportunity=deal, data=changes)
     except ApplicationError as exc:
         errors = service_errors(exc.details)
         shown = with_posted(chosen, request.POST, errors)[0]
