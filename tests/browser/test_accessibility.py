@@ -3,7 +3,8 @@
 The pages are found from the web app's URL patterns (`lodestar.web.urls`), so a page added there
 is checked without touching this file: each named pattern is reversed with the world's ids, asked
 for as each role, and every answer that is a whole page (HTML with a `<main>`) is opened in the
-browser, its fragments loaded, and axe-core run on it. A serious or critical violation fails.
+browser, its fragments loaded, and axe-core run on it. A serious or critical violation fails,
+and so does any landmark problem (a page's regions must be told apart).
 A pattern with a parameter this file does not know fails too, so no page is skipped silently.
 """
 
@@ -18,12 +19,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 
-from tests.browser.conftest import DESKTOP, PHONE, axe_violations, log_in
+from tests.browser.conftest import AXE_BLOCKING, DESKTOP, PHONE, axe_violations, log_in
 from tests.conftest import Cast, seed_playbook_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROLES = ("owner", "manager", "ops", "admin")
+ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 # Addresses that are not pages to look at: leaving, and the file bodies.
 NOT_PAGES = {"logout", "attachment", "attachment-download", "knowledge-file"}
 
@@ -130,7 +132,9 @@ def _check(page: Any, base: str, addresses: list[str], where: str) -> list[str]:
             "() => document.querySelectorAll('details').forEach((d) => { d.open = true; })"
         )
         page.wait_for_load_state("networkidle")
-        for v in axe_violations(page):
+        for v in axe_violations(page, ALL_IMPACTS):
+            if v["impact"] not in AXE_BLOCKING and not v["id"].startswith("landmark"):
+                continue  # the landmarks are held to every impact, the rest to serious ones
             problems.append(
                 f"{where} {address}: {v['impact']} {v['id']} ({v['help']}): "
                 + ", ".join(v["nodes"])
