@@ -627,3 +627,36 @@ def test_it_saves_and_audits_only_what_changed(
     entries = list(AuditEntry.objects.filter(action="opportunity.update").order_by("pk"))
     assert len(entries) == 2
     assert entries[1].data["values"] == {"custom_fields": {"discount_pct": 9}}
+
+
+def test_an_agreement_uploaded_through_the_api_meets_the_criterion_as_the_pages_does(
+    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+) -> None:
+    from django.test import TestCase
+
+    from lodestar.org.services import api_token_create
+
+    on_page, by_api = deal_in("technical_solution"), deal_in("technical_solution")
+    htmx(
+        client_as(cast.owner),
+        reverse("web:criterion-upload", args=[on_page.pk]),
+        {
+            "criterion": "tech_agreement",
+            "index": "0",
+            "file": SimpleUploadedFile("协议.pdf", pdf_bytes(), "application/pdf"),
+        },
+    )
+    _, secret = api_token_create(user=cast.owner, name="tests")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").post(
+            f"/api/v1/opportunities/{by_api.pk}/attachments",
+            {
+                "kind": "tech_agreement",
+                "file": SimpleUploadedFile("协议.pdf", pdf_bytes(), "application/pdf"),
+            },
+        )
+
+    assert response.status_code == 201, response.content.decode()
+    kinds = {a.opportunity_id: (a.kind, a.content_type) for a in Attachment.objects.all()}
+    assert kinds[on_page.pk] == kinds[by_api.pk] == ("tech_agreement", "application/pdf")
+    assert unmet(on_page) == unmet(by_api) == ["signer_title", "customer_confirmed"]
