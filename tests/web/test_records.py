@@ -130,6 +130,8 @@ def test_it_finds_by_pinyin_initials_in_search(
 ) -> None:
     html = client_as(cast.owner).get("/search/", {"q": "hdjx"}).content.decode()
     assert f'href="/accounts/{huadong.pk}/"' in html
+    # The header's search box keeps the query.
+    assert 'id="header-q" name="q" maxlength="100" value="hdjx"' in html
 
 
 # --- quick add: who, and what is refused -------------------------------------------------------

@@ -413,7 +413,10 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     results: SearchResults | None = record_search(user=request.user, q=q) if q else None
     status = 200 if form.is_valid() else 422
     return render(
-        request, "web/search.html", {"form": form, "q": q, "results": results}, status=status
+        request,
+        "web/search.html",
+        {"form": form, "q": q, "search_q": q, "results": results},
+        status=status,
     )
 
 
