@@ -199,3 +199,21 @@ def test_every_drilldown_reads_in_words(
     for raw in ("</strong> percent", "days (median", "hours (mean", "fields filled"):
         assert raw not in html
     assert "rep average" not in html
+
+
+def test_the_deal_fields_show_dates_and_money_as_people_read_them(
+    cast: Cast, demo_deal: DemoDeal
+) -> None:
+    from lodestar.web.criteria import deal_field_inputs
+
+    deal = demo_deal.deal
+    deal.expected_close_date = dt.date(2027, 1, 15)
+    deal.amount = 1234567
+    deal.currency = "CNY"
+    with translation.override("zh-hans"):
+        shown = {item.key: item for item in deal_field_inputs(deal, None)}
+    assert shown["expected_close_date"].value == "2027-01-15"  # what the date input takes
+    assert shown["expected_close_date"].display != "2027-01-15"
+    assert "2027" in shown["expected_close_date"].display
+    assert shown["amount"].display.startswith("¥")
+    assert shown["amount"].display.replace(",", "")[1:] == "1234567"  # the money filter's

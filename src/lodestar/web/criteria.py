@@ -36,6 +36,8 @@ from lodestar.core.rules.scope import CONTENT_TYPES
 from lodestar.crm.models import Contact, DecisionRole, Opportunity
 from lodestar.i18n import localized
 from lodestar.web.forms import new_delivery_id
+from lodestar.web.readable import local_date
+from lodestar.web.templatetags.lodestar_web import money
 
 __all__ = [
     "BUILTIN_INPUTS",
@@ -105,6 +107,10 @@ def _shown(value: Any, definition: FieldDef | None, roles: Mapping[str, str]) ->
         names = {c.key: localized(c.name) for c in definition.choices} or dict(roles)
         items = value if isinstance(value, list) else [value]
         return "、".join(names.get(str(item), str(item)) for item in items)
+    if definition is not None and definition.type == "date":
+        return local_date(str(value))  # in the locale's format, as every page shows a date
+    if definition is not None and definition.type == "money":
+        return money(value)
     return str(value)
 
 
@@ -147,12 +153,17 @@ def _builtin_input(deal: Opportunity, key: str) -> FieldInput:
     value = getattr(deal, key)
     kind = {"amount": "money", "expected_close_date": "date"}.get(key, "text")
     shown = value.isoformat() if isinstance(value, dt.date) else ("" if value is None else value)
+    display = str(shown)
+    if isinstance(value, dt.date):
+        display = local_date(value)
+    elif key == "amount" and value is not None:
+        display = money(value, deal.currency)
     return FieldInput(
         key=key,
         type=kind,
         label=_builtin_label(key),
         value=str(shown),
-        display=str(shown),
+        display=display,
         minimum="0" if key == "amount" else "",
     )
 
