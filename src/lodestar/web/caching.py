@@ -102,6 +102,9 @@ UNWATCHED_TABLES = frozenset(
         "django_admin_log",
         "org_apitoken",
         "org_auditentry",
+        # The language a user reads in, remembered from their first request in it: no page
+        # shows it, and the write must not make the page it was remembered on stale at once.
+        "integrations_languagepreference",
         # Sign-in attempts and logins (django-axes): a stream of wrong passwords must not make
         # everyone's kept pages stale.
         "axes_accessattempt",
