@@ -159,11 +159,14 @@ def test_it_shows_the_task_an_event_triggers_on_the_assignees_kept_page_at_once(
     cast: Cast, client_as: ClientAs, demo_deal: DemoDeal
 ) -> None:
     owner = client_as(cast.owner)
-    # Trigger tasks are titled in the site's language (Chinese).
-    assert "设置试用账号" not in owner.get(reverse("web:today")).content.decode()
+    # Trigger tasks are titled in the reader's language (the playbook's title in English).
+    assert (
+        "Prepare case pack and trial account"
+        not in owner.get(reverse("web:today")).content.decode()
+    )
 
     _log(cast.manager, demo_deal.deal, kind="demo.booked")
 
     page = owner.get(reverse("web:today")).content.decode()
-    assert "设置试用账号" in page
+    assert "Prepare case pack and trial account" in page
     assert 'id="inbox-badge" class="badge" hidden' not in page  # the task was announced
