@@ -97,6 +97,7 @@ ALLOWED_WORDS = frozenset(
         "KB",
         "GB",
         "LDAP",
+        "SHA",
         "SSO",
         # The package of public holidays operators are asked to upgrade.
         "holidays",
@@ -172,7 +173,9 @@ class Names:
         self.chinese = [n for n in names if _CHINESE.search(n)]
         latin = [re.escape(n) for n in names if not _CHINESE.search(n)]
         self.latin = (
-            re.compile(r"(?<![\w-])(?:" + "|".join(latin) + r")(?![\w-])") if latin else None
+            re.compile(r"(?<![a-z0-9_-])(?:" + "|".join(latin) + r")(?![a-z0-9_-])")
+            if latin
+            else None
         )
 
     def remove(self, text: str) -> str:
@@ -267,13 +270,14 @@ def stored_keys(organization_id: int) -> list[str]:
     knowledge keys, the decision roles' keys and English names, the time zone."""
     from lodestar.crm.models import Attachment, DecisionRole, KnowledgeEntry
     from lodestar.events.models import Event
-    from lodestar.org.models import Organization
+    from lodestar.org.models import AuditEntry, Organization
 
     org = {"organization_id": organization_id}
     keys: set[str] = set()
     for model, names in (
         (Event, ("type", "source")),
-        (Attachment, ("content_type", "kind")),
+        (Attachment, ("content_type", "kind", "file")),
+        (AuditEntry, ("action", "object_type")),
         (KnowledgeEntry, ("key",)),
         (DecisionRole, ("key", "name_en")),
     ):
