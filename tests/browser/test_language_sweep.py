@@ -114,9 +114,9 @@ _NOT_WORDS = re.compile(
     re.IGNORECASE,
 )
 # What the operators' pages show as it is stored: keys with dots, underscores or digits, JSON
-# field names, Python's booleans and None.
+# field names, Python's booleans and None, masked secrets (a password's salt: "eb*****").
 _KEYS = re.compile(
-    r"[A-Za-z][\w-]*[._:][\w.:-]*\w?|\b\w*\d\w*\b|\"\w+\"|\b(?:True|False|None|true|false|null)\b"
+    r"\w*\*{3,}|[A-Za-z][\w-]*[._:][\w.:-]*\w?|\b\w*\d\w*\b|\"\w+\"|\b(?:True|False|None|true|false|null)\b"
 )
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 _CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
