@@ -14,7 +14,6 @@ the audit log; people and teams of another organization are not found (404).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -22,13 +21,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from lodestar.automation.selectors import TaskFilters, task_list_for
-from lodestar.crm.models import Opportunity
 from lodestar.crm.selectors import (
     AccountFilters,
     OpportunityFilters,
@@ -37,7 +34,7 @@ from lodestar.crm.selectors import (
 )
 from lodestar.errors import ApplicationError, Conflict, PermissionDenied, ValidationFailed
 from lodestar.org import members as services
-from lodestar.org.models import AuditEntry, Membership, Role, Team
+from lodestar.org.models import Membership, Role
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.org.selectors import (
     Actor,
@@ -50,6 +47,7 @@ from lodestar.org.selectors import (
     team_list,
 )
 from lodestar.web.access import member_view
+from lodestar.web.audit_words import AUDIT_ACTIONS, AUDIT_OBJECTS, audit_rows
 from lodestar.web.caching import note_write
 
 __all__ = [
@@ -68,46 +66,6 @@ __all__ = [
 ]
 
 AUDIT_PAGE_SIZE = 50
-
-# What the audit log's action codes mean, in the reader's language; a code missing here is
-# shown as it is stored.
-AUDIT_ACTIONS = {
-    "alert.acknowledge": gettext_lazy("Alert acknowledged"),
-    "api_token.create": gettext_lazy("API token created"),
-    "api_token.revoke": gettext_lazy("API token revoked"),
-    "calendar_feed.rotate": gettext_lazy("Calendar feed address renewed"),
-    "exemption.declare": gettext_lazy("Exemption declared"),
-    "member.deactivate": gettext_lazy("Member deactivated, work handed over"),
-    "member.invite": gettext_lazy("Member invited"),
-    "member.invite_again": gettext_lazy("Invitation sent again"),
-    "member.reactivate": gettext_lazy("Member reactivated"),
-    "member.update": gettext_lazy("Role or team changed"),
-    "notification.retry": gettext_lazy("Notification sent again"),
-    "opportunity.create": gettext_lazy("Deal created"),
-    "opportunity.delete": gettext_lazy("Deal deleted"),
-    "opportunity.stage_change": gettext_lazy("Deal moved to another stage"),
-    "playbook.publish": gettext_lazy("Playbook published"),
-    "task.coaching_planned": gettext_lazy("Coaching planned"),
-    "task.complete": gettext_lazy("Task completed"),
-    "task.create": gettext_lazy("Task added"),
-    "task.reassign": gettext_lazy("Task reassigned"),
-    "task.reschedule": gettext_lazy("Task rescheduled"),
-    "team.create": gettext_lazy("Team created"),
-    "team.update": gettext_lazy("Team renamed or given a manager"),
-    "user.password_reset": gettext_lazy("Password set by e-mail link"),
-    "user.sign_in_locked": gettext_lazy("Sign-in locked after failed attempts"),
-}
-AUDIT_OBJECTS = {
-    "alert": gettext_lazy("Alert"),
-    "api_token": gettext_lazy("API token"),
-    "calendar_feed": gettext_lazy("Calendar feed"),
-    "notification": gettext_lazy("Notification"),
-    "opportunity": gettext_lazy("Deal"),
-    "playbook_version": gettext_lazy("Playbook version"),
-    "task": gettext_lazy("Task"),
-    "team": gettext_lazy("Team"),
-    "user": gettext_lazy("Person"),
-}
 
 
 def moved_phrase(kind: str, count: int) -> str:
@@ -324,7 +282,7 @@ def _member_page(
         "successors": successors,
         "open_work": _open_work(request, user_id),
         "managed": [team for team in teams_of_org if team.manager_id == user_id],
-        "history": _audit_rows(list(history), organization_id=member.organization_id, admin=True),
+        "history": audit_rows(list(history), organization_id=member.organization_id, admin=True),
         "error": error,
         "error_form": error_form,
         "is_self": member.user_id == request.user.pk,
@@ -518,135 +476,6 @@ def team_update(request: AuthenticatedHttpRequest, team_id: int) -> HttpResponse
 # --- the audit log -------------------------------------------------------------------------------
 
 
-# Details whose values are people's or teams' ids, shown by name (task reassignments keep the
-# people as "from" and "to").
-_PERSON_KEYS = frozenset({"successor_id", "rep_id", "owner_id", "manager_id", "from", "to"})
-_TEAM_KEYS = frozenset({"team_id"})
-# What the details are called on the page; a key missing here is shown as it is stored.
-DATA_KEYS = {
-    "successor_id": gettext_lazy("Successor"),
-    "rep_id": gettext_lazy("Rep"),
-    "owner_id": gettext_lazy("Owner"),
-    "manager_id": gettext_lazy("Manager"),
-    "team_id": gettext_lazy("Team"),
-    "role": gettext_lazy("Role"),
-    "email": gettext_lazy("E-mail"),
-    "name": gettext_lazy("Name"),
-    "from": gettext_lazy("Changed from"),
-    "to": gettext_lazy("Changed to"),
-    "before": gettext_lazy("Before"),
-    "after": gettext_lazy("After"),
-    "moved": gettext_lazy("Handed over"),
-    "deals": gettext_lazy("Open deals"),
-    "accounts": gettext_lazy("Accounts"),
-    "tasks": gettext_lazy("Open tasks"),
-    "teams": gettext_lazy("Teams managed"),
-    "tokens_revoked": gettext_lazy("API tokens revoked"),
-}
-
-
-@dataclass(frozen=True)
-class _Names:
-    """The names of the people, teams and deals a page of the log mentions by id."""
-
-    people: dict[int, str]
-    teams: dict[int, str]
-    deals: dict[int, str]
-
-
-def _ids(value: Any) -> set[int]:
-    return {value} if isinstance(value, int) and not isinstance(value, bool) else set()
-
-
-def _walk(data: Any, keys: frozenset[str]) -> set[int]:
-    found: set[int] = set()
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found |= _ids(value) if key in keys else _walk(value, keys)
-    return found
-
-
-def _names(entries: list[AuditEntry], organization_id: int) -> _Names:
-    """Three queries at most for the whole page, each held to the organization."""
-    people: set[int] = set()
-    teams: set[int] = set()
-    deals: set[int] = set()
-    for entry in entries:
-        if entry.object_id.isdigit():
-            target = {"user": people, "team": teams, "opportunity": deals}.get(entry.object_type)
-            if target is not None:
-                target.add(int(entry.object_id))
-        people |= _walk(entry.data, _PERSON_KEYS)
-        teams |= _walk(entry.data, _TEAM_KEYS)
-    in_org = {"organization_id": organization_id}
-    return _Names(
-        people={
-            member.user_id: str(member.user)
-            for member in Membership.objects.filter(user_id__in=people, **in_org).select_related(
-                "user"
-            )
-        }
-        if people
-        else {},
-        teams=dict(Team.objects.filter(pk__in=teams, **in_org).values_list("pk", "name"))
-        if teams
-        else {},
-        deals=dict(Opportunity.objects.filter(pk__in=deals, **in_org).values_list("pk", "name"))
-        if deals
-        else {},
-    )
-
-
-def _audit_rows(
-    entries: list[AuditEntry], *, organization_id: int, admin: bool
-) -> list[dict[str, Any]]:
-    names = _names(entries, organization_id)
-    return [_audit_row(entry, names, admin=admin) for entry in entries]
-
-
-def _audit_row(entry: AuditEntry, names: _Names, *, admin: bool) -> dict[str, Any]:
-    """One line of the log as the page shows it: people, teams and deals by name; people link
-    to their member page for admins (ops read the log but do not manage members)."""
-    link = ""
-    name = ""
-    number = int(entry.object_id) if entry.object_id.isdigit() else None
-    if entry.object_type == "user" and number is not None:
-        name = names.people.get(number, "")
-        link = reverse("web:team-member", args=[number]) if admin else ""
-    elif entry.object_type == "opportunity" and number is not None:
-        name = names.deals.get(number, "")
-        link = reverse("web:deal", args=[number]) if name else ""
-    elif entry.object_type == "team" and number is not None:
-        name = names.teams.get(number, "")
-        link = reverse("web:teams") if admin else ""
-    return {
-        "entry": entry,
-        "action": AUDIT_ACTIONS.get(entry.action, entry.action),
-        "object": AUDIT_OBJECTS.get(entry.object_type, entry.object_type),
-        "name": name,
-        "link": link,
-        "data": _flat(entry.data, names),
-    }
-
-
-def _flat(data: Any, names: _Names, label: str = "") -> list[tuple[str, str]]:
-    """The entry's details as `label: value` pairs, nested labels joined with " › ", ids of
-    people and teams replaced by their names."""
-    if isinstance(data, dict):
-        lines: list[tuple[str, str]] = []
-        for key, value in data.items():
-            words = str(DATA_KEYS.get(key, key))
-            inner = f"{label} › {words}" if label else words
-            if key in _PERSON_KEYS and isinstance(value, int):
-                lines.append((inner, names.people.get(value, f"#{value}")))
-            elif key in _TEAM_KEYS and isinstance(value, int):
-                lines.append((inner, names.teams.get(value, f"#{value}")))
-            else:
-                lines += _flat(value, names, inner)
-        return lines
-    return [(label, "–" if data is None else str(data))]
-
-
 @require_GET
 @member_view
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -669,7 +498,7 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "chosen": chosen,
-        "rows": _audit_rows(
+        "rows": audit_rows(
             list(page.object_list),
             organization_id=actor.organization_id if actor else -1,
             admin=admin,
