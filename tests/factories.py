@@ -372,6 +372,39 @@ class HandbookPushFactory(factory.django.DjangoModelFactory):
     pushed_at = factory.LazyFunction(timezone.now)
 
 
+class KnowledgeStageFactory(factory.django.DjangoModelFactory):
+    """A knowledge entry offered at the seed playbook's second stage."""
+
+    class Meta:
+        model = insights.KnowledgeStage
+
+    entry = factory.SubFactory(KnowledgeEntryFactory)
+    organization = factory.SelfAttribute("entry.organization")
+    stage_key = "first_contact"
+
+
+class KnowledgeFileFactory(factory.django.DjangoModelFactory):
+    """A handbook's text file. Writes the file to the storage: point MEDIA_ROOT at a temporary
+    folder first."""
+
+    class Meta:
+        model = insights.KnowledgeFile
+
+    class Params:
+        content = "异议应答:价格高 → 先算产线停机一小时的损失。".encode()
+
+    entry = factory.SubFactory(KnowledgeEntryFactory)
+    organization = factory.SelfAttribute("entry.organization")
+    file = factory.django.FileField(
+        data=factory.SelfAttribute("..content"), filename="handbook.txt"
+    )
+    original_name = "应答手册.txt"
+    content_type = "text/plain"
+    size = factory.LazyAttribute(lambda f: len(f.content))
+    sha256 = factory.LazyAttribute(lambda f: hashlib.sha256(f.content).hexdigest())
+    uploaded_at = factory.LazyFunction(timezone.now)
+
+
 class DealActivityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = insights.DealActivity

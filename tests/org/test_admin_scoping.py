@@ -34,6 +34,8 @@ from lodestar.insights.models import (
     Exemption,
     HandbookPush,
     HealthSnapshot,
+    KnowledgeFile,
+    KnowledgeStage,
 )
 from lodestar.integrations.models import CalendarFeed, Channel, ChannelConfig, Notification
 from lodestar.org.admin_site import OrganizationScoped
@@ -94,6 +96,18 @@ def build_tenant(slug: str, mark: str) -> Tenant:
         title=f"{mark} 手册",
         kind=KnowledgeKind.HANDBOOK,
         product=product,
+    )
+    KnowledgeStage.objects.create(organization=org, entry=handbook, stage_key=f"{mark}-stage")
+    KnowledgeFile.objects.create(
+        organization=org,
+        entry=handbook,
+        file=f"tests/{slug}-handbook.pdf",
+        original_name=f"{mark} 手册.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256=mark.lower().ljust(64, "2"),
+        uploaded_by=people[Role.OPS],
+        uploaded_at=now,
     )
     deal = OpportunityFactory(owner=rep, account=account, name=f"{mark} 商机")
     StageTransition.objects.create(

@@ -18,6 +18,8 @@ from lodestar.insights.models import (
     Exemption,
     HandbookPush,
     HealthSnapshot,
+    KnowledgeFile,
+    KnowledgeStage,
 )
 from lodestar.org.admin_site import OrganizationScopedAdmin
 
@@ -135,3 +137,32 @@ class DealActivityAdmin(_Computed):
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         # Ingestion keeps these rows equal to the event log; `rebuild` is the way to repair them.
         return False
+
+
+class _KeptOnTheKnowledgePages(OrganizationScopedAdmin):
+    """A knowledge entry's stages and files: looked at here, changed on the knowledge pages or
+    the API, where uploads are type-checked and every change is audited."""
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(KnowledgeStage)
+class KnowledgeStageAdmin(_KeptOnTheKnowledgePages):
+    list_display = ["entry", "stage_key"]
+    list_filter = ["organization", "stage_key"]
+    list_select_related = ["entry"]
+    raw_id_fields = ["entry"]
+
+
+@admin.register(KnowledgeFile)
+class KnowledgeFileAdmin(_KeptOnTheKnowledgePages):
+    list_display = ["entry", "original_name", "content_type", "size", "uploaded_at"]
+    list_filter = ["organization", "content_type"]
+    list_select_related = ["entry"]
+    search_fields = ["original_name", "entry__title"]
+    raw_id_fields = ["entry", "uploaded_by"]
+    date_hierarchy = "uploaded_at"
