@@ -11,8 +11,8 @@ from lodestar.api.parsing import JsonParser
 from lodestar.api.throttling import CallerThrottle
 from lodestar.automation.api import router as automation_router
 from lodestar.crm.api import router as crm_router
-from lodestar.crm.search_api import router as crm_search_router
 from lodestar.crm.attachments_api import router as attachments_router
+from lodestar.crm.search_api import router as crm_search_router
 from lodestar.events.api import router as events_router
 from lodestar.gates.api import router as gates_router
 from lodestar.insights.api import router as insights_router

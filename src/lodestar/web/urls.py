@@ -1,9 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lodestar.web import files, knowledge, reps, task_pages, views
-from lodestar.web import team
-from lodestar.web import deal_edit
+from lodestar.web import deal_edit, files, knowledge, reps, task_pages, team, views
 from lodestar.web.password_reset import (
     PasswordResetConfirm,
     PasswordResetRequest,
@@ -34,12 +32,16 @@ urlpatterns = [
     path("today/deals/", views.today_deals, name="today-deals"),
     path("", include("lodestar.web.record_urls")),
     path("tasks/<int:task_id>/done/", views.task_done, name="task-done"),
-    path("tasks/<int:task_id>/reschedule/", task_pages.task_reschedule_view, name="task-reschedule"),
+    path(
+        "tasks/<int:task_id>/reschedule/", task_pages.task_reschedule_view, name="task-reschedule"
+    ),
     path("tasks/<int:task_id>/reassign/", task_pages.task_reassign_view, name="task-reassign"),
     path("today/tasks/", task_pages.today_task_add, name="today-task-add"),
     path("deals/<int:deal_id>/tasks/", task_pages.deal_task_add, name="deal-task-add"),
     path("files/<int:attachment_id>/", files.attachment_open, name="attachment"),
-    path("files/<int:attachment_id>/download/", files.attachment_download, name="attachment-download"),
+    path(
+        "files/<int:attachment_id>/download/", files.attachment_download, name="attachment-download"
+    ),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal"),
     path("deals/<int:deal_id>/gate/", views.gate_panel, name="gate-panel"),
     path("deals/<int:deal_id>/fields/", deal_edit.deal_fields, name="deal-fields"),
@@ -76,7 +78,9 @@ urlpatterns = [
     path("knowledge/<int:entry_id>/", knowledge.knowledge_entry, name="knowledge"),
     path("knowledge/<int:entry_id>/edit/", knowledge.knowledge_edit, name="knowledge-edit"),
     path("knowledge/<int:entry_id>/delete/", knowledge.knowledge_delete, name="knowledge-delete"),
-    path("knowledge/<int:entry_id>/files/", knowledge.knowledge_file_upload, name="knowledge-files"),
+    path(
+        "knowledge/<int:entry_id>/files/", knowledge.knowledge_file_upload, name="knowledge-files"
+    ),
     path(
         "knowledge/<int:entry_id>/files/<int:file_id>/",
         knowledge.knowledge_file,
