@@ -4,14 +4,18 @@ The pages are found from the web app's URL patterns (`lodestar.web.urls`), so a 
 is checked without touching this file: each named pattern is reversed with the world's ids, asked
 for as each role, and every answer that is a whole page (HTML with a `<main>`) is opened in the
 browser, its fragments loaded, and axe-core run on it. A serious or critical violation fails,
-and so does any landmark problem (a page's regions must be told apart).
+and so does any landmark problem (a page's regions must be told apart), and a page wider than
+the screen it is shown on.
 A pattern with a parameter this file does not know fails too, so no page is skipped silently.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,11 +126,38 @@ def _pages_of(user: Any, addresses: list[str]) -> list[str]:
     return pages
 
 
+# `LODESTAR_SCREENSHOTS=docs/screenshots pytest tests/browser/test_accessibility.py` refreshes
+# the guide's pictures: every page at both widths, as the first role that reaches it sees it.
+SCREENSHOTS = os.environ.get("LODESTAR_SCREENSHOTS", "")
+_photographed: set[str] = set()
+
+
+def _photograph(page: Any, address: str, where: str) -> None:
+    role, width = where.split("@")
+    # Ids differ from run to run: a deal's page is "deals-n" whatever its id.
+    name = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\d+", "n", address.lower())).strip("-") or "home"
+    if f"{name}-{width}" in _photographed:
+        return
+    _photographed.add(f"{name}-{width}")
+    page.screenshot(path=str(Path(SCREENSHOTS) / f"page-{name}-{width}-{role}.png"))
+
+
+def _overflow(page: Any) -> int:
+    """How far the page reaches past the screen's right edge, in CSS pixels."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )
+
+
 def _check(page: Any, base: str, addresses: list[str], where: str) -> list[str]:
     problems = []
     for address in addresses:
         page.goto(f"{base}{address}")
         page.wait_for_load_state("networkidle")
+        if SCREENSHOTS:
+            _photograph(page, address, where)
+        if (wider := _overflow(page)) > 0:
+            problems.append(f"{where} {address}: the page is {wider} px wider than the screen")
         # Forms folded in <details> (log a call, upload, add a task) are checked open.
         page.evaluate(
             "() => document.querySelectorAll('details').forEach((d) => { d.open = true; })"
