@@ -175,7 +175,7 @@ def test_it_flags_open_alerts_overdue_tasks_and_time_past_the_stage_target(
     assert "1 open alert<" in text  # the resolved one does not count, two recipients are one
     assert "1 task overdue" in text
     # 8 days in a 5-day stage: 3 days past (worded by the one duration format).
-    assert re.search(r"⌛</span> 3\W*(d|day)[^<]*past the stage", text)
+    assert re.search(r"◔</span> 3\W*(d|day)[^<]*past the stage", text)
     assert 'aria-label="Risks"' in text
     quiet = re.search(rf'id="card-{deals["big"].pk}".*?</li>', page, re.S)
     assert quiet
