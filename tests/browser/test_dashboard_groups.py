@@ -96,7 +96,7 @@ def test_a_manager_works_the_alert_groups_at_a_desk(
     assert page.url.endswith(f"/reps/{cast.owner.pk}/")
     assert page.locator("h1").inner_text() == str(cast.owner)
     assert page.locator(".sparkline circle").count() == 12
-    page.get_by_text("回访客户确认交期").wait_for()
+    page.get_by_text("回访客户确认交期", exact=True).wait_for()
     assert fits(page, DESKTOP)
     screenshot(page, "42-rep-page-1280")
 
