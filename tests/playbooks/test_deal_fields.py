@@ -50,6 +50,20 @@ def test_it_refuses_custom_fields_the_playbook_does_not_allow(
     assert "not one of: within_1m, within_3m" in fields["custom_fields.signing_period"]
 
 
+def test_it_words_custom_field_problems_in_the_callers_language(
+    cast: Cast, published: Any, api_as: ApiAs
+) -> None:
+    api = api_as(cast.owner)
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    response = new_deal(
+        cast, api, custom_fields={"budjet_confirmed": True, "signing_period": "someday"}
+    )
+    assert response.status_code == 422
+    fields = {d["field"]: d["message"] for d in response.json()["details"]}
+    assert "是否要填“budget_confirmed”" in fields["custom_fields.budjet_confirmed"]
+    assert fields["custom_fields.signing_period"].startswith("“someday”不是“预计签约周期”的可选项")
+
+
 def test_it_merges_patched_custom_fields_and_removes_those_set_to_null(
     cast: Cast, published: Any, api_as: ApiAs
 ) -> None:

@@ -36,6 +36,7 @@ from lodestar.crm.models import (
 )
 from lodestar.crm.selectors import account_scope
 from lodestar.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from lodestar.i18n import localized
 from lodestar.org.models import Membership, User
 from lodestar.org.selectors import Actor, actor_of, may_assign_to
 from lodestar.org.services import audit_record
@@ -396,7 +397,7 @@ def _check_custom_fields(playbook: Playbook | None, values: Mapping[str, Any]) -
     if problems:
         raise ValidationFailed(
             details=[
-                FieldError(field=f"custom_fields.{key}", message=message)
+                FieldError(field=f"custom_fields.{key}", message=localized(message))
                 for key, message in problems.items()
             ]
         )

@@ -61,21 +61,27 @@ def test_it_accepts_values_that_fit_their_fields() -> None:
 
 def test_it_names_an_unknown_field_with_a_spelling_hint() -> None:
     problems = check_field_values(seed_playbook(), {"budjet_confirmed": True})
-    assert "did you mean 'budget_confirmed'?" in problems["budjet_confirmed"]
+    assert "did you mean 'budget_confirmed'?" in problems["budjet_confirmed"].en
+    assert "是否要填“budget_confirmed”" in problems["budjet_confirmed"].zh
 
 
 def test_it_refuses_a_value_of_the_wrong_type() -> None:
     problems = check_field_values(seed_playbook(), {"budget_confirmed": "yes"})
-    assert problems == {"budget_confirmed": "'yes' is not a valid boolean value"}
+    assert problems["budget_confirmed"].en.startswith("'yes' is not a valid boolean value")
+    assert "应为是或否" in problems["budget_confirmed"].zh
 
 
 def test_it_refuses_a_choice_key_that_is_not_in_the_list() -> None:
     problems = check_field_values(seed_playbook(), {"signing_period": "within_2m"})
-    assert problems["signing_period"].startswith("'within_2m' is not one of: within_1m, within_3m")
+    assert problems["signing_period"].en.startswith(
+        "'within_2m' is not one of: within_1m, within_3m"
+    )
+    assert problems["signing_period"].zh.startswith("“within_2m”不是“预计签约周期”的可选项")
 
 
 def test_it_checks_contact_roles_against_the_playbooks_role_list() -> None:
     assert check_field_values(seed_playbook(), {"signer_role": "cto"}) == {}
     assert (
-        "not one of" in check_field_values(seed_playbook(), {"signer_role": "ceo"})["signer_role"]
+        "not one of"
+        in check_field_values(seed_playbook(), {"signer_role": "ceo"})["signer_role"].en
     )

@@ -11,6 +11,7 @@ from typing import Any
 from lodestar.core.playbook.errors import did_you_mean
 from lodestar.core.playbook.model import FieldDef, Playbook
 from lodestar.core.rules.context import FieldValue
+from lodestar.core.rules.results import Bilingual
 
 __all__ = ["check_field_values", "field_values_from_json"]
 
@@ -99,9 +100,37 @@ _CONVERTERS: Mapping[str, Callable[[Any, str], FieldValue]] = {
 }
 
 
+# What a value of each field type must be, as a problem says it.
+_TYPE_WORDS = {
+    "boolean": Bilingual("是或否(true / false)", "yes or no (true / false)"),
+    "number": Bilingual("数字", "a number"),
+    "money": Bilingual("金额(数字)", "an amount (a number)"),
+    "date": Bilingual("日期(YYYY-MM-DD)", "a date (YYYY-MM-DD)"),
+    "multi_choice": Bilingual("选项标识的列表", "a list of choice keys"),
+}
+
+
+def _suggestion(word: str, candidates: frozenset[str] | list[str]) -> Bilingual:
+    """ " — did you mean 'x'?" in both languages, or nothing when no candidate is close."""
+    close = did_you_mean(word, candidates) or ""
+    if not close.startswith("did"):
+        return Bilingual("", "")
+    name = close.split("'")[1]
+    return Bilingual(f",是否要填“{name}”?", f" — {close}")
+
+
+def _type_problem(definition: FieldDef, value: Any) -> Bilingual:
+    wanted = _TYPE_WORDS.get(definition.type, Bilingual("文本", "text"))
+    return Bilingual(
+        f"“{definition.name.zh}”应为{wanted.zh},收到的是 {value!r}",
+        f"{value!r} is not a valid {definition.type} value for '{definition.name.en}': "
+        f"give {wanted.en}",
+    )
+
+
 def _choice_problem(
     definition: FieldDef, value: FieldValue, role_keys: frozenset[str]
-) -> str | None:
+) -> Bilingual | None:
     if definition.type not in ("choice", "multi_choice", "contact_role"):
         return None
     allowed = frozenset(c.key for c in definition.choices) or (
@@ -110,13 +139,16 @@ def _choice_problem(
     chosen = value if isinstance(value, tuple) else (value,)
     for item in chosen:
         if item not in allowed:
-            close = did_you_mean(str(item), allowed) or ""
-            hint = f" — {close}" if close.startswith("did") else ""
-            return f"'{item}' is not one of: {', '.join(sorted(allowed))}{hint}"
+            hint = _suggestion(str(item), allowed)
+            keys = ", ".join(sorted(allowed))
+            return Bilingual(
+                f"“{item}”不是“{definition.name.zh}”的可选项:{keys}{hint.zh}",
+                f"'{item}' is not one of: {keys}{hint.en}",
+            )
     return None
 
 
-def check_field_values(playbook: Playbook, values: Mapping[str, Any]) -> dict[str, str]:
+def check_field_values(playbook: Playbook, values: Mapping[str, Any]) -> dict[str, Bilingual]:
     """Problems with custom field values a caller wants to store, by field key; empty if none.
 
     ``None`` (or an empty text/list) clears a field and is always accepted. Unknown keys are
@@ -124,21 +156,23 @@ def check_field_values(playbook: Playbook, values: Mapping[str, Any]) -> dict[st
     """
     definitions = {definition.key: definition for definition in playbook.fields}
     role_keys = frozenset(choice.key for choice in playbook.contact_roles)
-    problems: dict[str, str] = {}
+    problems: dict[str, Bilingual] = {}
     for key, value in values.items():
         definition = definitions.get(key)
         if definition is None:
             known = ", ".join(sorted(definitions)) or "none"
-            close = did_you_mean(key, definitions) or ""
-            hint = f" — {close}" if close.startswith("did") else ""
-            problems[key] = f"unknown field '{key}'; this playbook's fields: {known}{hint}"
+            hint = _suggestion(key, list(definitions))
+            problems[key] = Bilingual(
+                f"本销售流程没有字段“{key}”;可用字段:{known}{hint.zh}",
+                f"unknown field '{key}'; this playbook's fields: {known}{hint.en}",
+            )
             continue
         if value is None or value == "" or value == []:
             continue
         try:
             converted = _convert(definition, value)
         except (TypeError, ValueError, InvalidOperation):
-            problems[key] = f"{value!r} is not a valid {definition.type} value"
+            problems[key] = _type_problem(definition, value)
             continue
         problem = _choice_problem(definition, converted, role_keys)
         if problem:
