@@ -292,23 +292,34 @@ def _save_account(
     return saved, []
 
 
-@require_http_methods(["GET", "POST"])
-@member_view
-def account_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_deal_worker(request)
-    form = AccountForm(request.POST if request.method == "POST" else None)
-    context: dict[str, Any] = {"form": form, "account": None}
+def _account_form(
+    request: AuthenticatedHttpRequest,
+    account: Account | None,
+    initial: dict[str, Any],
+    done: str,
+) -> HttpResponse:
+    """The account form for a new account (`account` None) or an edit; `done` words the
+    success with the saved name."""
+    form = AccountForm(request.POST if request.method == "POST" else None, initial=initial)
+    context: dict[str, Any] = {"form": form, "account": account}
     if request.method == "GET":
         return _form_page(request, "web/account_form.html", context)
     if not form.is_valid():
         return _form_page(request, "web/account_form.html", context, status=422)
-    saved, duplicates = _save_account(request, form, None)
+    saved, duplicates = _save_account(request, form, account)
     if saved is None:
         context["duplicates"] = duplicates
         return _form_page(request, "web/account_form.html", context, status=422)
     note_write(request)
-    messages.success(request, _("Account “%(name)s” created.") % {"name": saved.name})
+    messages.success(request, done % {"name": saved.name})
     return redirect("web:account", saved.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@member_view
+def account_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_deal_worker(request)
+    return _account_form(request, None, {}, _("Account “%(name)s” created."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -322,19 +333,7 @@ def account_edit(request: AuthenticatedHttpRequest, account_id: int) -> HttpResp
         "tier": account.tier,
         "external_ref": account.external_ref,
     }
-    form = AccountForm(request.POST if request.method == "POST" else None, initial=initial)
-    context: dict[str, Any] = {"form": form, "account": account}
-    if request.method == "GET":
-        return _form_page(request, "web/account_form.html", context)
-    if not form.is_valid():
-        return _form_page(request, "web/account_form.html", context, status=422)
-    saved, duplicates = _save_account(request, form, account)
-    if saved is None:
-        context["duplicates"] = duplicates
-        return _form_page(request, "web/account_form.html", context, status=422)
-    note_write(request)
-    messages.success(request, _("Account “%(name)s” saved.") % {"name": saved.name})
-    return redirect("web:account", saved.pk)
+    return _account_form(request, account, initial, _("Account “%(name)s” saved."))
 
 
 # --- contacts ----------------------------------------------------------------------------------
