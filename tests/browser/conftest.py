@@ -30,6 +30,14 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshot
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 PASSWORD = "pw-for-tests"  # tests.factories.UserFactory
+# The sweeps over every page of every role (words, accessibility, width) check what the pages
+# render, which no database changes; they run in the SQLite suite only, so `make test`'s two
+# suites side by side stay within their time. The pages' queries run on PostgreSQL in the other
+# browser tests and the view tests.
+ONE_DATABASE_ENOUGH = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="a sweep of rendered pages: run in the SQLite suite",
+)
 
 
 @pytest.fixture(scope="session")

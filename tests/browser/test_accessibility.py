@@ -23,10 +23,21 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 
-from tests.browser.conftest import AXE_BLOCKING, DESKTOP, PHONE, axe_violations, log_in
+from tests.browser.conftest import (
+    AXE_BLOCKING,
+    DESKTOP,
+    ONE_DATABASE_ENOUGH,
+    PHONE,
+    axe_violations,
+    log_in,
+)
 from tests.conftest import Cast, seed_playbook_source
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    ONE_DATABASE_ENOUGH,
+]
 
 ROLES = ("owner", "manager", "ops", "admin")
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")

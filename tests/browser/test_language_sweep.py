@@ -31,9 +31,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import DESKTOP, PASSWORD, log_in
+from tests.browser.conftest import DESKTOP, ONE_DATABASE_ENOUGH, PASSWORD, log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    ONE_DATABASE_ENOUGH,
+]
 
 NOW = dt.datetime(2026, 12, 4, 10, 0, tzinfo=dt.UTC)
 SLUG = "sweep"
