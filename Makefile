@@ -28,9 +28,16 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq chromium fonts-noto-cjk
 
-browser: $(CHROMIUM)
+# The weekly report's PDF is drawn by WeasyPrint through Pango, in Debian's CJK fonts. `make run`
+# goes on without them (the PDF then says so); the tests need them.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+$(CJK_FONT):
+	-$(SUDO) apt-get install -y -qq fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 \
+		|| echo "CJK fonts not installed: the weekly report PDF will lack Chinese glyphs"
 
-run: install
+browser: $(CHROMIUM) $(CJK_FONT)
+
+run: install $(CJK_FONT)
 	$(BIN)/lodestar migrate
 	$(BIN)/lodestar run --demo
 

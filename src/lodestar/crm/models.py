@@ -118,6 +118,7 @@ class Account(SearchKeyed):
         verbose_name=_("owner"),
     )
     external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -159,6 +160,7 @@ class Contact(SearchKeyed):
     email = models.EmailField(_("e-mail"), blank=True)
     # Chat identities let captured WeCom / DingTalk / Feishu messages find the contact.
     chat_ids = models.JSONField(_("chat identities"), default=dict, blank=True)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects: ClassVar[models.Manager[Contact]] = models.Manager.from_queryset(SearchKeyedQuerySet)()
@@ -262,6 +264,14 @@ class Opportunity(SearchKeyed):
         blank=True,
         related_name="opportunities",
         verbose_name=_("team"),
+    )
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
     )
     stage_key = models.CharField(_("stage"), max_length=64)
     stage_entered_at = models.DateTimeField(_("entered stage at"))
@@ -445,7 +455,11 @@ class DailyReport(models.Model):
     )
     date = models.DateField(_("date"))
     body = models.TextField(_("body"))
+    plans = models.TextField(_("plans"), blank=True)
+    blockers = models.TextField(_("blockers"), blank=True)
+    activity = models.JSONField(_("logged activity"), default=dict, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"))
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("daily report")
