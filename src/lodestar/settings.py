@@ -396,6 +396,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 PASSWORD_RESET_RATE_PER_HOUR = env.int("PASSWORD_RESET_RATE_PER_HOUR", default=10)
 PASSWORD_RESET_EMAIL_RATE_PER_HOUR = env.int("PASSWORD_RESET_EMAIL_RATE_PER_HOUR", default=3)
+# How long the link of an invitation holds (seconds): it waits in a mailbox for days.
+LODESTAR_INVITATION_TIMEOUT = env.int("LODESTAR_INVITATION_TIMEOUT", default=7 * 24 * 3600)
 # API requests per caller (a token's user, or a signed-in session's) per minute.
 API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=600)
 

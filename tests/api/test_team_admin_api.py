@@ -28,7 +28,7 @@ def test_an_admin_invites_a_member_who_gets_a_set_password_link(cast: Cast, api_
     assert body["username"] == "sun@example.com"
     assert (body["role"], body["team"]["id"], body["last_login"]) == ("rep", cast.team.pk, None)
     [message] = mail.outbox
-    assert re.search(r"http://testserver/password-reset/\S+/\S+/", message.body)
+    assert re.search(r"http://testserver/invitation/\S+/\S+/", message.body)
     assert "password" not in body
 
 

@@ -59,7 +59,7 @@ def test_an_admin_invites_changes_a_role_and_deactivates_with_a_handover(
     assert page.locator("ul.members li:has-text('孙小红')").count() == 1
     screenshot(page, f"team-members-{width}")
     [message] = mail.outbox
-    assert re.search(r"/password-reset/\S+/\S+/", message.body)
+    assert re.search(r"/invitation/\S+/\S+/", message.body)
     invited = Membership.objects.get(user__email="sun@example.com")
     assert (invited.role, invited.team_id) == (Role.REP, cast.team.pk)
 

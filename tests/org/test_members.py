@@ -64,7 +64,7 @@ def test_it_invites_a_person_who_chooses_their_own_password_from_the_mail(cast: 
     assert not invited.has_usable_password()
     [message] = mail.outbox
     assert message.to == ["zhao@example.com"]
-    link = re.search(r"https://crm\.example\.com/password-reset/\S+/\S+/", message.body)
+    link = re.search(r"https://crm\.example\.com/invitation/\S+/\S+/", message.body)
     assert link is not None, message.body
     assert "zhao@example.com" in message.body
     entry = AuditEntry.objects.get(action="member.invite")

@@ -111,7 +111,7 @@ def test_an_admin_invites_and_the_mail_holds_a_set_password_link(
     member = Membership.objects.get(user__email="qian@example.com")
     assert (member.role, member.team, member.organization) == (Role.REP, cast.team, cast.org)
     [message] = mail.outbox
-    assert re.search(r"http://testserver/password-reset/\S+/\S+/", message.body)
+    assert re.search(r"http://testserver/invitation/\S+/\S+/", message.body)
     assert "password" not in response.cookies
 
 

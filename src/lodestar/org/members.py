@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.core.validators import validate_email
@@ -50,6 +49,7 @@ from lodestar.org.models import ApiToken, Membership, Role, Team, User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.org.services import audit_record
 from lodestar.org.tasks import send_invitation_mail
+from lodestar.org.tokens import invitation_token_generator
 
 __all__ = [
     "KEEP",
@@ -155,33 +155,33 @@ def _managed_team_names(member: Membership) -> list[str]:
 # --- invitations ---------------------------------------------------------------------------------
 
 
-def _link_hours() -> int:
-    """How long a set-password link holds, in whole hours (rounded up)."""
-    timeout: int = settings.PASSWORD_RESET_TIMEOUT
-    return max(math.ceil(timeout / 3600), 1)
+def _link_days() -> int:
+    """How long an invitation link holds, in whole days (rounded up)."""
+    timeout: int = settings.LODESTAR_INVITATION_TIMEOUT
+    return max(math.ceil(timeout / 86400), 1)
 
 
 def invitation_send(*, invited: User, inviter: User, site: str) -> None:
     """Mail `invited` a link to choose their password, queued for the worker once the
     transaction commits.
 
-    The link is the password-reset link of the pages (`web:password-reset-confirm`): it works
-    once, for `PASSWORD_RESET_TIMEOUT`, and only until the password is set. `site` is the
+    The link opens the page that sets the password (`web:invitation-accept`): it works once,
+    for `LODESTAR_INVITATION_TIMEOUT`, and only until the password is set. `site` is the
     address the link starts with (`https://crm.example.com`), as the request that invites saw
     it. The mail is written now, in the inviting admin's language.
     """
     link = site.rstrip("/") + reverse(
-        "web:password-reset-confirm",
+        "web:invitation-accept",
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(invited.pk)),
-            "token": default_token_generator.make_token(invited),
+            "token": invitation_token_generator.make_token(invited),
         },
     )
     context = {
         "user": invited,
         "inviter": inviter,
         "link": link,
-        "reset_hours": _link_hours(),
+        "link_days": _link_days(),
         "organization": invited.membership.organization,
     }
     subject = "".join(loader.render_to_string("org/invitation_subject.txt", context).splitlines())

@@ -27,11 +27,13 @@ from django.urls import reverse_lazy
 
 from lodestar.org.models import User
 from lodestar.org.services import audit_record_about_user
+from lodestar.org.tokens import invitation_token_generator
 from lodestar.throttling import Rate, hit
 from lodestar.web.signin import sign_in_failures_forget
 from lodestar.web.tasks import send_password_reset_mail
 
 __all__ = [
+    "InvitationAccept",
     "PasswordResetConfirm",
     "PasswordResetRequest",
     "PasswordResetRequestForm",
@@ -110,3 +112,11 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         password_reset_complete(user=form.user)
         return response
+
+
+class InvitationAccept(PasswordResetConfirm):
+    """The invited person chooses their first password: the reset page with the invitation's
+    own token (its own salt and lifetime) and words for a first password."""
+
+    token_generator = invitation_token_generator
+    extra_context = {"invitation": True}

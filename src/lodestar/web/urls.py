@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from lodestar.web import deal_edit, files, knowledge, reps, task_pages, team, views
 from lodestar.web.password_reset import (
+    InvitationAccept,
     PasswordResetConfirm,
     PasswordResetRequest,
     PasswordResetSent,
@@ -20,6 +21,7 @@ urlpatterns = [
         PasswordResetConfirm.as_view(),
         name="password-reset-confirm",
     ),
+    path("invitation/<uidb64>/<token>/", InvitationAccept.as_view(), name="invitation-accept"),
     path(
         "password-reset/done/",
         auth_views.PasswordResetCompleteView.as_view(
