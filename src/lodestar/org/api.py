@@ -198,9 +198,9 @@ class InviteIn(StrictIn):
     summary="Invite a member",
     description=(
         "Create an active account in your organization and e-mail the person a link to choose "
-        "their password (the link of the password-reset page, valid for PASSWORD_RESET_TIMEOUT;"
-        " nobody sees the password). Every problem with the input is reported at once (422). "
-        + _ADMIN_ONLY
+        "their password (a one-time invitation link, valid for LODESTAR_INVITATION_TIMEOUT, 7 days"
+        " by default; nobody sees the password). Every problem with the input is reported at once"
+        " (422). " + _ADMIN_ONLY
     ),
 )
 def invite_member(request: AuthenticatedHttpRequest, payload: InviteIn) -> Status[MemberOut]:
