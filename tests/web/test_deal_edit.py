@@ -91,6 +91,41 @@ def fired(response: Any) -> set[str]:
     return set(json.loads(response.headers.get("HX-Trigger", "{}")))
 
 
+PostControl = Callable[..., Any]
+
+
+@pytest.fixture
+def post_control(cast: Cast, client_as: ClientAs) -> PostControl:
+    """`post_control(view, deal, data)`: POST `data` as htmx does to the deal page's control
+    `web:<view>` of `deal`, signed in as the deal's owner; `user=` posts as someone else and
+    `client=` through a client of the test's own (e.g. one asking for Chinese)."""
+
+    def post(
+        view: str,
+        deal: Any,
+        data: dict[str, Any] | None = None,
+        *,
+        user: Any = None,
+        client: Client | None = None,
+    ) -> Any:
+        client = client or client_as(user or cast.owner)
+        return htmx(client, reverse(f"web:{view}", args=[deal.pk]), data)
+
+    return post
+
+
+def deal_page(client: Client, deal: Any) -> str:
+    return client.get(reverse("web:deal", args=[deal.pk])).content.decode()
+
+
+def upload(criterion: str, name: str = "", content: bytes = b"", kind: str = "") -> dict[str, Any]:
+    """The upload control's form for `criterion`'s first rule, with a file `name` if given."""
+    data: dict[str, Any] = {"criterion": criterion, "index": "0"}
+    if name:
+        data["file"] = SimpleUploadedFile(name, content, kind)
+    return data
+
+
 # --- the page ----------------------------------------------------------------------------------
 
 
@@ -98,7 +133,7 @@ def test_it_shows_every_field_and_a_control_under_each_unmet_criterion(
     cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
 ) -> None:
     deal = deal_in("technical_solution", signing_period="within_1m")
-    page = client_as(cast.owner).get(reverse("web:deal", args=[deal.pk])).content.decode()
+    page = deal_page(client_as(cast.owner), deal)
 
     # The card lists the deal's own fields and the playbook's, with the stored choice's name.
     for label in ("Deal name", "Amount", "Expected close date", "Agreed delivery date"):
@@ -122,7 +157,7 @@ def test_it_explains_a_rule_it_cannot_satisfy_and_offers_the_fields_it_reads(
     cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
 ) -> None:
     deal = deal_in("negotiation", discount_pct=15)
-    page = client_as(cast.owner).get(reverse("web:deal", args=[deal.pk])).content.decode()
+    page = deal_page(client_as(cast.owner), deal)
 
     assert "computed from the deal&#x27;s fields" in page
     assert 'id="ctl-discount_ok-0-cf_discount_pct"' in page
@@ -130,7 +165,7 @@ def test_it_explains_a_rule_it_cannot_satisfy_and_offers_the_fields_it_reads(
 
 
 def test_it_shows_ops_who_only_read_deals_no_controls(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
     response = client_as(cast.ops).get(reverse("web:deal", args=[deal.pk]))
@@ -140,10 +175,11 @@ def test_it_shows_ops_who_only_read_deals_no_controls(
     assert "Deal details" in page  # the values are shown
     assert "criterion-control" not in page
     assert "Edit deal" not in page
-    refused = htmx(
-        client_as(cast.ops),
-        reverse("web:criterion-field", args=[deal.pk]),
+    refused = post_control(
+        "criterion-field",
+        deal,
         {"field": "tech_signer_title", "cf_tech_signer_title": "cto"},
+        user=cast.ops,
     )
     assert refused.status_code == 403
     deal.refresh_from_db()
@@ -172,10 +208,10 @@ def edit_data(**overrides: str) -> dict[str, str]:
 
 
 def test_it_saves_every_field_in_one_edit_typed_as_the_api_stores_them(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    cast: Cast, deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution", decision_chain_role="cfo")
-    response = htmx(client_as(cast.owner), reverse("web:deal-edit", args=[deal.pk]), edit_data())
+    response = post_control("deal-edit", deal, edit_data())
 
     assert response.status_code == 200
     assert "Deal saved." in response.content.decode()
@@ -201,12 +237,12 @@ def test_it_saves_every_field_in_one_edit_typed_as_the_api_stores_them(
 
 
 def test_it_refuses_the_whole_edit_with_an_error_beside_each_bad_field(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:deal-edit", args=[deal.pk]),
+    response = post_control(
+        "deal-edit",
+        deal,
         edit_data(amount="-5", cf_delivery_date="2027-13-40", cf_signing_period="tomorrow"),
     )
 
@@ -223,11 +259,13 @@ def test_it_refuses_the_whole_edit_with_an_error_beside_each_bad_field(
     assert not AuditEntry.objects.filter(action="opportunity.update").exists()
 
 
-def test_it_words_the_edit_errors_in_chinese(cast: Cast, deal_in: Callable[..., Any]) -> None:
+def test_it_words_the_edit_errors_in_chinese(
+    cast: Cast, deal_in: Callable[..., Any], post_control: PostControl
+) -> None:
     deal = deal_in("technical_solution")
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(cast.owner)
-    response = htmx(client, reverse("web:deal-edit", args=[deal.pk]), edit_data(amount="-5"))
+    response = post_control("deal-edit", deal, edit_data(amount="-5"), client=client)
 
     assert response.status_code == 422
     page = response.content.decode()
@@ -236,12 +274,11 @@ def test_it_words_the_edit_errors_in_chinese(cast: Cast, deal_in: Callable[..., 
 
 
 def test_it_lets_only_those_who_may_write_the_deal_edit_it(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    cast: Cast, deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
-    url = reverse("web:deal-edit", args=[deal.pk])
-    assert htmx(client_as(cast.outsider), url, edit_data()).status_code in (403, 404)
-    assert htmx(client_as(cast.other_team_rep), url, edit_data()).status_code in (403, 404)
+    for user in (cast.outsider, cast.other_team_rep):
+        assert post_control("deal-edit", deal, edit_data(), user=user).status_code in (403, 404)
     deal.refresh_from_db()
     assert deal.name == "绍兴纺机-伺服改造"
 
@@ -250,12 +287,12 @@ def test_it_lets_only_those_who_may_write_the_deal_edit_it(
 
 
 def test_it_sets_the_signer_title_from_the_criterion_and_the_panel_reloads(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-field", args=[deal.pk]),
+    response = post_control(
+        "criterion-field",
+        deal,
         {"field": "tech_signer_title", "cf_tech_signer_title": "purchasing_director"},
     )
 
@@ -268,13 +305,11 @@ def test_it_sets_the_signer_title_from_the_criterion_and_the_panel_reloads(
 
 
 def test_it_refuses_a_role_outside_the_list_and_keeps_nothing(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-field", args=[deal.pk]),
-        {"field": "tech_signer_title", "cf_tech_signer_title": "janitor"},
+    response = post_control(
+        "criterion-field", deal, {"field": "tech_signer_title", "cf_tech_signer_title": "janitor"}
     )
 
     assert response.status_code == 422
@@ -285,14 +320,10 @@ def test_it_refuses_a_role_outside_the_list_and_keeps_nothing(
 
 
 def test_it_refuses_a_field_the_playbook_does_not_have(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-field", args=[deal.pk]),
-        {"field": "budget", "cf_budget": "1"},
-    )
+    response = post_control("criterion-field", deal, {"field": "budget", "cf_budget": "1"})
     assert response.status_code == 422
     assert "out of date" in response.content.decode()
 
@@ -301,17 +332,11 @@ def test_it_refuses_a_field_the_playbook_does_not_have(
 
 
 def test_it_uploads_the_signed_agreement_under_the_kind_the_criterion_waits_for(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-upload", args=[deal.pk]),
-        {
-            "criterion": "tech_agreement",
-            "index": "0",
-            "file": SimpleUploadedFile("协议.jpg", jpeg_bytes(), "image/jpeg"),
-        },
+    response = post_control(
+        "criterion-upload", deal, upload("tech_agreement", "协议.jpg", jpeg_bytes(), "image/jpeg")
     )
 
     assert response.status_code == 200, response.content.decode()
@@ -322,70 +347,49 @@ def test_it_uploads_the_signed_agreement_under_the_kind_the_criterion_waits_for(
     assert "tech_agreement" not in unmet(deal)
 
 
-def test_it_refuses_a_file_of_a_type_the_criterion_does_not_take(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+@pytest.mark.parametrize(
+    ("criterion", "file", "message"),
+    [
+        pytest.param(
+            "tech_agreement",
+            ("协议.png", lambda: PNG, "image/png"),
+            "This criterion takes PDF or JPG; the file is a PNG image.",
+            id="a-type-the-criterion-does-not-take",
+        ),
+        pytest.param("tech_agreement", None, "Choose a file to upload.", id="no-file"),
+        pytest.param(
+            "customer_confirmed",
+            ("a.pdf", pdf_bytes, "application/pdf"),
+            "out of date",
+            id="a-criterion-of-another-kind-of-control",
+        ),
+    ],
+)
+def test_it_refuses_an_upload_the_criterion_does_not_take_and_keeps_no_file(
+    deal_in: Callable[..., Any],
+    post_control: PostControl,
+    criterion: str,
+    file: tuple[str, Callable[[], bytes], str] | None,
+    message: str,
 ) -> None:
     deal = deal_in("technical_solution")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-upload", args=[deal.pk]),
-        {
-            "criterion": "tech_agreement",
-            "index": "0",
-            "file": SimpleUploadedFile("协议.png", PNG, "image/png"),
-        },
-    )
+    form = upload(criterion) if file is None else upload(criterion, file[0], file[1](), file[2])
+    response = post_control("criterion-upload", deal, form)
 
     assert response.status_code == 422
-    assert "This criterion takes PDF or JPG; the file is a PNG image." in response.content.decode()
+    assert message in response.content.decode()
     assert not Attachment.objects.exists()
-
-
-def test_it_refuses_an_empty_upload(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
-) -> None:
-    deal = deal_in("technical_solution")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-upload", args=[deal.pk]),
-        {"criterion": "tech_agreement", "index": "0"},
-    )
-    assert response.status_code == 422
-    assert "Choose a file to upload." in response.content.decode()
 
 
 def test_it_says_so_when_the_criterion_was_met_meanwhile(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution", tech_signer_title="cto")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-upload", args=[deal.pk]),
-        {
-            "criterion": "signer_title",
-            "index": "0",
-            "file": SimpleUploadedFile("a.pdf", pdf_bytes(), "application/pdf"),
-        },
-    )
+    form = upload("signer_title", "a.pdf", pdf_bytes(), "application/pdf")
+    response = post_control("criterion-upload", deal, form)
+
     assert response.status_code == 200
     assert "met already" in response.content.decode()
-    assert not Attachment.objects.exists()
-
-
-def test_it_refuses_a_post_naming_another_kind_of_control(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
-) -> None:
-    deal = deal_in("technical_solution")
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-upload", args=[deal.pk]),
-        {
-            "criterion": "customer_confirmed",
-            "index": "0",
-            "file": SimpleUploadedFile("a.pdf", pdf_bytes(), "application/pdf"),
-        },
-    )
-    assert response.status_code == 422
     assert not Attachment.objects.exists()
 
 
@@ -407,12 +411,16 @@ def confirmation(deal: Any, **overrides: Any) -> dict[str, Any]:
     return {**data, **overrides}
 
 
+def chat_screenshot() -> SimpleUploadedFile:
+    return SimpleUploadedFile("chat.jpg", jpeg_bytes())
+
+
 def test_it_records_the_customers_confirmation_as_the_event_the_criterion_waits_for(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
-    data = confirmation(deal, screenshot=SimpleUploadedFile("chat.jpg", jpeg_bytes()))
-    response = htmx(client_as(cast.owner), reverse("web:criterion-event", args=[deal.pk]), data)
+    data = confirmation(deal, screenshot=chat_screenshot())
+    response = post_control("criterion-event", deal, data)
 
     assert response.status_code == 200, response.content.decode()
     assert f"deal-changed-{deal.pk}" in fired(response)
@@ -433,7 +441,7 @@ def test_it_records_the_customers_confirmation_as_the_event_the_criterion_waits_
     )
     assert "customer_confirmed" not in unmet(deal)
     # Delivered twice (a double tap), it is logged once.
-    htmx(client_as(cast.owner), reverse("web:criterion-event", args=[deal.pk]), confirmation(deal))
+    post_control("criterion-event", deal, confirmation(deal))
     assert Event.objects.filter(opportunity=deal).count() == 1
 
 
@@ -445,52 +453,34 @@ def test_it_records_the_customers_confirmation_as_the_event_the_criterion_waits_
         ({"contact": ""}, "This field is required."),
         ({"occurred_at": "2099-01-01T10:00"}, "in the future"),
         ({"occurred_at": "yesterday"}, "Enter a valid date/time."),
+        ({"occurred_at": "1899-12-31T10:00"}, "Not logged."),  # before the log's range
     ],
 )
-def test_it_refuses_a_confirmation_that_would_not_count_and_logs_nothing(
-    cast: Cast,
-    client_as: ClientAs,
+def test_it_refuses_a_confirmation_that_would_not_count_and_keeps_no_screenshot(
     deal_in: Callable[..., Any],
+    post_control: PostControl,
     overrides: dict[str, str],
     message: str,
 ) -> None:
     deal = deal_in("technical_solution")
-    data = confirmation(deal, screenshot=SimpleUploadedFile("chat.jpg", jpeg_bytes()), **overrides)
-    response = htmx(client_as(cast.owner), reverse("web:criterion-event", args=[deal.pk]), data)
+    data = confirmation(deal, screenshot=chat_screenshot(), **overrides)
+    response = post_control("criterion-event", deal, data)
 
     assert response.status_code == 422
     assert message in response.content.decode()
-    assert not Event.objects.exists()
-    assert not Attachment.objects.exists()  # the screenshot is not kept either
-
-
-def test_it_keeps_no_screenshot_when_the_log_refuses_the_event(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
-) -> None:
-    deal = deal_in("technical_solution")
-    data = confirmation(
-        deal,
-        screenshot=SimpleUploadedFile("chat.jpg", jpeg_bytes()),
-        occurred_at="1899-12-31T10:00",  # before the log's supported range
-    )
-    response = htmx(client_as(cast.owner), reverse("web:criterion-event", args=[deal.pk]), data)
-
-    assert response.status_code == 422
-    assert "Not logged." in response.content.decode()
     assert not Event.objects.exists()
     assert not Attachment.objects.exists()
 
 
 def test_it_records_any_other_event_a_criterion_waits_for(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("contract")
-    page = client_as(cast.owner).get(reverse("web:deal", args=[deal.pk])).content.decode()
-    assert "Record: ERP order" in page
+    assert "Record: ERP order" in deal_page(client_as(cast.owner), deal)
 
-    response = htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-event", args=[deal.pk]),
+    response = post_control(
+        "criterion-event",
+        deal,
         {
             "criterion": "erp_order",
             "index": "0",
@@ -510,20 +500,19 @@ def test_it_records_any_other_event_a_criterion_waits_for(
 
 
 def test_it_adds_the_contact_a_count_criterion_waits_for(
-    cast: Cast, client_as: ClientAs, industrial: Any
+    cast: Cast, industrial: Any, post_control: PostControl
 ) -> None:
     from tests.factories import OpportunityFactory
 
     deal = OpportunityFactory(owner=cast.owner, stage_key="lead")
-    url = reverse("web:criterion-contact", args=[deal.pk])
-    missing = htmx(client_as(cast.owner), url, {"criterion": "contact_known", "index": "0"})
+    missing = post_control("criterion-contact", deal, {"criterion": "contact_known", "index": "0"})
     assert missing.status_code == 422
     assert "Pick a contact or give the new contact" in missing.content.decode()
     assert not Contact.objects.exists()
 
-    response = htmx(
-        client_as(cast.owner),
-        url,
+    response = post_control(
+        "criterion-contact",
+        deal,
         {
             "criterion": "contact_known",
             "index": "0",
@@ -557,14 +546,10 @@ def test_the_api_edit_is_audited_like_the_page_edit(
 
 
 def test_a_confirmation_recorded_on_the_page_counts_as_one_posted_to_the_api(
-    cast: Cast, client_as: ClientAs, api_as: Any, deal_in: Callable[..., Any]
+    cast: Cast, api_as: Any, deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     on_page, by_api = deal_in("technical_solution"), deal_in("technical_solution")
-    htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-event", args=[on_page.pk]),
-        confirmation(on_page),
-    )
+    post_control("criterion-event", on_page, confirmation(on_page))
     contact = Contact.objects.get(account=by_api.account)
     response = api_as(cast.owner).post(
         "/events",
@@ -598,7 +583,7 @@ def test_it_speaks_chinese_on_the_controls(cast: Cast, deal_in: Callable[..., An
     deal = deal_in("technical_solution")
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(cast.owner)
-    page = client.get(reverse("web:deal", args=[deal.pk])).content.decode()
+    page = deal_page(client, deal)
 
     for words in (
         "商机信息",
@@ -614,13 +599,12 @@ def test_it_speaks_chinese_on_the_controls(cast: Cast, deal_in: Callable[..., An
 
 
 def test_it_saves_and_audits_only_what_changed(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     deal = deal_in("technical_solution")
-    client = client_as(cast.owner)
-    htmx(client, reverse("web:deal-edit", args=[deal.pk]), edit_data())
-    changed = htmx(client, reverse("web:deal-edit", args=[deal.pk]), edit_data(cf_discount_pct="9"))
-    again = htmx(client, reverse("web:deal-edit", args=[deal.pk]), edit_data(cf_discount_pct="9"))
+    post_control("deal-edit", deal, edit_data())
+    changed = post_control("deal-edit", deal, edit_data(cf_discount_pct="9"))
+    again = post_control("deal-edit", deal, edit_data(cf_discount_pct="9"))
 
     assert changed.status_code == again.status_code == 200
     assert "Nothing changed" in again.content.decode()
@@ -630,21 +614,17 @@ def test_it_saves_and_audits_only_what_changed(
 
 
 def test_an_agreement_uploaded_through_the_api_meets_the_criterion_as_the_pages_does(
-    cast: Cast, client_as: ClientAs, deal_in: Callable[..., Any]
+    cast: Cast, deal_in: Callable[..., Any], post_control: PostControl
 ) -> None:
     from django.test import TestCase
 
     from lodestar.org.services import api_token_create
 
     on_page, by_api = deal_in("technical_solution"), deal_in("technical_solution")
-    htmx(
-        client_as(cast.owner),
-        reverse("web:criterion-upload", args=[on_page.pk]),
-        {
-            "criterion": "tech_agreement",
-            "index": "0",
-            "file": SimpleUploadedFile("协议.pdf", pdf_bytes(), "application/pdf"),
-        },
+    post_control(
+        "criterion-upload",
+        on_page,
+        upload("tech_agreement", "协议.pdf", pdf_bytes(), "application/pdf"),
     )
     _, secret = api_token_create(user=cast.owner, name="tests")
     with TestCase.captureOnCommitCallbacks(execute=True):
