@@ -12,8 +12,14 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+# A daily report is due between noon of its day and noon of the next (minutes after its start).
+DAILY_REPORT_DUE_RANGE = (12 * 60, 36 * 60)
+DAILY_REPORT_REMINDER_MAX = 12 * 60
 
 
 def _default_working_days() -> list[int]:
@@ -40,6 +46,23 @@ class Organization(models.Model):
     working_days = models.JSONField(_("working days"), default=_default_working_days)
     workday_starts = models.TimeField(_("workday starts"), default=dt.time(9, 0))
     workday_ends = models.TimeField(_("workday ends"), default=dt.time(18, 0))
+    # When a day's daily report (日报) is due, in minutes after that day's local midnight:
+    # 1440 is midnight at the end of the day, 1200 is 20:00 the same day, 1980 is 09:00 the next
+    # (`DAILY_REPORT_DUE_RANGE`). The on-time yardstick and the reminders both read it.
+    daily_report_due_minutes = models.PositiveSmallIntegerField(
+        _("daily report due (minutes after the day starts)"),
+        default=24 * 60,
+        validators=[
+            MinValueValidator(DAILY_REPORT_DUE_RANGE[0]),
+            MaxValueValidator(DAILY_REPORT_DUE_RANGE[1]),
+        ],
+    )
+    # Reps who have not sent theirs are reminded this long before it is due; 0 sends none.
+    daily_report_reminder_minutes = models.PositiveSmallIntegerField(
+        _("daily report reminder (minutes before it is due)"),
+        default=60,
+        validators=[MaxValueValidator(DAILY_REPORT_REMINDER_MAX)],
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -52,6 +75,11 @@ class Organization(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def daily_report_due(self, day: dt.date) -> dt.datetime:
+        """When the daily report of the local date `day` is due (wall-clock local time)."""
+        start = dt.datetime.combine(day, dt.time(), tzinfo=self.tz)
+        return start + dt.timedelta(minutes=self.daily_report_due_minutes)
 
 
 class Holiday(models.Model):
