@@ -11,7 +11,12 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    SetUnusablePasswordMixin,
+    UserChangeForm,
+)
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -102,9 +107,87 @@ class TeamAdmin(OrganizationScopedAdmin):
     raw_id_fields = ["manager"]
 
 
+# --- the organization keeps an active administrator ----------------------------------------------
+# The team page's services refuse to demote or deactivate the last one; the admin keeps the same
+# rule, as forms that say why and a delete that is not offered.
+
+
+def _is_last_active_admin(user: User) -> bool:
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None or membership.role != Role.ADMIN or not user.is_active:
+        return False
+    return (
+        not Membership.objects.filter(
+            organization_id=membership.organization_id, role=Role.ADMIN, user__is_active=True
+        )
+        .exclude(user=user)
+        .exists()
+    )
+
+
+# Django's forms cannot be subscripted at run time: the type argument stays implicit.
+class MembershipForm(ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Membership
+        fields = ["user", "organization", "role", "team"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        member = self.instance
+        leaves_admins = member.pk is not None and cleaned.get("role", member.role) != Role.ADMIN
+        if leaves_admins and _is_last_active_admin(member.user):
+            self.add_error(
+                "role",
+                ValidationError(
+                    _(
+                        "%(name)s is the organization's last active administrator; make "
+                        "someone else an administrator first."
+                    )
+                    % {"name": member.user},
+                    code="last_admin",
+                ),
+            )
+        return cleaned
+
+
+# Django's forms cannot be subscripted at run time: the type argument stays implicit.
+class UserForm(UserChangeForm):  # type: ignore[type-arg]
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        user = self.instance
+        switched_off = user.pk is not None and not cleaned.get("is_active", user.is_active)
+        if switched_off and _is_last_active_admin(user):
+            self.add_error(
+                "is_active",
+                ValidationError(
+                    _(
+                        "%(name)s is the organization's last active administrator and cannot "
+                        "be deactivated."
+                    )
+                    % {"name": user},
+                    code="last_admin",
+                ),
+            )
+        return cleaned
+
+
+class _KeepsAnAdmin(OrganizationScopedAdmin):
+    """No delete of the person who is the organization's last active administrator."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = obj.user if isinstance(obj, Membership) else obj
+        if isinstance(user, User) and _is_last_active_admin(user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 # Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
 class MembershipInline(OrganizationScoped, admin.StackedInline):  # type: ignore[type-arg]
     model = Membership
+    form = MembershipForm
     can_delete = False
     extra = 0
     max_num = 1
@@ -134,7 +217,8 @@ class PasswordChangeForm(AdminPasswordChangeForm):  # type: ignore[type-arg]
 
 @admin.register(User)
 # Django's admin classes cannot be subscripted at run time: the type argument stays implicit.
-class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(_KeepsAnAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
+    form = UserForm
     change_password_form = PasswordChangeForm
     list_display = [
         "username",
@@ -197,7 +281,8 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):  # type: ignore[type-
 
 
 @admin.register(Membership)
-class MembershipAdmin(OrganizationScopedAdmin):
+class MembershipAdmin(_KeepsAnAdmin):
+    form = MembershipForm
     list_display = ["user", "organization", "role", "team"]
     list_filter = ["organization", "role"]
     list_select_related = ["user", "organization", "team"]
