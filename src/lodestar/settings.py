@@ -124,6 +124,7 @@ LODESTAR_TEXT_READ_STEPS = [
 LODESTAR_MEMBER_HANDOVER_STEPS = [
     "lodestar.crm.handover.hand_over_deals",
     "lodestar.automation.handover.hand_over_tasks",
+    "lodestar.insights.handover.hand_over_alerts",
 ]
 
 # The lookup of the playbook a deal is opened and edited under (its first stage, its custom

@@ -189,7 +189,7 @@ def test_it_deactivates_and_hands_open_work_to_the_successor_in_one_step(cast: C
         user=cast.admin, member_user_id=cast.owner.pk, successor_id=cast.other_team_rep.pk
     )
 
-    assert handover.moved == {"deals": 1, "accounts": 0, "tasks": 2, "teams": 0}
+    assert handover.moved == {"deals": 1, "accounts": 0, "tasks": 2, "teams": 0, "alerts": 0}
     cast.owner.refresh_from_db()
     assert not cast.owner.is_active
     open_deal.refresh_from_db()

@@ -75,6 +75,7 @@ def moved_phrase(kind: str, count: int) -> str:
         "deals": ngettext("%(n)d open deal", "%(n)d open deals", count),
         "accounts": ngettext("%(n)d account", "%(n)d accounts", count),
         "tasks": ngettext("%(n)d open task", "%(n)d open tasks", count),
+        "alerts": ngettext("%(n)d open alert", "%(n)d open alerts", count),
         "teams": ngettext("%(n)d team managed", "%(n)d teams managed", count),
     }
     return phrases[kind] % {"n": count} if kind in phrases else f"{kind}: {count}"
