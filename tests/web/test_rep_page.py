@@ -74,6 +74,17 @@ def test_the_manager_sees_the_reps_health_deals_tasks_and_coaching(
     assert "Scorecard history" in page
 
 
+def test_a_coaching_session_handed_to_someone_else_stays_on_the_reps_page(
+    cast: Cast, worked: dt.datetime, client_as: ClientAs
+) -> None:
+    from lodestar.automation.models import Task
+
+    Task.objects.filter(description="一起复盘演示环节的提问").update(assignee=cast.teammate)
+    page = client_as(cast.manager).get(rep_url(cast.owner)).content.decode()
+    assert "一起复盘演示环节的提问" in page
+    assert f"now with {cast.teammate}" in page
+
+
 def test_the_rep_sees_their_own_page_with_the_same_score_as_today(
     cast: Cast, worked: dt.datetime, client_as: ClientAs
 ) -> None:

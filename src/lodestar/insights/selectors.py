@@ -73,6 +73,7 @@ __all__ = [
     "reps_in_scope",
     "stuck_deal_list",
     "team_health",
+    "team_stuck_deals",
 ]
 
 TREND_WEEKS = 12
@@ -475,9 +476,25 @@ def stuck_deal_list(
         deals = deals.filter(team_id=team_id)
     if owner_id is not None:
         deals = deals.filter(owner_id=owner_id)
-    ranked = _most_overrun(deals, policies, now)
+    return _stuck_among(deals, policies, now, limit)
+
+
+def team_stuck_deals(
+    *, organization: Organization, team_id: int, now: dt.datetime, limit: int = 10
+) -> list[tuple[Opportunity, StuckReason]]:
+    """`stuck_deal_list` for one team, read by no one in particular: the weekly report's
+    stuck deals (its callers decide who reads the report)."""
+    deals = Opportunity.objects.filter(
+        organization_id=organization.pk, team_id=team_id, status=OpportunityStatus.OPEN
+    )
+    return _stuck_among(deals, Policies(organization), now, limit)
+
+
+def _stuck_among(
+    deals: QuerySet[Opportunity], policies: Policies, now: dt.datetime, limit: int
+) -> list[tuple[Opportunity, StuckReason]]:
     out = []
-    for deal in ranked:
+    for deal in _most_overrun(deals, policies, now):
         reason = _reason(policies.of(deal.team_id), deal, now)
         if reason is not None:
             out.append((deal, reason))
@@ -653,7 +670,8 @@ class CoachingNote:
 
 def coaching_note_list(*, user: User, rep_id: int) -> list[CoachingNote]:
     """The coaching sessions planned for a rep, newest first; the same people as the rep's
-    health may read them (`access_rep`). They are known by the audit line each one leaves."""
+    health may read them (`access_rep`). They are known by the audit line each one leaves, so
+    a session stays in the rep's list when its task was handed to someone else."""
     membership = access_rep(user=user, rep_id=rep_id)
     planned = {
         int(entry.object_id): entry.actor
@@ -664,7 +682,9 @@ def coaching_note_list(*, user: User, rep_id: int) -> list[CoachingNote]:
             data__rep_id=rep_id,
         ).select_related("actor")
     }
-    tasks = Task.objects.filter(
-        organization_id=membership.organization_id, assignee_id=rep_id, pk__in=list(planned)
-    ).order_by("-created_at", "-pk")
+    tasks = (
+        Task.objects.filter(organization_id=membership.organization_id, pk__in=list(planned))
+        .select_related("assignee")
+        .order_by("-created_at", "-pk")
+    )
     return [CoachingNote(task, planned.get(task.pk)) for task in tasks]
