@@ -18,7 +18,7 @@ from lodestar.fields import Id, SupportedDatetime, Text
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.org.selectors import organization_zone
 from lodestar.rest.errors import ERROR_RESPONSES, ErrorOut
-from lodestar.rest.pagination import PageQuery, page_of
+from lodestar.rest.pagination import Page, PageQuery, page_of
 from lodestar.rest.schemas import UserRef
 
 router = Router(tags=["events"])
@@ -110,11 +110,8 @@ class EventOut(Schema):
     payload: dict[str, Any]
 
 
-class EventPage(Schema):
-    count: int
-    limit: int
-    offset: int
-    items: list[EventOut]
+class EventPage(Page[EventOut]):
+    pass
 
 
 class EventQuery(PageQuery):
@@ -169,6 +166,5 @@ def list_events(request: AuthenticatedHttpRequest, filters: Query[EventQuery]) -
             occurred_to=filters.occurred_to,
         ),
     )
-    page = page_of(found, filters)
     zone = organization_zone(user=request.user)
-    return {**page, "items": [_event_out(event, zone) for event in page["items"]]}
+    return page_of(found, filters, lambda event: _event_out(event, zone))

@@ -24,7 +24,7 @@ from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.org.selectors import organization_zone
 from lodestar.playbooks.selectors import compiled_for_version, playbook_for_deal
 from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
-from lodestar.rest.pagination import PageQuery, page_of
+from lodestar.rest.pagination import Page, PageQuery, page_of
 from lodestar.rest.schemas import StrictIn, UserRef
 
 router = Router()
@@ -151,11 +151,8 @@ class TransitionOut(Schema):
     )
 
 
-class TransitionPage(Schema):
-    count: int
-    limit: int
-    offset: int
-    items: list[TransitionOut]
+class TransitionPage(Page[TransitionOut]):
+    pass
 
 
 @router.get(
@@ -174,7 +171,6 @@ def list_transitions(
 ) -> dict[str, Any]:
     deal = access_opportunity(user=request.user, opportunity_id=opportunity_id)
     moves = StageTransition.objects.filter(opportunity=deal).select_related("actor")
-    page = page_of(moves.order_by("occurred_at", "id"), filters)
     version = playbook_for_deal(deal)
     stages = compiled_for_version(version).playbook if version is not None else None
 
@@ -185,20 +181,18 @@ def list_transitions(
             return key  # a stage a later playbook version removed keeps its key
 
     zone = organization_zone(user=request.user)
-    return {
-        **page,
-        "items": [
-            TransitionOut(
-                id=move.pk,
-                from_stage=move.from_stage,
-                from_stage_name=stage_name(move.from_stage),
-                to_stage=move.to_stage,
-                to_stage_name=stage_name(move.to_stage),
-                direction=move.direction,
-                occurred_at=timezone.localtime(move.occurred_at, zone),
-                actor=UserRef.model_validate(move.actor) if move.actor else None,
-                gates=[_stored_gate(gate) for gate in move.gate_snapshot],
-            )
-            for move in page["items"]
-        ],
-    }
+
+    def transition(move: StageTransition) -> TransitionOut:
+        return TransitionOut(
+            id=move.pk,
+            from_stage=move.from_stage,
+            from_stage_name=stage_name(move.from_stage),
+            to_stage=move.to_stage,
+            to_stage_name=stage_name(move.to_stage),
+            direction=move.direction,
+            occurred_at=timezone.localtime(move.occurred_at, zone),
+            actor=UserRef.model_validate(move.actor) if move.actor else None,
+            gates=[_stored_gate(gate) for gate in move.gate_snapshot],
+        )
+
+    return page_of(moves.order_by("occurred_at", "id"), filters, transition)

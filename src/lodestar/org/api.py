@@ -27,7 +27,7 @@ from lodestar.org.selectors import (
     team_list,
 )
 from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
-from lodestar.rest.pagination import PageQuery, page_of
+from lodestar.rest.pagination import Page, PageQuery, page_of
 from lodestar.rest.schemas import StrictIn, TeamRef, UserRef
 
 router = Router(tags=["me"])
@@ -76,11 +76,8 @@ class MemberOut(Schema):
     )
 
 
-class MemberPage(Schema):
-    count: int
-    limit: int
-    offset: int
-    items: list[MemberOut]
+class MemberPage(Page[MemberOut]):
+    pass
 
 
 class MemberQuery(PageQuery):
@@ -97,11 +94,8 @@ class TeamOut(Schema):
     member_count: int
 
 
-class TeamPage(Schema):
-    count: int
-    limit: int
-    offset: int
-    items: list[TeamOut]
+class TeamPage(Page[TeamOut]):
+    pass
 
 
 def _member(member: Membership) -> MemberOut:
@@ -141,8 +135,7 @@ def list_members(request: AuthenticatedHttpRequest, filters: Query[MemberQuery])
             role=filters.role, team_id=filters.team, is_active=filters.active, q=filters.q
         ),
     )
-    page = page_of(found, filters)
-    return {**page, "items": [_member(member) for member in page["items"]]}
+    return page_of(found, filters, _member)
 
 
 @router.get(
@@ -396,11 +389,8 @@ class AuditEntryOut(Schema):
     data: dict[str, Any]
 
 
-class AuditPage(Schema):
-    count: int
-    limit: int
-    offset: int
-    items: list[AuditEntryOut]
+class AuditPage(Page[AuditEntryOut]):
+    pass
 
 
 @router.get(
@@ -425,9 +415,8 @@ def list_audit(request: AuthenticatedHttpRequest, filters: Query[AuditQuery]) ->
             date_to=filters.to,
         ),
     )
-    page = page_of(found, filters)
     zone = organization_zone(user=request.user)
-    return {**page, "items": [_audit_entry(entry, zone) for entry in page["items"]]}
+    return page_of(found, filters, lambda entry: _audit_entry(entry, zone))
 
 
 def _audit_entry(entry: AuditEntry, zone: Any) -> AuditEntryOut:
