@@ -133,6 +133,10 @@ LODESTAR_MEMBER_HANDOVER_STEPS = [
 # compiled playbook, or None while none is published.
 LODESTAR_DEAL_PLAYBOOK = "lodestar.playbooks.selectors.published_playbook"
 
+# The lookup of tasks' titles in both languages (`lookup(tasks)` → {task id: Message}) for the
+# tasks API, which sits below the apps that word the tasks they make (coaching, re-checks).
+LODESTAR_TASK_TITLES = "lodestar.insights.task_titles.task_titles"
+
 ROOT_URLCONF = "lodestar.urls"
 WSGI_APPLICATION = "lodestar.wsgi.application"
 AUTH_USER_MODEL = "org.User"

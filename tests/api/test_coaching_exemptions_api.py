@@ -36,6 +36,21 @@ def test_a_manager_plans_coaching_that_the_rep_reads(cast: Cast, api_as: ApiAs) 
         assert body["items"][0]["task_id"] == planned["task_id"]
 
 
+def test_the_tasks_api_words_a_coaching_task_in_the_readers_language(
+    cast: Cast, api_as: ApiAs
+) -> None:
+    planned = api_as(cast.manager).post(f"/reps/{cast.owner.pk}/coaching", {"note": "x"}).json()
+    rep = api_as(cast.owner)
+    english = rep.get("/tasks").json()["items"]
+    assert [task["title"] for task in english] == [f"Coaching session with {cast.manager}"]
+    one = rep.get(f"/tasks/{planned['task_id']}").json()
+    assert one["title"] == f"Coaching session with {cast.manager}"
+    rep.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    chinese = rep.get("/tasks").json()["items"]
+    assert chinese[0]["title"] != english[0]["title"]
+    assert str(cast.manager) in chinese[0]["title"]
+
+
 def test_coaching_is_read_only_where_the_reps_health_is(cast: Cast, api_as: ApiAs) -> None:
     api_as(cast.manager).post(f"/reps/{cast.owner.pk}/coaching", {"note": "x"})
     assert api_as(cast.teammate).get(f"/reps/{cast.owner.pk}/coaching").status_code == 404

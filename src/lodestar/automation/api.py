@@ -14,8 +14,10 @@ from ninja import Field, Query, Router, Schema, Status
 
 from lodestar.automation import selectors, services
 from lodestar.automation.models import Task
+from lodestar.automation.titles import worded_titles
 from lodestar.crm.selectors import access_opportunity
 from lodestar.fields import Id, SupportedDatetime, Text
+from lodestar.i18n import localized
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
 from lodestar.rest.pagination import PageQuery, page_of
@@ -43,6 +45,11 @@ class TaskOut(Schema):
     completed_at: dt.datetime | None
     completed_by_id: int | None
     on_time: bool | None = Field(description="Done by its due time; null while not done.")
+
+    @staticmethod
+    def resolve_title(obj: Task) -> str:
+        worded: str | None = getattr(obj, "worded_title", None)
+        return worded if worded is not None else localized(worded_titles([obj])[obj.pk])
 
     @staticmethod
     def resolve_opportunity_name(obj: Task) -> str | None:
@@ -92,7 +99,12 @@ def list_tasks(request: AuthenticatedHttpRequest, filters: Query[TaskQuery]) -> 
             due_after=filters.due_after,
         ),
     )
-    return page_of(found, filters)
+    page = page_of(found.select_related("opportunity"), filters)
+    titles = worded_titles(page["items"])
+    for task in page["items"]:
+        # Worded for the whole page at once; `TaskOut.resolve_title` reads it.
+        task.worded_title = localized(titles[task.pk])
+    return page
 
 
 @router.get("/tasks/{task_id}", response={200: TaskOut, **ERROR_RESPONSES})

@@ -8,13 +8,26 @@ follows. `lodestar.insights.task_titles` adds the tasks worded from what they ar
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 from lodestar.automation.models import Task
 from lodestar.core.scoring import Message
 from lodestar.playbooks.selectors import compiled_for_version, published_versions
 
-__all__ = ["trigger_titles"]
+__all__ = ["trigger_titles", "worded_titles"]
+
+
+def worded_titles(tasks: Iterable[Task]) -> dict[int, Message]:
+    """Each task's title in Chinese and English, by task id, as the pages word it: through
+    `LODESTAR_TASK_TITLES`, as the apps above this one word the tasks they make (coaching,
+    exemption re-checks). Reads `task.opportunity`: select it with the tasks."""
+    lookup: Callable[[Iterable[Task]], dict[int, Message]] = import_string(
+        settings.LODESTAR_TASK_TITLES
+    )
+    return lookup(tasks)
 
 
 def trigger_titles(tasks: Iterable[Task]) -> dict[int, Message]:
