@@ -1,0 +1,102 @@
+"""Import of spreadsheets and CRM exports: reading the file, mapping its columns to fields,
+and checking every row with located problems. Plain Python; the ``lodestar.imports`` app
+stores what this package reads."""
+
+from lodestar.core.imports.checks import (
+    HistoryItem,
+    LookupContext,
+    Reference,
+    RowResult,
+    check_rows,
+    row_key,
+)
+from lodestar.core.imports.fields import (
+    FIELDS,
+    KIND_LABELS,
+    KINDS,
+    Kind,
+    Option,
+    TargetField,
+    field_of,
+)
+from lodestar.core.imports.mapping import (
+    CUSTOM_PREFIX,
+    CUSTOM_TYPES,
+    IGNORE,
+    STAGE_AT_PREFIX,
+    ColumnMapping,
+    ColumnRule,
+    CustomField,
+    MappingInvalid,
+    header_signature,
+    infer_custom,
+    match_header,
+    suggest_mapping,
+)
+from lodestar.core.imports.problems import Problem
+from lodestar.core.imports.ready import READY_MAPPINGS, ReadyMapping, ready_mapping
+from lodestar.core.imports.stages import (
+    StageInfo,
+    StageMatcher,
+    is_stage_ref,
+    resolve_stage_ref,
+)
+from lodestar.core.imports.table import Table, TableLimits, TableRefused, read_table
+from lodestar.core.imports.values import (
+    ValueInvalid,
+    compact_name,
+    loose_name,
+    nearest_names,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_number,
+)
+
+__all__ = [
+    "CUSTOM_PREFIX",
+    "CUSTOM_TYPES",
+    "FIELDS",
+    "IGNORE",
+    "KINDS",
+    "KIND_LABELS",
+    "READY_MAPPINGS",
+    "STAGE_AT_PREFIX",
+    "ColumnMapping",
+    "ColumnRule",
+    "CustomField",
+    "HistoryItem",
+    "Kind",
+    "LookupContext",
+    "MappingInvalid",
+    "Option",
+    "Problem",
+    "ReadyMapping",
+    "Reference",
+    "RowResult",
+    "StageInfo",
+    "StageMatcher",
+    "Table",
+    "TableLimits",
+    "TableRefused",
+    "TargetField",
+    "ValueInvalid",
+    "check_rows",
+    "compact_name",
+    "field_of",
+    "header_signature",
+    "infer_custom",
+    "is_stage_ref",
+    "loose_name",
+    "match_header",
+    "nearest_names",
+    "parse_bool",
+    "parse_date",
+    "parse_datetime",
+    "parse_number",
+    "read_table",
+    "ready_mapping",
+    "resolve_stage_ref",
+    "row_key",
+    "suggest_mapping",
+]
