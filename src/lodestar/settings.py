@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "lodestar.automation",
     "lodestar.insights",
     "lodestar.integrations",
+    "lodestar.imports",
     "lodestar.api",
     "lodestar.web",
     "lodestar.ops",
@@ -292,6 +293,15 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "form-action": ["'self'"],
+# Limits on import files (`lodestar.imports.services.import_limits()`, which holds the defaults —
+# 50 MB, 200 columns, 1,000,000 rows — and refuses a value that is not a positive whole number).
+for _limit in (
+    "LODESTAR_IMPORT_MAX_BYTES",
+    "LODESTAR_IMPORT_MAX_COLUMNS",
+    "LODESTAR_IMPORT_MAX_ROWS",
+):
+    if _limit in env.ENVIRON:
+        globals()[_limit] = env.int(_limit)
         "frame-ancestors": ["'none'"],
     }
 }

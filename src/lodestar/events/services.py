@@ -26,14 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from lodestar.changes import changed
 from lodestar.core.events import EventCatalogue
-from lodestar.crm.models import Contact
+from lodestar.core.limits import datetime_is_supported
+from lodestar.crm.models import Account, Contact, Opportunity
 from lodestar.crm.selectors import account_scope, opportunity_scope
 from lodestar.db import insert_statements
 from lodestar.errors import FieldError, PermissionDenied, ValidationFailed
-from lodestar.events.models import Event
+from lodestar.events.models import Event, EventQuerySet
 from lodestar.events.processing import process_recorded_events
 from lodestar.events.records import RecordedEvent
-from lodestar.fields import Id, SupportedDatetime, Text, json_problems
+from lodestar.fields import Id, SupportedDatetime, Text, json_problems, text_problem
 from lodestar.org.models import User
 from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import organization_catalogue
@@ -43,8 +44,12 @@ __all__ = [
     "EventIn",
     "IngestItem",
     "IngestReport",
+    "PastEvent",
+    "PastReport",
     "events_append",
+    "events_append_past",
     "events_ingest",
+    "events_remove_imported",
     "pydantic_details",
 ]
 
@@ -454,3 +459,211 @@ def _append(
         # Events of accounts and contacts only are shown through no deal: left to the watcher.
         changed(tables=[Event], deals=[event.opportunity_id for event in recorded])
     return recorded
+
+
+# --- the past: events that happened before they reached Lodestar (imports) ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PastEvent:
+    """One event of an imported history: a stage move or an activity, at its original time."""
+
+    type: str
+    source: str
+    external_id: str
+    occurred_at: dt.datetime
+    opportunity_id: int | None = None
+    account_id: int | None = None
+    contact_id: int | None = None
+    actor_id: int | None = None
+    with_customer: bool | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PastReport:
+    written: int = 0
+    duplicates: int = 0
+    # (index of the item, what is wrong with it)
+    rejected: list[tuple[int, list[FieldError]]] = field(default_factory=list)
+
+
+def events_append_past(
+    *,
+    organization_id: int,
+    items: Sequence[PastEvent],
+    now: dt.datetime,
+    catalogue: EventCatalogue | None = None,
+) -> PastReport:
+    """Append events that happened before they were recorded (an import's history), at their
+    original times, and hand them to no processing step.
+
+    Each item is checked like any event — a type of the organization's catalogue (internal types
+    such as `stage.changed` included: the caller is Lodestar's own importer), storable texts and
+    payload, a moment in the supported range and not after `now`, deals, accounts and contacts
+    of the organization (an event of a deal takes the deal's account) — and one bad item never
+    stops the others. The processing steps (activity summary, triggers, risk alerts and their
+    notifications) are deliberately not run: they judge what happens *now*, and a task or an
+    alert for a call made two years ago would be noise. The caller recomputes the
+    organization's insights once when its import is done (`insights_recompute`), which reads
+    the past as it was. Duplicates of logged `(source, external_id)` pairs are skipped.
+    Joins the caller's transaction.
+    """
+    report = PastReport()
+    if not items:
+        return report
+    if catalogue is None:
+        catalogue = organization_catalogue(organization_id=organization_id)
+    deals = dict(
+        Opportunity.objects.filter(
+            organization_id=organization_id,
+            pk__among=sorted({i.opportunity_id for i in items if i.opportunity_id}) or [0],
+        ).values_list("pk", "account_id")
+    )
+    accounts = set(
+        Account.objects.filter(
+            organization_id=organization_id,
+            pk__among=sorted({i.account_id for i in items if i.account_id}) or [0],
+        ).values_list("pk", flat=True)
+    )
+    contacts = dict(
+        Contact.objects.filter(
+            organization_id=organization_id,
+            pk__among=sorted({i.contact_id for i in items if i.contact_id}) or [0],
+        ).values_list("pk", "account_id")
+    )
+    ops = connection.ops
+    recorded_at = ops.adapt_datetimefield_value(now)
+    rows = []
+    for index, item in enumerate(items):
+        problems = _past_problems(item, catalogue, now)
+        account_id = item.account_id or deals.get(item.opportunity_id or 0)
+        problems += _past_reference_problems(item, account_id, deals, accounts, contacts)
+        if problems:
+            report.rejected.append((index, problems))
+            continue
+        spec = catalogue.get(item.type)
+        with_customer = spec.with_customer if item.with_customer is None else item.with_customer
+        rows.append(
+            (
+                organization_id,
+                item.type,
+                item.source,
+                item.external_id,
+                ops.adapt_datetimefield_value(item.occurred_at),
+                recorded_at,
+                item.actor_id,
+                item.opportunity_id,
+                account_id,
+                item.contact_id,
+                with_customer,
+                ops.adapt_json_value(dict(item.payload), None),
+            )
+        )
+    with connection.cursor() as cursor:
+        for sql, params in insert_statements(
+            Event,
+            _COLUMNS,
+            rows,
+            tail="ON CONFLICT (organization_id, source, external_id) DO NOTHING",
+        ):
+            cursor.execute(sql, params)
+            report.written += max(cursor.rowcount, 0)
+    report.duplicates = len(rows) - report.written
+    return report
+
+
+def _past_reference_problems(
+    item: PastEvent,
+    account_id: int | None,
+    deals: Mapping[int, int],
+    accounts: set[int],
+    contacts: Mapping[int, int],
+) -> list[FieldError]:
+    problems = []
+    if item.opportunity_id is not None and item.opportunity_id not in deals:
+        problems.append(
+            FieldError("opportunity_id", str(_NO_SUCH["deal"] % {"id": item.opportunity_id}))
+        )
+    if item.account_id is not None and item.account_id not in accounts:
+        problems.append(
+            FieldError("account_id", str(_NO_SUCH["account"] % {"id": item.account_id}))
+        )
+    if item.contact_id is not None and item.contact_id not in contacts:
+        problems.append(
+            FieldError("contact_id", str(_NO_SUCH["contact"] % {"id": item.contact_id}))
+        )
+    if item.opportunity_id is None and account_id is None:
+        problems.append(
+            FieldError(
+                "opportunity_id",
+                str(_("Name the deal (opportunity_id) or the account (account_id).")),
+            )
+        )
+    return problems
+
+
+def _past_problems(
+    item: PastEvent, catalogue: EventCatalogue, now: dt.datetime
+) -> list[FieldError]:
+    problems = []
+    if item.type not in catalogue:
+        known = ", ".join(sorted(catalogue.types))
+        problems.append(
+            FieldError(
+                "type",
+                str(
+                    _("Unknown event type “%(type)s”; known types: %(known)s.")
+                    % {"type": item.type, "known": known}
+                ),
+            )
+        )
+        return problems
+    for name, text, limit in (
+        ("source", item.source, 64),
+        ("external_id", item.external_id, 200),
+    ):
+        problem = text_problem(text)
+        if not text or len(text) > limit or problem is not None:
+            problems.append(
+                FieldError(name, problem or _("Give 1 to %(max)d characters.") % {"max": limit})
+            )
+    when = item.occurred_at
+    if when.tzinfo is None or not datetime_is_supported(when):
+        problems.append(
+            FieldError("occurred_at", str(_("The moment is not a supported date and time.")))
+        )
+    elif when > now:
+        problems.append(
+            FieldError(
+                "occurred_at", str(_("A past event cannot lie in the future; check the date."))
+            )
+        )
+    payload = dict(item.payload)
+    found = json_problems(payload, path="payload") or [
+        (p.path, p.message) for p in catalogue.get(item.type).check_payload(payload)
+    ]
+    problems += [FieldError(path, message) for path, message in found]
+    return problems
+
+
+def events_remove_imported(*, organization_id: int, source: str, prefix: str) -> int:
+    """Remove the events one import batch appended: those of `source` whose external id starts
+    with `prefix` (the batch's own, e.g. `b12:`). Returns how many.
+
+    The one sanctioned exception to the append-only log (`AppendOnlyError`): undoing an import
+    takes back what the import put in, as if the file had never been read. The range on the
+    external id is answered by the log's unique `(organization, source, external_id)` index.
+    """
+    if not prefix:
+        raise ValueError("An import's events are removed by a non-empty prefix.")
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    imported = Event.objects.filter(
+        organization_id=organization_id,
+        source=source,
+        external_id__gte=prefix,
+        external_id__lt=upper,
+    )
+    # The queryset's own delete refuses (the log is append-only); this is the one bypass.
+    deleted, _per_model = super(EventQuerySet, imported).delete()
+    return int(_per_model.get(Event._meta.label, 0)) if deleted else 0
