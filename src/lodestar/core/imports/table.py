@@ -128,7 +128,7 @@ def _format_of(data: bytes, filename: str) -> TableFormat:
     return "csv"
 
 
-_UTF16_NUL_SHARE = 0.3
+_UTF16_NUL_SHARE = 0.05
 
 
 def _detect_encoding(data: bytes) -> tuple[str, str]:
@@ -146,10 +146,12 @@ def _detect_encoding(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError as error:
                 raise _unreadable_text(error.start) from error
     head = data[:4096]
-    if head and head.count(0) / len(head) >= _UTF16_NUL_SHARE:
-        # UTF-16 without a byte-order mark: ASCII text puts a NUL beside every character.
-        even_nuls = head[0::2].count(0)
-        odd_nuls = head[1::2].count(0)
+    even_nuls, odd_nuls = head[0::2].count(0), head[1::2].count(0)
+    if head and (even_nuls + odd_nuls) / len(head) >= _UTF16_NUL_SHARE and (
+        max(even_nuls, odd_nuls) >= 0.9 * (even_nuls + odd_nuls)
+    ):
+        # UTF-16 without a byte-order mark: every ASCII character (digits, commas, line
+        # breaks) puts a NUL on the same side of its pair; text in other encodings has none.
         name = "utf-16-le" if odd_nuls >= even_nuls else "utf-16-be"
         try:
             return name, data.decode(name)

@@ -50,8 +50,14 @@ def loose_name(value: str) -> str:
 def compact_name(value: str) -> str:
     """A name with only its letters and digits kept (case, spaces, punctuation, full-width
     forms ignored): "GTX Pro", "gtx-pro" and "ＧＴＸＰｒｏ" all give "gtxpro"."""
-    folded = unicodedata.normalize("NFKC", value).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    # Upper-casing first folds the letters whose lower case has no upper-case twin (ı → i);
+    # the second NFKC puts back together what case mapping took apart (ǰ → J̌ → ǰ).
+    folded = unicodedata.normalize(
+        "NFKC", unicodedata.normalize("NFKC", value).upper().casefold()
+    )
+    return "".join(
+        ch for ch in folded if ch.isalnum() or unicodedata.category(ch).startswith("M")
+    )
 
 
 def nearest_names(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
@@ -107,8 +113,9 @@ def _sign(value: str) -> tuple[bool, str]:
         negative, value = not negative, value[1:]
     elif value.startswith("+"):
         value = value[1:]
-    value = _CURRENCY.sub("", value)
-    if value.startswith(("-", "−")):  # ¥-5
+    bare = _CURRENCY.sub("", value)
+    value, had_sign = bare, bare != value
+    if had_sign and value.startswith(("-", "−")):  # ¥-5
         negative, value = not negative, value[1:]
     return negative, value
 
@@ -194,10 +201,11 @@ _DMONY = re.compile(r"^(\d{1,2})[\s\-/.]*([a-z]+)\.?[\s\-/.,]*(\d{4})$")
 _MONDY = re.compile(r"^([a-z]+)\.?[\s\-/.]*(\d{1,2})(?:st|nd|rd|th)?[\s,\-/.]*(\d{4})$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _TIME = re.compile(
-    r"^(\d{1,2})[:时](\d{2})(?:[:分](\d{2})(?:\.(\d{1,6}))?秒?)?\s*"
-    r"(am|pm|上午|下午)?\s*(z|[+-]\d{2}:?\d{2})?$"
+    r"^(?P<pre>am|pm|上午|下午)?\s*(?P<h>\d{1,2})[:时](?P<m>\d{2})"
+    r"(?:[:分](?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?秒?)?\s*"
+    r"(?P<post>am|pm|上午|下午)?\s*(?P<zone>z|[+-]\d{2}:?\d{2})?$"
 )
-_SPLIT = re.compile(r"^(.*?\d)(?:t|\s+)(\d{1,2}[:时]\d{2}.*)$")
+_SPLIT = re.compile(r"^(.*?\d日?)(?:t|\s+)((?:am|pm|上午|下午)?\s*\d{1,2}[:时]\d{2}.*)$")
 
 
 def _date(year: int, month: int, day: int, text: str) -> dt.date:
@@ -249,10 +257,10 @@ def parse_date(text: str, order: DateOrder = "ymd") -> dt.date:
 
 
 def _time_of(match: re.Match[str], text: str) -> tuple[dt.time, dt.tzinfo | None]:
-    hour, minute = int(match[1]), int(match[2])
-    second = int(match[3] or 0)
-    micro = int((match[4] or "0").ljust(6, "0"))
-    meridiem = match[5]
+    hour, minute = int(match["h"]), int(match["m"])
+    second = int(match["s"] or 0)
+    micro = int((match["f"] or "0").ljust(6, "0"))
+    meridiem = match["pre"] or match["post"]
     if meridiem in ("pm", "下午") and hour < 12:
         hour += 12
     elif meridiem in ("am", "上午") and hour == 12:
@@ -261,7 +269,7 @@ def _time_of(match: re.Match[str], text: str) -> tuple[dt.time, dt.tzinfo | None
         when = dt.time(hour, minute, second, micro)
     except ValueError as error:
         raise ValueInvalid(text) from error
-    zone_text = match[6]
+    zone_text = match["zone"]
     if zone_text == "z":
         return when, dt.UTC
     if zone_text:
