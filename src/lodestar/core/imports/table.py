@@ -147,8 +147,10 @@ def _detect_encoding(data: bytes) -> tuple[str, str]:
                 raise _unreadable_text(error.start) from error
     head = data[:4096]
     even_nuls, odd_nuls = head[0::2].count(0), head[1::2].count(0)
-    if head and (even_nuls + odd_nuls) / len(head) >= _UTF16_NUL_SHARE and (
-        max(even_nuls, odd_nuls) >= 0.9 * (even_nuls + odd_nuls)
+    if (
+        head
+        and (even_nuls + odd_nuls) / len(head) >= _UTF16_NUL_SHARE
+        and (max(even_nuls, odd_nuls) >= 0.9 * (even_nuls + odd_nuls))
     ):
         # UTF-16 without a byte-order mark: every ASCII character (digits, commas, line
         # breaks) puts a NUL on the same side of its pair; text in other encodings has none.

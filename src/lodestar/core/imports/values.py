@@ -52,12 +52,9 @@ def compact_name(value: str) -> str:
     forms ignored): "GTX Pro", "gtx-pro" and "ＧＴＸＰｒｏ" all give "gtxpro"."""
     # Upper-casing first folds the letters whose lower case has no upper-case twin (ı → i);
     # the second NFKC puts back together what case mapping took apart (ǰ → J̌ → ǰ).
-    folded = unicodedata.normalize(
-        "NFKC", unicodedata.normalize("NFKC", value).upper().casefold()
-    )
-    return "".join(
-        ch for ch in folded if ch.isalnum() or unicodedata.category(ch).startswith("M")
-    )
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).upper().casefold())
+    kept = "".join(ch for ch in folded if ch.isalnum() or unicodedata.category(ch).startswith("M"))
+    return unicodedata.normalize("NFKC", kept)
 
 
 def nearest_names(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
