@@ -74,6 +74,10 @@ MESSAGES: dict[str, Template] = {
     "task.still_open": Template(_("Still not done: %(task)s"), _("%(deal)s · overdue by %(late)s")),
     "task.overdue": Template(_("Task overdue: %(task)s (%(deal)s, due %(due)s)")),
     "task.escalated": Template(_("%(assignee)s's task is overdue: %(task)s (%(deal)s)")),
+    "daily_report.due_soon": Template(
+        _("Daily report due at %(due)s"),
+        _("Your daily report of %(day)s is not in yet; the day's logged work is filled in."),
+    ),
     "handbook.pushed": Template(
         _("Please read “%(title)s”"),
         _("Your last %(count)d customer communications scored %(scores)s, under %(threshold)s."),

@@ -56,6 +56,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "deal": "华东机床-伺服电机",
         "assignee": "王磊",
     },
+    "daily_report.due_soon": {"day": "2026-12-07", "due": messages.moment(DUE, SHANGHAI)},
     "handbook.pushed": {
         "title": "高频异议应答手册",
         "count": 3,

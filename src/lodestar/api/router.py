@@ -16,6 +16,7 @@ from lodestar.crm.search_api import router as crm_search_router
 from lodestar.events.api import router as events_router
 from lodestar.gates.api import router as gates_router
 from lodestar.insights.api import router as insights_router
+from lodestar.insights.daily_reports_api import router as daily_reports_router
 from lodestar.insights.knowledge_api import router as knowledge_router
 from lodestar.integrations.api import router as integrations_router
 from lodestar.ops.api import router as ops_router
@@ -51,6 +52,7 @@ api.add_router("", playbooks_router)
 api.add_router("", events_router)
 api.add_router("", insights_router)
 api.add_router("", knowledge_router)
+api.add_router("", daily_reports_router)
 api.add_router("", automation_router)
 api.add_router("", integrations_router)
 api.add_router("", ops_router)

@@ -11,7 +11,8 @@ Definitions that are ours (the seeds name the yardstick, not its rows):
   at least one contact and at least one decision-maker contact;
 - *daily-report on-time* — a report is due on every working day of the organization's business
   calendar (`lodestar.org.calendar`: working weekdays and make-up days, minus public and own
-  holidays) by the end of that day, local time;
+  holidays) by the organization's due time (`Organization.daily_report_due`: by default the end
+  of that day, local time), judged by when it was first sent (later edits do not count);
 - *cross-department response* — tasks that wait on a department (`Task.department`), from
   creation to completion;
 - *stage accuracy* — open deals whose current evidence satisfies the exit gate of every stage
@@ -228,7 +229,6 @@ def _working_days(scope: _Scope) -> list[dt.date]:
 
 
 def _daily_report_on_time(scope: _Scope, policy: InsightsPolicy) -> MetricReport:
-    tz = scope.organization.tz
     reports = {
         (author, day): (pk, at)
         for pk, author, day, at in DailyReport.objects.filter(
@@ -245,7 +245,7 @@ def _daily_report_on_time(scope: _Scope, policy: InsightsPolicy) -> MetricReport
     )
     items, rows = [], []
     for day in _working_days(scope):
-        due = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+        due = scope.organization.daily_report_due(day)
         for rep in sorted(reps):
             pk, at = reports.get((rep, day), (None, None))
             row_id = f"{rep}:{day.isoformat()}"
@@ -257,6 +257,7 @@ def _daily_report_on_time(scope: _Scope, policy: InsightsPolicy) -> MetricReport
                     "report": pk,
                     "rep": rep,
                     "date": day.isoformat(),
+                    "due_at": due.isoformat(),
                     "submitted_at": at.isoformat() if at else None,
                     "hit": at is not None and at <= due,
                 }

@@ -15,10 +15,11 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from lodestar.insights.daily_reports import daily_report_reminders
 from lodestar.insights.refresh import insights_recompute, insights_refresh
 from lodestar.insights.task_alerts import sweep_tasks
 
-__all__ = ["refresh_scores", "sweep_insights", "sweep_task_slas"]
+__all__ = ["refresh_scores", "remind_daily_reports", "sweep_insights", "sweep_task_slas"]
 
 
 @db_task()
@@ -44,3 +45,10 @@ def sweep_insights() -> int:
 def sweep_task_slas() -> str:
     """Every five minutes: reminders, overdue alerts and escalations of open tasks."""
     return str(sweep_tasks(now=timezone.now()))
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def remind_daily_reports() -> int:
+    """Every five minutes: reps who have not sent a daily report falling due within their
+    organization's reminder lead are reminded (once per rep and day)."""
+    return daily_report_reminders(now=timezone.now())

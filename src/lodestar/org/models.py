@@ -16,7 +16,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
 # A daily report is due between noon of its day and noon of the next (minutes after its start).
 DAILY_REPORT_DUE_RANGE = (12 * 60, 36 * 60)
 DAILY_REPORT_REMINDER_MAX = 12 * 60

@@ -50,6 +50,7 @@ AUDIT_ACTIONS = {
     "knowledge.file_added": gettext_lazy("File attached to a knowledge entry"),
     "knowledge.file_deleted": gettext_lazy("File removed from a knowledge entry"),
     "opportunity.stage_change": gettext_lazy("Deal moved to another stage"),
+    "organization.daily_reports": gettext_lazy("Daily report due time or reminder changed"),
     "playbook.publish": gettext_lazy("Playbook published"),
     "task.coaching_planned": gettext_lazy("Coaching planned"),
     "task.complete": gettext_lazy("Task completed"),
@@ -68,6 +69,7 @@ AUDIT_OBJECTS = {
     "knowledge_entry": gettext_lazy("Knowledge entry"),
     "notification": gettext_lazy("Notification"),
     "opportunity": gettext_lazy("Deal"),
+    "organization": gettext_lazy("Organization"),
     "playbook_version": gettext_lazy("Playbook version"),
     "task": gettext_lazy("Task"),
     "team": gettext_lazy("Team"),
@@ -139,6 +141,8 @@ DATA_KEYS = {
     "tasks": gettext_lazy("Open tasks"),
     "teams": gettext_lazy("Teams managed"),
     "tokens_revoked": gettext_lazy("API tokens revoked"),
+    "due_minutes": gettext_lazy("Daily report due (minutes after the day starts)"),
+    "reminder_minutes": gettext_lazy("Reminder (minutes before the due time)"),
 }
 _MOVE_KINDS = {
     TransitionKind.ADVANCE.value: gettext_lazy("forward"),

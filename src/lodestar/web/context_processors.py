@@ -33,6 +33,10 @@ NAV = (
         _("Dashboard"), "web:dashboard", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN}), LEADS
     ),
     NavItem(_("Pipeline"), "web:board", ALL_ROLES, DEAL_WORKERS),
+    NavItem(_("Daily report"), "web:daily-report", frozenset({Role.REP}), frozenset({Role.REP})),
+    NavItem(
+        _("Daily reports"), "web:daily-reports", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN})
+    ),
     NavItem(
         _("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN}), frozenset({Role.OPS})
     ),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lodestar.web import deal_edit, files, knowledge, reps, task_pages, team, views
+from lodestar.web import daily_reports, deal_edit, files, knowledge, reps, task_pages, team, views
 from lodestar.web.password_reset import (
     InvitationAccept,
     PasswordResetConfirm,
@@ -32,6 +32,19 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("today/", views.today, name="today"),
     path("today/deals/", views.today_deals, name="today-deals"),
+    path("daily-report/", daily_reports.daily_report, name="daily-report"),
+    path("daily-report/card/", daily_reports.daily_report_card, name="daily-report-card"),
+    path("daily-reports/", daily_reports.daily_reports_team, name="daily-reports"),
+    path(
+        "daily-reports/settings/",
+        daily_reports.daily_report_settings,
+        name="daily-report-settings",
+    ),
+    path(
+        "daily-reports/reps/<int:rep_id>/",
+        daily_reports.daily_reports_rep,
+        name="daily-reports-rep",
+    ),
     path("", include("lodestar.web.record_urls")),
     path("tasks/<int:task_id>/done/", views.task_done, name="task-done"),
     path(
