@@ -118,6 +118,21 @@ LODESTAR_TEXT_READ_STEPS = [
     "lodestar.automation.triggers.close_tasks_on_text_read",
 ]
 
+# The tables the API's `…/export` operations write (`lodestar.exporting.table_builder`): they
+# word their rows as the pages do, so the pages register them and the API names none of them.
+# Each is called as `build(user=…, rows=…)` (the metric: `build(user=…, name=…, report=…)`).
+LODESTAR_EXPORT_TABLES = {
+    "opportunities": "lodestar.web.exports.deals_table",
+    "accounts": "lodestar.web.exports.accounts_table",
+    "contacts": "lodestar.web.exports.contacts_table",
+    "tasks": "lodestar.web.exports.tasks_table",
+    "alerts": "lodestar.web.exports.alerts_table",
+    "metric": "lodestar.web.exports.metric_table",
+    "communication_scores": "lodestar.web.exports.scorecards_table",
+    "audit": "lodestar.web.exports.audit_table",
+    "members": "lodestar.web.exports.members_table",
+}
+
 # Who takes over a deactivated member's open work, in the deactivation's transaction
 # (`lodestar.org.members.member_deactivate`): the apps that own the work register here, so the
 # organization app names none of them. Each is called as

@@ -42,7 +42,7 @@ pytestmark = [
 ROLES = ("owner", "manager", "ops", "admin")
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 # Addresses that are not pages to look at: leaving, and the file bodies.
-NOT_PAGES = {"logout", "attachment", "attachment-download", "knowledge-file"}
+NOT_PAGES = {"logout", "attachment", "attachment-download", "knowledge-file", "export"}
 
 
 @dataclass

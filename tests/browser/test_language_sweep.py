@@ -60,6 +60,7 @@ ALLOWED_WORDS = frozenset(
         "GIF",
         "WEBP",
         "HEIC",
+        "CSV",
         "XLSX",
         "XLS",
         "DOCX",
@@ -143,6 +144,7 @@ SKIPPED_ROUTES = frozenset(
         "web:attachment-download",
         "web:knowledge-file",
         "web:calendar-feed",
+        "web:export",
     }
 )
 # The operators' pages walked: the index, each app's and each table's list and one row's form.

@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from lodestar.api.auth import default_auth
 from lodestar.api.docs import OfflineSwagger, asset_response
+from lodestar.api.exports import router as exports_router
 from lodestar.api.parsing import JsonParser
 from lodestar.api.throttling import CallerThrottle
 from lodestar.automation.api import router as automation_router
@@ -42,6 +43,8 @@ api = NinjaAPI(
 # The parameter names our views give to body and query schemas; error fields drop them.
 install_error_handlers(api, wrappers={"payload", "filters"})
 
+# First: each list's `…/export` must be matched before the list's `…/{id}`.
+api.add_router("", exports_router)
 api.add_router("", org_router)
 # Before the CRM router: /accounts/duplicates must be matched before /accounts/{account_id}.
 api.add_router("", crm_search_router)

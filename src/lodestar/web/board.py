@@ -50,6 +50,7 @@ __all__ = [
     "ColumnSum",
     "MovedCard",
     "board_card",
+    "board_deals",
     "board_filter_form",
     "board_page",
     "column_sums",
@@ -176,6 +177,11 @@ def _deals(user: User, filters: BoardFilters) -> QuerySet[Opportunity]:
             q=filters.q,
         ),
     )
+
+
+def board_deals(*, user: User, filters: BoardFilters) -> QuerySet[Opportunity]:
+    """Every open deal the board holds under `filters` (not only the cards it shows)."""
+    return _deals(user, filters)
 
 
 def _currency(playbook: CompiledPlaybook | None) -> str:

@@ -32,7 +32,7 @@ from lodestar.web import labels
 from lodestar.web.dashboard import DRILLDOWNS, DashboardFilters
 from lodestar.web.readable import local_date, local_moment, percent_text, span_text
 
-__all__ = ["COLUMNS", "Cell", "Drilldown", "drilldown_page"]
+__all__ = ["COLUMNS", "Cell", "Drilldown", "cell_of", "drilldown_page", "row_keys", "row_names"]
 
 DRILLDOWN_ROWS = 500
 
@@ -405,3 +405,9 @@ def drilldown_page(
         rows=[[_cell(key, row, names) for key in keys] for row in shown],
         total_rows=len(report.rows),
     )
+
+
+# The drill-down's columns, names and cells, for its export (`lodestar.web.exports`).
+row_keys = _keys
+row_names = _names
+cell_of = _cell

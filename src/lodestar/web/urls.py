@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lodestar.web import daily_reports, deal_edit, files, knowledge, reps, task_pages, team, views
+from lodestar.web import (
+    daily_reports,
+    deal_edit,
+    exports,
+    files,
+    knowledge,
+    reps,
+    task_pages,
+    team,
+    views,
+)
 from lodestar.web.password_reset import (
     InvitationAccept,
     PasswordResetConfirm,
@@ -132,4 +142,5 @@ urlpatterns = [
     path("team/teams/new/", team.team_create, name="team-create"),
     path("team/teams/<int:team_id>/", team.team_update, name="team-update"),
     path("audit/", team.audit_log, name="audit"),
+    path("export/<slug:name>/", exports.export_view, name="export"),
 ]

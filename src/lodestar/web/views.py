@@ -491,9 +491,11 @@ def board_move(request: AuthenticatedHttpRequest, deal_id: int) -> HttpResponse:
 # --- the manager dashboard ---------------------------------------------------------------------
 
 
-def _dashboard_filters(
+def dashboard_filters(
     request: AuthenticatedHttpRequest,
 ) -> tuple[DashboardFilterForm, dashboard.DashboardFilters]:
+    """The dashboard's filters from the address, as its page, its drill-downs and their
+    exports read them (the team and rep picked, and the period)."""
     actor = actor_of(user=request.user)
     page_teams = Team.objects.filter(organization_id=actor.organization_id if actor else -1)
     if actor is not None and actor.is_manager:
@@ -523,7 +525,7 @@ def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     shows = _shows(request, alerts=True)
 
     def build() -> tuple[str, dict[str, Any]]:
-        form, filters = _dashboard_filters(request)
+        form, filters = dashboard_filters(request)
         alerts_page = _page_number(request.GET.get("alerts"))
         page = cached_for(
             request,
@@ -579,7 +581,7 @@ def dashboard_part(request: AuthenticatedHttpRequest, part: str) -> HttpResponse
 
 
 def _dashboard_part(request: AuthenticatedHttpRequest, part: str) -> tuple[str, dict[str, Any]]:
-    _form, filters = _dashboard_filters(request)
+    _form, filters = dashboard_filters(request)
     user, now = request.user, timezone.now()
     query = request.GET.urlencode()
     if part == "tiles":
@@ -618,7 +620,7 @@ def _dashboard_part(request: AuthenticatedHttpRequest, part: str) -> tuple[str, 
 @require_GET
 @member_view
 def drilldown(request: AuthenticatedHttpRequest, metric: str) -> HttpResponse:
-    form, filters = _dashboard_filters(request)
+    form, filters = dashboard_filters(request)
     page = cached_for(
         request,
         f"drilldown:{metric}",
