@@ -82,6 +82,14 @@ MESSAGES: dict[str, Template] = {
         _("Please read “%(title)s”"),
         _("Your last %(count)d customer communications scored %(scores)s, under %(threshold)s."),
     ),
+    "report.weekly": Template(
+        _("Weekly report of %(team)s, %(week)s"),
+        _(
+            "Team health %(health)s (last week %(health_before)s) · %(below)s below "
+            "%(threshold)s · %(stuck)s stuck and %(silent)s silent deals · weighted pipeline "
+            "%(pipeline)s (last week %(pipeline_before)s)"
+        ),
+    ),
 }
 
 # Values of choices a parameter may name, with their translated labels.

@@ -63,9 +63,26 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "scores": "60, 70, 72",
         "threshold": "75",
     },
+    "report.weekly": {
+        "team": "华东一组",
+        "week": "2026-W50",
+        "health": "64",
+        "health_before": "71",
+        "below": 2,
+        "threshold": "70",
+        "stuck": 3,
+        "silent": 1,
+        "pipeline": "¥1,280,000",
+        "pipeline_before": "¥1,150,000",
+    },
 }
 STORED = Rendered("stored title", "stored body")
-DATA = ("华东机床-伺服电机", "王磊", "高频异议应答手册")
+DATA = (
+    "华东机床-伺服电机",
+    "王磊",
+    "高频异议应答手册",
+    "华东一组",
+)
 
 
 def without_data(text: str) -> str:

@@ -19,6 +19,7 @@ from lodestar.gates.api import router as gates_router
 from lodestar.insights.api import router as insights_router
 from lodestar.insights.daily_reports_api import router as daily_reports_router
 from lodestar.insights.knowledge_api import router as knowledge_router
+from lodestar.insights.weekly_api import router as weekly_reports_router
 from lodestar.integrations.api import router as integrations_router
 from lodestar.ops.api import router as ops_router
 from lodestar.org.api import router as org_router
@@ -55,6 +56,7 @@ api.add_router("", playbooks_router)
 api.add_router("", events_router)
 api.add_router("", insights_router)
 api.add_router("", knowledge_router)
+api.add_router("", weekly_reports_router)
 api.add_router("", daily_reports_router)
 api.add_router("", automation_router)
 api.add_router("", integrations_router)

@@ -21,6 +21,7 @@ from lodestar.cli.common import (
     setup_django,
 )
 from lodestar.cli.playbook import app as playbook_app
+from lodestar.cli.report import app as report_app
 
 if TYPE_CHECKING:
     from lodestar.demo import DemoSummary
@@ -36,6 +37,7 @@ token_app = typer.Typer(help="Create, list and revoke personal API tokens.", no_
 app.add_typer(token_app, name="token")
 
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(report_app, name="report")
 app.command()(backup)
 app.command()(restore)
 insights_app = typer.Typer(

@@ -80,6 +80,7 @@ __all__ = [
     "MetricFilters",
     "MetricReport",
     "metric_report",
+    "team_metric_report",
 ]
 
 ACCURACY_LIMIT = 500
@@ -114,7 +115,7 @@ class MetricReport:
 
 @dataclass(frozen=True)
 class _Scope:
-    actor: Actor
+    actor: Actor | None  # None: a team's figures read by no one in particular (its report)
     organization: Organization
     people: frozenset[int]
     team_of: dict[int, int | None]
@@ -147,6 +148,16 @@ def _scope(user: User, filters: MetricFilters, now: dt.datetime) -> _Scope:
             raise NotFound(
                 _("No person %(id)s among the people you can see.") % {"id": filters.rep_id}
             )
+    return _period_scope(actor, organization, members, filters, now)
+
+
+def _period_scope(
+    actor: Actor | None,
+    organization: Organization,
+    members: Any,
+    filters: MetricFilters,
+    now: dt.datetime,
+) -> _Scope:
     team_of: dict[int, int | None] = dict(members.values_list("user_id", "team_id"))
     tz = organization.tz
     today = now.astimezone(tz).date()
@@ -721,3 +732,14 @@ def metric_report(
         organization=scope.organization, team_id=filters.team_id if filters else None
     )
     return compute(scope, policy)
+
+
+def team_metric_report(
+    *, organization: Organization, team_id: int, name: str, filters: MetricFilters, now: dt.datetime
+) -> MetricReport:
+    """One yardstick over the members of one team, read by no one in particular (the weekly
+    report's callers decide who reads it); `filters` give the period."""
+    compute = METRICS[name]
+    members = Membership.objects.filter(organization_id=organization.pk, team_id=team_id)
+    scope = _period_scope(None, organization, members, filters, now)
+    return compute(scope, insights_policy(organization=organization, team_id=team_id))

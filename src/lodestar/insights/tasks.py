@@ -18,8 +18,15 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from lodestar.insights.daily_reports import daily_report_reminders
 from lodestar.insights.refresh import insights_recompute, insights_refresh
 from lodestar.insights.task_alerts import sweep_tasks
+from lodestar.insights.weekly_reports import weekly_reports_due
 
-__all__ = ["refresh_scores", "remind_daily_reports", "sweep_insights", "sweep_task_slas"]
+__all__ = [
+    "make_weekly_reports",
+    "refresh_scores",
+    "remind_daily_reports",
+    "sweep_insights",
+    "sweep_task_slas",
+]
 
 
 @db_task()
@@ -52,3 +59,10 @@ def remind_daily_reports() -> int:
     """Every five minutes: reps who have not sent a daily report falling due within their
     organization's reminder lead are reminded (once per rep and day)."""
     return daily_report_reminders(now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def make_weekly_reports() -> int:
+    """Every ten minutes: each team's weekly report once its organization's moment has come
+    (once per team and week: `weekly_reports.weekly_report_make`)."""
+    return weekly_reports_due(now=timezone.now())

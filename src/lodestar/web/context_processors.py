@@ -38,6 +38,9 @@ NAV = (
         _("Daily reports"), "web:daily-reports", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN})
     ),
     NavItem(
+        _("Weekly reports"), "web:weekly-reports", frozenset({Role.MANAGER, Role.OPS, Role.ADMIN})
+    ),
+    NavItem(
         _("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN}), frozenset({Role.OPS})
     ),
     NavItem(_("Knowledge"), "web:knowledge-index", ALL_ROLES, frozenset({Role.OPS})),

@@ -11,6 +11,7 @@ from lodestar.web import (
     task_pages,
     team,
     views,
+    weekly,
 )
 from lodestar.web.password_reset import (
     InvitationAccept,
@@ -142,5 +143,14 @@ urlpatterns = [
     path("team/teams/new/", team.team_create, name="team-create"),
     path("team/teams/<int:team_id>/", team.team_update, name="team-update"),
     path("audit/", team.audit_log, name="audit"),
+    path("reports/weekly/", weekly.weekly_reports, name="weekly-reports"),
+    path("reports/weekly/generate/", weekly.weekly_generate, name="weekly-generate"),
+    path("reports/weekly/schedule/", weekly.weekly_schedule_view, name="weekly-schedule"),
+    path("reports/weekly/<int:report_id>/", weekly.weekly_report, name="weekly-report"),
+    path(
+        "reports/weekly/<int:report_id>/pdf/",
+        weekly.weekly_report_pdf_view,
+        name="weekly-report-pdf",
+    ),
     path("export/<slug:name>/", exports.export_view, name="export"),
 ]

@@ -1,0 +1,53 @@
+"""Report maths: plain functions over plain data (no Django, no clock, no I/O)."""
+
+from __future__ import annotations
+
+from lodestar.core.reports.weekly import (
+    CRITERION_WORDS,
+    PART_NAMES,
+    Change,
+    HealthBreakdown,
+    InvalidSchedule,
+    InvalidWeek,
+    IsoWeek,
+    PipelineDeal,
+    PipelineFigure,
+    ReportError,
+    RepWeek,
+    StageLine,
+    Suggestion,
+    breakdown_of,
+    change,
+    coaching_suggestions,
+    due_at,
+    health_reasons,
+    mean_score,
+    report_period,
+    week_due,
+    weighted_pipeline,
+)
+
+__all__ = [
+    "CRITERION_WORDS",
+    "PART_NAMES",
+    "Change",
+    "HealthBreakdown",
+    "InvalidSchedule",
+    "InvalidWeek",
+    "IsoWeek",
+    "PipelineDeal",
+    "PipelineFigure",
+    "RepWeek",
+    "ReportError",
+    "StageLine",
+    "Suggestion",
+    "breakdown_of",
+    "change",
+    "coaching_suggestions",
+    "due_at",
+    "health_reasons",
+    "mean_score",
+    "report_period",
+    "week_due",
+    "weighted_pipeline",
+]
