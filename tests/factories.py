@@ -507,3 +507,68 @@ class WeeklyReportFactory(factory.django.DjangoModelFactory):
             "coaching": [],
         }
     )
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    """An enabled outbound webhook subscribed to every event type."""
+
+    class Meta:
+        model = integrations.WebhookSubscription
+
+    organization = factory.SubFactory(OrganizationFactory)
+    url = factory.Sequence(lambda n: f"https://crm{n}.example.com/lodestar")
+    event_types = factory.LazyFunction(
+        lambda: [
+            "deal.stage_changed",
+            "deal.gate_refused",
+            "task.created",
+            "task.overdue",
+            "alert.raised",
+            "alert.resolved",
+        ]
+    )
+    secret = factory.Sequence(lambda n: f"whsec_test{n}")
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.SelfAttribute("created_at")
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    """A webhook delivery with its outbox row, waiting to be sent."""
+
+    class Meta:
+        model = integrations.WebhookDelivery
+
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    organization = factory.SelfAttribute("subscription.organization")
+    notification = factory.LazyAttribute(
+        lambda d: integrations.Notification.objects.create(
+            organization=d.organization,
+            channel=integrations.Channel.WEBHOOK,
+            title="task.created",
+            cause_key=f"webhook:task.created:{d.event_id}",
+            dedupe_key=f"webhook:task.created:{d.event_id}|webhook|sub:{d.subscription.pk}",
+            next_attempt_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+    )
+    event_type = "task.created"
+    event_id = factory.Sequence(lambda n: f"evt_{n:032x}")
+    delivery_id = factory.Sequence(lambda n: f"dlv_{n:032x}")
+    body = factory.LazyAttribute(lambda d: f'{{"id":"{d.event_id}","type":"task.created"}}')
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class WebhookAttemptFactory(factory.django.DjangoModelFactory):
+    """A delivered first attempt."""
+
+    class Meta:
+        model = integrations.WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    subscription = factory.SelfAttribute("delivery.subscription")
+    organization = factory.SelfAttribute("delivery.organization")
+    number = 1
+    started_at = factory.LazyFunction(timezone.now)
+    duration_ms = 12
+    status_code = 200
+    outcome = integrations.AttemptOutcome.DELIVERED

@@ -78,6 +78,13 @@ MESSAGES: dict[str, Template] = {
         _("Daily report due at %(due)s"),
         _("Your daily report of %(day)s is not in yet; the day's logged work is filled in."),
     ),
+    "webhook.disabled": Template(
+        _("Webhook switched off: %(url)s"),
+        _(
+            "%(count)s deliveries in a row failed (the last: %(error)s). Fix the receiver, "
+            "send a test, then switch the webhook back on."
+        ),
+    ),
     "handbook.pushed": Template(
         _("Please read “%(title)s”"),
         _("Your last %(count)d customer communications scored %(scores)s, under %(threshold)s."),

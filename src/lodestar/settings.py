@@ -133,6 +133,19 @@ LODESTAR_EXPORT_TABLES = {
     "members": "lodestar.web.exports.members_table",
 }
 
+# What runs when a deal changes stage (`lodestar.gates.services.opportunity_advance`), in the
+# move's transaction, and when a gate refuses a move, after the refused move has rolled back: the
+# gates name none of the apps that react. Called as `step(opportunity=…, transition=…,
+# decision=…, user=…, now=…)` and `step(opportunity=…, decision=…, user=…, now=…)`.
+LODESTAR_STAGE_MOVED_STEPS = ["lodestar.integrations.outbound_events.on_stage_moved"]
+LODESTAR_GATE_REFUSED_STEPS = ["lodestar.integrations.outbound_events.on_gate_refused"]
+
+# Outbound webhooks (`lodestar.integrations.outbound`): loopback and private addresses and plain
+# http are refused unless allowed (a receiver on the same network); a webhook is switched off
+# after this many deliveries in a row failed for good.
+LODESTAR_WEBHOOK_ALLOW_PRIVATE = env.bool("LODESTAR_WEBHOOK_ALLOW_PRIVATE", default=False)
+LODESTAR_WEBHOOK_MAX_FAILURES = env.int("LODESTAR_WEBHOOK_MAX_FAILURES", default=10)
+
 # Who takes over a deactivated member's open work, in the deactivation's transaction
 # (`lodestar.org.members.member_deactivate`): the apps that own the work register here, so the
 # organization app names none of them. Each is called as

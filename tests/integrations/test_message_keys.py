@@ -63,6 +63,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "scores": "60, 70, 72",
         "threshold": "75",
     },
+    "webhook.disabled": {"url": "https://crm.example.com/hook", "count": 10, "error": "HTTP 503"},
     "report.weekly": {
         "team": "华东一组",
         "week": "2026-W50",
@@ -81,6 +82,8 @@ DATA = (
     "华东机床-伺服电机",
     "王磊",
     "高频异议应答手册",
+    "https://crm.example.com/hook",
+    "HTTP 503",
     "华东一组",
 )
 

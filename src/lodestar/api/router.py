@@ -21,6 +21,7 @@ from lodestar.insights.daily_reports_api import router as daily_reports_router
 from lodestar.insights.knowledge_api import router as knowledge_router
 from lodestar.insights.weekly_api import router as weekly_reports_router
 from lodestar.integrations.api import router as integrations_router
+from lodestar.integrations.outbound_api import router as webhooks_router
 from lodestar.ops.api import router as ops_router
 from lodestar.org.api import router as org_router
 from lodestar.playbooks.api import router as playbooks_router
@@ -60,6 +61,7 @@ api.add_router("", weekly_reports_router)
 api.add_router("", daily_reports_router)
 api.add_router("", automation_router)
 api.add_router("", integrations_router)
+api.add_router("", webhooks_router)
 api.add_router("", ops_router)
 
 

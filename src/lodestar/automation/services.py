@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lodestar import messages
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.automation.outbound_events import tasks_created
 from lodestar.automation.selectors import may_reassign_tasks
 from lodestar.automation.titles import trigger_titles
 from lodestar.changes import changed
@@ -225,6 +226,7 @@ def task_create(
         at=now,
     )
     _announce(task, by=user, audit_id=entry.pk, now=now)
+    tasks_created([task], now=now)
     return task
 
 

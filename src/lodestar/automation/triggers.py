@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from lodestar import messages
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.automation.outbound_events import tasks_created
 from lodestar.automation.services import tasks_close_by_events
 from lodestar.changes import changed
 from lodestar.core.engine import BusinessCalendar, Clock, due_at
@@ -254,7 +255,7 @@ def _create_matching_tasks(firing: list[tuple[RecordedEvent, _Rules]], now: dt.d
             planned.append(_task_for(deal, trigger, event, due, assignees))
             titles[trigger.id] = messages.text(trigger.task.title.zh, trigger.task.title.en)
             existing.add((deal.pk, trigger.id))
-    _create_tasks(planned, deals, titles)
+    _create_tasks(planned, deals, titles, now)
 
 
 def _moves_of(
@@ -313,7 +314,10 @@ def _task_for(
 
 
 def _create_tasks(
-    planned: list[Task], deals: dict[int, Opportunity], titles: dict[str, dict[str, str]]
+    planned: list[Task],
+    deals: dict[int, Opportunity],
+    titles: dict[str, dict[str, str]],
+    now: dt.datetime,
 ) -> None:
     """Insert the planned tasks at once and announce each to its assignee.
 
@@ -366,3 +370,4 @@ def _create_tasks(
         )
     for organization_id, specs in by_org.items():
         notify_many(organization=organizations[organization_id], specs=specs)
+    tasks_created(created, now=now)

@@ -1,7 +1,9 @@
 """Stage gates: a deal's exit checklist, and the one door through which a deal changes stage.
 
 - `opportunity_gate` answers the current stage's exit checklist;
-- `opportunity_advance` moves a deal only when the gates allow it, and records the move.
+- `opportunity_advance` moves a deal only when the gates allow it, and records the move; the
+  apps above hear of each move and each refusal through the steps they name in the settings
+  (`LODESTAR_STAGE_MOVED_STEPS`, `LODESTAR_GATE_REFUSED_STEPS`: the outbound webhooks).
 
 They sit above the event log rather than in the playbooks app: the gates read the deal's
 events (`deal_context`) and a move is appended to the log (`events_append`), while the log
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -98,7 +102,13 @@ _STATUS_AFTER = {
 }
 
 
-@transaction.atomic
+def _run_steps(setting: str, **kwargs: object) -> None:
+    """The steps the apps above register for a stage decision (`LODESTAR_STAGE_MOVED_STEPS`,
+    `LODESTAR_GATE_REFUSED_STEPS`): this app names none of them."""
+    for path in getattr(settings, setting, ()):
+        import_string(path)(**kwargs)
+
+
 def opportunity_advance(
     *,
     user: User,
@@ -110,14 +120,34 @@ def opportunity_advance(
 
     The caller fetched `opportunity` with `access_opportunity(…, for_write=True)`. Forward moves
     need every exit criterion of the current stage (and of each skipped stage) met; backward
-    moves are allowed and recorded as regressions. Raises `GateBlocked` with the unmet criteria.
+    moves are allowed and recorded as regressions. Raises `GateBlocked` with the unmet criteria,
+    once the refused move has rolled back and the refusal's steps have run (in a transaction of
+    their own, or the caller's).
     """
+    now = now or timezone.now()
+    try:
+        return _advance(user=user, opportunity=opportunity, to_stage=to_stage, now=now)
+    except GateBlocked as refused:
+        with transaction.atomic():
+            _run_steps(
+                "LODESTAR_GATE_REFUSED_STEPS",
+                opportunity=opportunity,
+                decision=refused.decision,
+                user=user,
+                now=now,
+            )
+        raise
+
+
+@transaction.atomic
+def _advance(
+    *, user: User, opportunity: Opportunity, to_stage: str, now: dt.datetime
+) -> AdvanceDecision:
     actor = actor_of(user=user)
     if actor is None or not actor.works_deals:
         raise PermissionDenied()
     version = _published(opportunity)
     compiled = compiled_for_version(version)
-    now = now or timezone.now()
     # Lock the row so two simultaneous moves of one deal cannot both pass the same gate.
     deal = Opportunity.objects.select_for_update().select_related("account").get(pk=opportunity.pk)
     context = deal_context(opportunity=deal, now=now, playbook=compiled.playbook)
@@ -189,6 +219,14 @@ def opportunity_advance(
             "playbook_version": version.number,
         },
         at=now,
+    )
+    _run_steps(
+        "LODESTAR_STAGE_MOVED_STEPS",
+        opportunity=deal,
+        transition=transition,
+        decision=decision,
+        user=user,
+        now=now,
     )
     opportunity.refresh_from_db()
     return decision

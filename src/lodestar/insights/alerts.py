@@ -33,9 +33,11 @@ from lodestar.core.scoring import Message, risk_message
 from lodestar.crm.models import Opportunity
 from lodestar.errors import FieldError, NotFound, ValidationFailed
 from lodestar.insights.models import SENTENCE, Alert, AlertStatus
+from lodestar.insights.outbound_events import alerts_raised, alerts_resolved
 from lodestar.insights.rows import Stored, rows_of
 from lodestar.insights.summary import RecomputeSummary
 from lodestar.insights.wording import with_prefix
+from lodestar.integrations.outbound import webhooks_subscribed
 from lodestar.integrations.services import NotificationSpec, notify_many
 from lodestar.messages import Msg, Rendered, render_both
 from lodestar.messages import text as in_both
@@ -194,6 +196,12 @@ def alerts_raise_many(
         ],
         now=now,
     )
+    alerts_raised(
+        organization_id=organization.pk,
+        alerts=alerts,
+        recipients=[spec.recipient for spec in wanted],
+        now=now,
+    )
     return alerts
 
 
@@ -201,9 +209,19 @@ def alert_resolve(
     *, organization_id: int, dedupe_keys: Iterable[str], now: dt.datetime | None = None
 ) -> int:
     """Resolve the live alerts with these keys: their condition has cleared."""
-    return Alert.objects.filter(
+    now = now or timezone.now()
+    live = Alert.objects.filter(
         organization_id=organization_id, dedupe_key__in=list(dedupe_keys), status__in=LIVE_STATUSES
-    ).update(status=AlertStatus.RESOLVED, resolved_at=now or timezone.now())
+    )
+    if not webhooks_subscribed(organization_id=organization_id, event_type="alert.resolved"):
+        return live.update(status=AlertStatus.RESOLVED, resolved_at=now)
+    # A webhook wants to hear which: the ids first, then those still live are resolved.
+    ids = list(live.values_list("pk", flat=True))
+    resolved = Alert.objects.filter(pk__in=ids, status__in=LIVE_STATUSES).update(
+        status=AlertStatus.RESOLVED, resolved_at=now
+    )
+    alerts_resolved(organization_id=organization_id, alert_ids=ids, now=now)
+    return resolved
 
 
 @transaction.atomic
@@ -396,6 +414,7 @@ def alerts_sync(
         summary.alerts_resolved += Alert.objects.filter(pk__among=stale_ids).update(
             status=AlertStatus.RESOLVED, resolved_at=now
         )
+        alerts_resolved(organization_id=organization.pk, alert_ids=stale_ids, now=now)
     missing = sorted(pair for pair in wanted if pair not in live_pairs)
     if not missing:
         return

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lodestar.automation.models import Task, TaskStatus
+from lodestar.automation.outbound_events import tasks_created
 from lodestar.crm.models import Opportunity, OpportunityStatus
 from lodestar.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from lodestar.i18n import in_site_language
@@ -120,6 +121,7 @@ def exemption_declare(
         },
         at=now,
     )
+    tasks_created([task], now=now)
     # Silence and stale alerts of the deal resolve now, not at the next sweep.
     insights_refresh(organization_id=deal.organization_id, deal_ids={deal.pk}, now=now)
     return exemption
@@ -175,4 +177,5 @@ def coaching_task_create(
         data={"rep_id": rep_id, "alert_id": alert_id},
         at=now,
     )
+    tasks_created([task], now=now)
     return task

@@ -30,6 +30,7 @@ from lodestar.automation.models import Task, TaskStatus
 from lodestar.core.playbook.model import SlaPolicy
 from lodestar.insights.alerts import LIVE_STATUSES, alert_raise, alert_resolve
 from lodestar.insights.models import Alert
+from lodestar.insights.outbound_events import task_overdue
 from lodestar.insights.task_titles import task_title
 from lodestar.integrations.services import notify
 from lodestar.messages import Msg
@@ -124,6 +125,8 @@ def _sweep_one(task: Task, policy: SlaPolicy, now: dt.datetime, report: SweepRep
         now=now,
     )
     report.overdue += alert is not None
+    if alert is not None:
+        task_overdue(task, now=now)
     if policy.repeat_every:
         rounds = int((now - task.due_at) / policy.repeat_every)
         if rounds >= 1:

@@ -23,13 +23,15 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from lodestar.integrations.models import Notification, NotificationStatus
+from lodestar.integrations import outbound_delivery
+from lodestar.integrations.models import Channel, Notification, NotificationStatus
 from lodestar.integrations.selectors import recipient_language
 from lodestar.integrations.transport import (
     DeliveryError,
@@ -165,6 +167,34 @@ def _finish(notification_id: int, worker: str, **fields: object) -> bool:
     )
 
 
+class _Attempt:
+    """One attempt's timing, and its line in the webhook delivery log (other channels keep
+    theirs on the outbox row alone)."""
+
+    def __init__(self, notification: Notification, *, started_at: dt.datetime) -> None:
+        self.notification = notification
+        self.started_at = started_at
+        self.clock = time.monotonic()
+        self.sent: outbound_delivery.Sent | None = None
+
+    def logged(
+        self, *, error: DeliveryError | None = None, next_retry_at: dt.datetime | None = None
+    ) -> None:
+        if self.notification.channel != Channel.WEBHOOK:
+            return
+        try:
+            outbound_delivery.attempt_made(
+                self.notification,
+                started_at=self.started_at,
+                duration_ms=round((time.monotonic() - self.clock) * 1000),
+                sent=self.sent,
+                error=error,
+                next_retry_at=next_retry_at,
+            )
+        except Exception:  # the outcome is recorded on the outbox row; the log line is extra
+            logger.exception("notification %s: the webhook log line failed", self.notification.pk)
+
+
 def deliver(
     notification_id: int,
     *,
@@ -179,9 +209,13 @@ def deliver(
     notification = Notification.objects.select_related("config", "recipient").get(
         pk=notification_id
     )
+    attempt = _Attempt(notification, started_at=now())
     try:
-        message, destination = _message_and_destination(notification)
-        transport_for(notification.channel).send(message, destination)
+        if notification.channel == Channel.WEBHOOK:
+            attempt.sent = outbound_delivery.send(notification, now=attempt.started_at)
+        else:
+            message, destination = _message_and_destination(notification)
+            transport_for(notification.channel).send(message, destination)
     except DeliveryError as exc:
         error: DeliveryError = exc
     except Exception as exc:
@@ -196,6 +230,7 @@ def deliver(
             delivered_at=now(),
             last_error="",
         )
+        attempt.logged()
         return Outcome.DELIVERED
 
     attempts = notification.attempts
@@ -203,13 +238,15 @@ def deliver(
         delay = retry_delay(attempts, rand=rand)
         if error.retry_after is not None:
             delay = max(delay, error.retry_after)
+        next_attempt_at = now() + delay
         _finish(
             notification_id,
             worker,
             status=NotificationStatus.FAILED,
-            next_attempt_at=now() + delay,
+            next_attempt_at=next_attempt_at,
             last_error=str(error)[:2000],
         )
+        attempt.logged(error=error, next_retry_at=next_attempt_at)
         logger.info(
             "notification %s attempt %s failed, retry in %s: %s",
             notification_id,
@@ -219,6 +256,7 @@ def deliver(
         )
         return Outcome.RETRY
     _finish(notification_id, worker, status=NotificationStatus.DEAD, last_error=str(error)[:2000])
+    attempt.logged(error=error)
     logger.warning("notification %s is a dead letter: %s", notification_id, error)
     return Outcome.DEAD
 

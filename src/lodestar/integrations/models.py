@@ -28,6 +28,8 @@ class Channel(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk robot")
     FEISHU = "feishu", _("Feishu bot")
     EMAIL = "email", _("E-mail")
+    # An event posted to a subscribed URL (`lodestar.integrations.outbound`).
+    WEBHOOK = "webhook", _("Outbound webhook")
 
 
 # The robot channels post to a group webhook; the others address the recipient directly.
@@ -289,3 +291,29 @@ class LanguagePreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language}"
+
+
+# The outbound webhooks' tables live in their own module; imported here so Django knows them.
+from lodestar.integrations.outbound_models import (  # noqa: E402
+    AttemptOutcome,
+    DisabledReason,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+__all__ = [
+    "CONFIGURABLE_CHANNELS",
+    "ROBOT_CHANNELS",
+    "AttemptOutcome",
+    "CalendarFeed",
+    "Channel",
+    "ChannelConfig",
+    "DisabledReason",
+    "LanguagePreference",
+    "Notification",
+    "NotificationStatus",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]

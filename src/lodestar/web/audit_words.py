@@ -61,6 +61,14 @@ AUDIT_ACTIONS = {
     "team.update": gettext_lazy("Team renamed or given a manager"),
     "user.password_reset": gettext_lazy("Password set by e-mail link"),
     "user.sign_in_locked": gettext_lazy("Sign-in locked after failed attempts"),
+    "webhook.create": gettext_lazy("Webhook created"),
+    "webhook.update": gettext_lazy("Webhook changed"),
+    "webhook.enable": gettext_lazy("Webhook switched on"),
+    "webhook.disable": gettext_lazy("Webhook switched off"),
+    "webhook.auto_disable": gettext_lazy("Webhook switched off after repeated failures"),
+    "webhook.rotate_secret": gettext_lazy("Webhook secret rotated"),
+    "webhook.test": gettext_lazy("Webhook test sent"),
+    "webhook.delete": gettext_lazy("Webhook deleted"),
 }
 AUDIT_OBJECTS = {
     "alert": gettext_lazy("Alert"),
@@ -74,6 +82,7 @@ AUDIT_OBJECTS = {
     "task": gettext_lazy("Task"),
     "team": gettext_lazy("Team"),
     "user": gettext_lazy("Person"),
+    "webhook": gettext_lazy("Webhook"),
 }
 
 

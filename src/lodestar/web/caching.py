@@ -111,6 +111,11 @@ UNWATCHED_TABLES = frozenset(
         "axes_accessattemptexpiration",
         "axes_accesslog",
         "axes_accessfailurelog",
+        # The outbound webhooks' subscriptions, deliveries and log: only their own page shows
+        # them, and it keeps nothing; the worker's log lines must not make every page stale.
+        "integrations_webhooksubscription",
+        "integrations_webhookdelivery",
+        "integrations_webhookattempt",
     }
 )
 # Updates of this one column only: when a user last signed in, when a calendar app last fetched.

@@ -47,6 +47,7 @@ NAV = (
     NavItem(_("Accounts"), "web:accounts", ALL_ROLES),
     NavItem(_("Inbox"), "web:inbox", ALL_ROLES, ALL_ROLES),
     NavItem(_("API"), "api:openapi-view", frozenset({Role.OPS, Role.ADMIN})),
+    NavItem(_("Webhooks"), "web:webhooks", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Team"), "web:team", frozenset({Role.ADMIN})),
     NavItem(_("Audit log"), "web:audit", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Admin"), "admin:index", frozenset({Role.ADMIN})),
