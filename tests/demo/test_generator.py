@@ -313,6 +313,10 @@ def test_it_has_tasks_minutes_and_reports_good_and_bad(
     late = [r for r in reports if r.submitted_at.astimezone(SHANGHAI).date() > r.date]
     assert late
     assert len(late) < len(reports)
+    # Plans and blockers in their fields, the counts the text states as the activity snapshot.
+    assert any(r.plans for r in reports)
+    assert any(r.blockers for r in reports)
+    assert all(set(r.activity["counts"]) >= {"calls", "meetings"} for r in reports)
 
 
 def test_it_rebuilds_the_indexes_it_defers_for_big_loads(monkeypatch: pytest.MonkeyPatch) -> None:

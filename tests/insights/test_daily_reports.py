@@ -74,7 +74,8 @@ def test_it_sorts_the_day_into_calls_meetings_contacts_uploads_tasks_and_stage_m
     EventFactory(
         opportunity=deal, type="meeting.held", occurred_at=at, payload={"topic": "技术交流"}
     )
-    EventFactory(opportunity=deal, type="store.visited", occurred_at=at)
+    # A playbook's visit check-in counts as a visit even when not flagged as with the customer.
+    EventFactory(opportunity=deal, type="store.visited", with_customer=False, occurred_at=at)
     EventFactory(opportunity=deal, type="email.sent", occurred_at=at)
     EventFactory(
         opportunity=deal,
@@ -286,3 +287,37 @@ def test_it_reminds_of_yesterdays_report_due_the_next_morning(cast: Cast) -> Non
     assert daily_report_reminders(now=local(cast, DAY + dt.timedelta(days=1), 8, 30)) == 3
     keys = set(Notification.objects.values_list("cause_key", flat=True))
     assert all(key.startswith(f"daily-report:{DAY.isoformat()}:") for key in keys)
+
+
+def test_the_history_shows_each_days_snapshot_or_else_the_logged_work(
+    cast: Cast, deal: Any
+) -> None:
+    from lodestar.insights.daily_report_selectors import rep_history
+
+    tuesday = DAY + dt.timedelta(days=1)
+    EventFactory(opportunity=deal, type="call", occurred_at=local(cast, DAY, 9))
+    EventFactory(opportunity=deal, type="call", occurred_at=local(cast, tuesday, 9))
+    daily_report_submit(user=cast.owner, day=DAY, body="一通电话", now=local(cast, DAY, 18))
+    EventFactory(opportunity=deal, type="call", occurred_at=local(cast, DAY, 19))  # after sending
+    history = rep_history(
+        user=cast.manager,
+        rep_id=cast.owner.pk,
+        date_to=tuesday,
+        now=local(cast, tuesday, 23),
+        days=2,
+    )
+    by_day = {row.date: row for row in history.rows}
+    assert (by_day[DAY].status, by_day[DAY].counts["calls"]) == ("on_time", 1)
+    assert (by_day[tuesday].status, by_day[tuesday].counts["calls"]) == ("pending", 1)
+
+
+def test_the_team_day_counts_the_log_for_a_report_sent_without_a_snapshot(
+    cast: Cast, deal: Any
+) -> None:
+    from lodestar.insights.daily_report_selectors import team_day
+
+    EventFactory(opportunity=deal, type="call", occurred_at=local(cast, DAY, 9))
+    DailyReportFactory(author=cast.owner, date=DAY, submitted_at=local(cast, DAY, 18))  # imported
+    day = team_day(user=cast.manager, day=DAY, team_id=None, now=local(cast, DAY, 23))
+    row = next(row for row in day.rows if row.person == cast.owner)
+    assert (row.status, row.counts["calls"]) == ("on_time", 1)

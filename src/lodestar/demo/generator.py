@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import math
 import random
 import time
@@ -56,6 +57,7 @@ from lodestar.demo.cast import (
     local_date,
 )
 from lodestar.demo.story import DealStory, World
+from lodestar.insights.daily_reports import ACTIVITY_KINDS as DAILY_REPORT_KINDS
 
 __all__ = [
     "DEFAULT_DEALS",
@@ -1361,7 +1363,16 @@ class _Builder:
     def _daily_reports(self) -> None:
         from lodestar.crm.models import DailyReport
 
-        fields = ("organization", "author", "date", "body", "submitted_at")
+        fields = (
+            "organization",
+            "author",
+            "date",
+            "body",
+            "plans",
+            "blockers",
+            "activity",
+            "submitted_at",
+        )
         first = self._local_date(self.start_ts)
         today = self._local_date(self.now_ts)
         days = []
@@ -1389,21 +1400,19 @@ class _Builder:
                     continue
                 if submitted > self.now_ts:
                     continue
-                body = (
-                    "\n".join(
-                        line.format(
-                            visits=rng.randint(0, 5),
-                            moved=rng.randint(0, 3),
-                            calls=rng.randint(2, 20),
-                            quotes=rng.randint(0, 3),
-                            account=rng.choice(accounts),
-                        )
-                        for line in vocab.DAILY_REPORT_LINES
-                        if rng.random() < 0.8
+                body, plans, blockers, activity = _report_texts(rng, accounts, day)
+                rows.append(
+                    (
+                        self.org_id,
+                        rep.user_id,
+                        day.isoformat(),
+                        body,
+                        plans,
+                        blockers,
+                        activity,
+                        ts(submitted),
                     )
-                    or "今日以内部会议和资料整理为主。"
                 )
-                rows.append((self.org_id, rep.user_id, day.isoformat(), body, ts(submitted)))
             if len(rows) > 20_000:
                 self.sink.insert(DailyReport, fields, rows)
                 self.counts["daily_reports"] += len(rows)
@@ -1411,3 +1420,31 @@ class _Builder:
             self.progress("reports", rep.index + 1, len(self.reps))
         self.sink.insert(DailyReport, fields, rows)
         self.counts["daily_reports"] += len(rows)
+
+
+def _report_texts(
+    rng: random.Random, accounts: list[str], day: dt.date
+) -> tuple[str, str, str, str]:
+    """A demo daily report: what was done (visits and moves, calls and quotes), the plan and the
+    help needed from the vocabulary's lines, and the counts it states as the activity snapshot."""
+    said: dict[int, tuple[str, dict[str, Any]]] = {}
+    for index, line in enumerate(vocab.DAILY_REPORT_LINES):
+        if rng.random() < 0.8:
+            values = {
+                "visits": rng.randint(0, 5),
+                "moved": rng.randint(0, 3),
+                "calls": rng.randint(2, 20),
+                "quotes": rng.randint(0, 3),
+                "account": rng.choice(accounts),
+            }
+            said[index] = (line.format(**values), values)
+    body = "\n".join(said[i][0] for i in (0, 1) if i in said) or "今日以内部会议和资料整理为主。"
+    counts = dict.fromkeys(DAILY_REPORT_KINDS, 0)
+    if 0 in said:
+        counts["meetings"], counts["stage_moves"] = said[0][1]["visits"], said[0][1]["moved"]
+    if 1 in said:
+        counts["calls"], counts["contacts"] = said[1][1]["calls"], said[1][1]["quotes"]
+    # "明日计划:…" and "需要支持:…" go to their own fields without the label.
+    plans = said[2][0].split(":", 1)[-1] if 2 in said else ""
+    blockers = said[3][0].split(":", 1)[-1] if 3 in said else ""
+    return body, plans, blockers, json.dumps({"date": day.isoformat(), "counts": counts})

@@ -21,7 +21,11 @@ from django.db.models import Q, QuerySet
 
 from lodestar.crm.models import DailyReport
 from lodestar.errors import NotFound
-from lodestar.insights.daily_reports import ACTIVITY_KINDS, day_activity_counts
+from lodestar.insights.daily_reports import (
+    ACTIVITY_KINDS,
+    activity_counts_by_day,
+    day_activity_counts,
+)
 from lodestar.org.calendar import organization_calendar
 from lodestar.org.models import Membership, Organization, Role, Team, User
 from lodestar.org.selectors import Actor, actor_of, membership_of
@@ -127,8 +131,12 @@ def day_status(
     return PENDING if now <= due else MISSING
 
 
-def _counts_of(report: DailyReport) -> dict[str, int]:
-    stored = report.activity.get("counts", {}) if isinstance(report.activity, dict) else {}
+def _snapshot_counts(report: DailyReport | None) -> dict[str, int] | None:
+    """The counts the report stored when sent; None for none (no report, or one sent without a
+    snapshot: imported, or older than snapshots), whose counts are read from the log instead."""
+    stored = report.activity.get("counts") if report and isinstance(report.activity, dict) else None
+    if not isinstance(stored, dict):
+        return None
     return {kind: int(stored.get(kind, 0) or 0) for kind in ACTIVITY_KINDS}
 
 
@@ -235,7 +243,7 @@ def team_day(*, user: User, day: dt.date, team_id: int | None, now: dt.datetime)
     people = list(members)
     live = day_activity_counts(
         organization=organization,
-        user_ids=[m.user_id for m in people if m.user_id not in reports],
+        user_ids=[m.user_id for m in people if _snapshot_counts(reports.get(m.user_id)) is None],
         day=day,
     )
     result = TeamDay(
@@ -250,7 +258,7 @@ def team_day(*, user: User, day: dt.date, team_id: int | None, now: dt.datetime)
         status = day_status(
             organization=organization, day=day, report=report, now=now, working=working
         )
-        counts = _counts_of(report) if report is not None else live[member.user_id]
+        counts = _snapshot_counts(report) or live[member.user_id]
         result.rows.append(DayRow(member.user, member.team, status, report, counts))
     # Missing first (what the manager acts on), then late, then the rest.
     order = {MISSING: 0, LATE: 1, PENDING: 2, ON_TIME: 3, OFF: 4}
@@ -306,6 +314,9 @@ def rep_history(
         )
     }
     calendar = organization_calendar(organization=organization)
+    logged = activity_counts_by_day(
+        organization=organization, user_id=rep_id, date_from=date_from, date_to=date_to
+    )
     rows = []
     day = date_to
     while day >= date_from:
@@ -314,7 +325,7 @@ def rep_history(
         status = day_status(
             organization=organization, day=day, report=report, now=now, working=working
         )
-        counts = _counts_of(report) if report is not None else dict.fromkeys(ACTIVITY_KINDS, 0)
+        counts = _snapshot_counts(report) or logged.get(day) or dict.fromkeys(ACTIVITY_KINDS, 0)
         rows.append(HistoryRow(day, working, status, report, counts))
         day -= dt.timedelta(days=1)
     return RepHistory(member.user, date_from, date_to, rows)
