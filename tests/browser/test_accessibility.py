@@ -55,6 +55,7 @@ class World:
 def world(cast: Cast, settings: Any, tmp_path: Any) -> World:
     """One of everything the pages show: a deal with its account, contact, task, file and
     alert, a knowledge entry, a health score, a team."""
+    from lodestar.imports.services import import_upload
     from lodestar.playbooks.services import playbook_publish_source
     from tests.factories import (
         AlertFactory,
@@ -92,6 +93,13 @@ def world(cast: Cast, settings: Any, tmp_path: Any) -> World:
         "file_id": 0,
         "metric": "task_on_time",
         "part": "tiles",
+        # An import waiting for its mapping: the page of one import, with the mapping table.
+        "batch_id": import_upload(
+            user=cast.ops,
+            kind="accounts",
+            file="客户名称,行业\n华东机械,制造\n".encode(),
+            filename="a.csv",
+        ).pk,
     }
     return World(cast=cast, ids=ids)
 

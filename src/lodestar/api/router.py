@@ -16,6 +16,7 @@ from lodestar.crm.attachments_api import router as attachments_router
 from lodestar.crm.search_api import router as crm_search_router
 from lodestar.events.api import router as events_router
 from lodestar.gates.api import router as gates_router
+from lodestar.imports.api import router as imports_router
 from lodestar.insights.api import router as insights_router
 from lodestar.insights.daily_reports_api import router as daily_reports_router
 from lodestar.insights.knowledge_api import router as knowledge_router
@@ -63,6 +64,7 @@ api.add_router("", automation_router)
 api.add_router("", integrations_router)
 api.add_router("", webhooks_router)
 api.add_router("", ops_router)
+api.add_router("/imports", imports_router)
 
 
 @api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs_asset")

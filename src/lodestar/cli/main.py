@@ -20,6 +20,7 @@ from lodestar.cli.common import (
     progress_bar,
     setup_django,
 )
+from lodestar.cli.imports import app as import_app
 from lodestar.cli.playbook import app as playbook_app
 from lodestar.cli.report import app as report_app
 
@@ -37,6 +38,7 @@ token_app = typer.Typer(help="Create, list and revoke personal API tokens.", no_
 app.add_typer(token_app, name="token")
 
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")
 app.command()(backup)
 app.command()(restore)

@@ -44,6 +44,7 @@ NAV = (
         _("Playbooks"), "web:playbooks", frozenset({Role.OPS, Role.ADMIN}), frozenset({Role.OPS})
     ),
     NavItem(_("Knowledge"), "web:knowledge-index", ALL_ROLES, frozenset({Role.OPS})),
+    NavItem(_("Import"), "web:imports", frozenset({Role.OPS, Role.ADMIN})),
     NavItem(_("Accounts"), "web:accounts", ALL_ROLES),
     NavItem(_("Inbox"), "web:inbox", ALL_ROLES, ALL_ROLES),
     NavItem(_("API"), "api:openapi-view", frozenset({Role.OPS, Role.ADMIN})),
