@@ -42,7 +42,14 @@ pytestmark = [
 ROLES = ("owner", "manager", "ops", "admin")
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 # Addresses that are not pages to look at: leaving, and the file bodies.
-NOT_PAGES = {"logout", "attachment", "attachment-download", "knowledge-file", "export"}
+NOT_PAGES = {
+    "logout",
+    "attachment",
+    "attachment-download",
+    "knowledge-file",
+    "export",
+    "weekly-report-pdf",
+}
 
 
 @dataclass
@@ -66,6 +73,7 @@ def world(cast: Cast, settings: Any, tmp_path: Any) -> World:
         NotificationFactory,
         OpportunityFactory,
         TaskFactory,
+        WeeklyReportFactory,
     )
 
     settings.MEDIA_ROOT = str(tmp_path)
@@ -100,6 +108,7 @@ def world(cast: Cast, settings: Any, tmp_path: Any) -> World:
             file="客户名称,行业\n华东机械,制造\n".encode(),
             filename="a.csv",
         ).pk,
+        "report_id": WeeklyReportFactory(team=cast.team).pk,
     }
     return World(cast=cast, ids=ids)
 

@@ -65,10 +65,13 @@ def _int(value: str | None) -> int | None:
 def _schedule_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     schedule = weekly_schedule(user=request.user)
     names = dict(_weekdays())
+    next_due = schedule.next_due(timezone.now()).astimezone(schedule.organization.tz)
+    offset = next_due.strftime("%z")  # "+0800"; shown as "+08:00", which reads in any language
     return {
         "schedule": schedule,
         "schedule_day": names.get(schedule.weekday, ""),
-        "next_due": schedule.next_due(timezone.now()).astimezone(schedule.organization.tz),
+        "next_due": next_due,
+        "zone_offset": f"{offset[:3]}:{offset[3:]}",
     }
 
 
