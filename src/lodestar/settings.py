@@ -349,6 +349,9 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lodestar@localhost")
+# The site's address as people open it (https://lodestar.example.com): links in e-mails and robot
+# messages (a weekly report, a task) are made absolute with it; empty leaves them site-relative.
+LODESTAR_BASE_URL = env.str("LODESTAR_BASE_URL", default="")
 
 LOGGING = {
     "version": 1,
