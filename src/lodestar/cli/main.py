@@ -21,6 +21,7 @@ from lodestar.cli.common import (
     setup_django,
 )
 from lodestar.cli.imports import app as import_app
+from lodestar.cli.org import app as org_app
 from lodestar.cli.playbook import app as playbook_app
 from lodestar.cli.report import app as report_app
 
@@ -37,9 +38,10 @@ app = typer.Typer(
 token_app = typer.Typer(help="Create, list and revoke personal API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
+app.add_typer(org_app, name="org")
 app.add_typer(playbook_app, name="playbook")
-app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")
+app.add_typer(import_app, name="import")
 app.command()(backup)
 app.command()(restore)
 insights_app = typer.Typer(

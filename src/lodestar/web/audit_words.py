@@ -50,6 +50,7 @@ AUDIT_ACTIONS = {
     "knowledge.file_added": gettext_lazy("File attached to a knowledge entry"),
     "knowledge.file_deleted": gettext_lazy("File removed from a knowledge entry"),
     "opportunity.stage_change": gettext_lazy("Deal moved to another stage"),
+    "organization.create": gettext_lazy("Organization created"),
     "organization.daily_reports": gettext_lazy("Daily report due time or reminder changed"),
     "playbook.publish": gettext_lazy("Playbook published"),
     "task.coaching_planned": gettext_lazy("Coaching planned"),
@@ -69,6 +70,9 @@ AUDIT_ACTIONS = {
     "webhook.rotate_secret": gettext_lazy("Webhook secret rotated"),
     "webhook.test": gettext_lazy("Webhook test sent"),
     "webhook.delete": gettext_lazy("Webhook deleted"),
+    "weekly_report.generate": gettext_lazy("Weekly report generated on request"),
+    "weekly_report.regenerate": gettext_lazy("Weekly report generated again"),
+    "weekly_report.schedule": gettext_lazy("Weekly report schedule changed"),
 }
 AUDIT_OBJECTS = {
     "alert": gettext_lazy("Alert"),
@@ -83,6 +87,7 @@ AUDIT_OBJECTS = {
     "team": gettext_lazy("Team"),
     "user": gettext_lazy("Person"),
     "webhook": gettext_lazy("Webhook"),
+    "weekly_report": gettext_lazy("Weekly report"),
 }
 
 
@@ -152,6 +157,10 @@ DATA_KEYS = {
     "tokens_revoked": gettext_lazy("API tokens revoked"),
     "due_minutes": gettext_lazy("Daily report due (minutes after the day starts)"),
     "reminder_minutes": gettext_lazy("Reminder (minutes before the due time)"),
+    "weekday": gettext_lazy("Weekday (1 = Monday)"),
+    "hour": gettext_lazy("Hour"),
+    "enabled": gettext_lazy("Sent automatically"),
+    "week": gettext_lazy("Week"),
 }
 _MOVE_KINDS = {
     TransitionKind.ADVANCE.value: gettext_lazy("forward"),
