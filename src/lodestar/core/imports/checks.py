@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 Ref = int | str
+_UNREAD, _INVALID = object(), object()
+_PARSED_MAX = 100_000
 _DEAL_PLAIN = (
     "name",
     "amount",
@@ -226,6 +228,16 @@ class _Checker:
             if custom.type == "choice"
         }
         self.zone = context.timezone or "UTC"
+        zone = ZoneInfo(self.zone)
+        order = self.order
+        self.parsers: dict[str, Callable[[str], Any]] = {
+            "number": parse_number,
+            "money": parse_number,
+            "date": lambda text: parse_date(text, order),
+            "datetime": lambda text: parse_datetime(text, order, zone),
+            "boolean": parse_bool,
+        }
+        self.parsed: dict[tuple[str, str], Any] = {}
         self.seen: dict[str, int] = {}
         self.row: list[str] = []
         self.existing = context.existing_keys
@@ -293,19 +305,23 @@ class _Checker:
         value: str,
         max_length: int | None = None,
     ) -> Any:
-        label = self.label(target) if target in self.fields else Bilingual(target, target)
-        try:
-            if type_ in ("number", "money"):
-                return parse_number(value)
-            if type_ == "date":
-                return parse_date(value, self.order)
-            if type_ == "datetime":
-                return parse_datetime(value, self.order, self.zone)
-            if type_ == "boolean":
-                return parse_bool(value)
-        except ValueInvalid:
-            self.invalid(result, column, target, type_, value, label)
-            return None
+        parser = self.parsers.get(type_)
+        if parser is not None:
+            # Files repeat their values (the same days, amounts, yes/no): each is read once.
+            found = self.parsed.get((type_, value), _UNREAD)
+            if found is _UNREAD:
+                try:
+                    found = parser(value)
+                except ValueInvalid:
+                    found = _INVALID
+                if len(self.parsed) >= _PARSED_MAX:
+                    self.parsed.clear()
+                self.parsed[(type_, value)] = found
+            if found is _INVALID:
+                label = self.label(target) if target in self.fields else Bilingual(target, target)
+                self.invalid(result, column, target, type_, value, label)
+                return None
+            return found
         if type_ == "email" and not _EMAIL.match(value):
             self.problem(
                 result,
@@ -321,6 +337,7 @@ class _Checker:
             )
             return None
         if max_length is not None and len(value) > max_length:
+            label = self.label(target) if target in self.fields else Bilingual(target, target)
             self.problem(
                 result,
                 column,
@@ -428,7 +445,6 @@ class _Checker:
         kind: str,
         *,
         unknown: Literal["create", "warning", "error"],
-        missing: tuple[Bilingual, Bilingual] | None = None,
     ) -> Reference | None:
         value, column = self.raw(self.row, target)
         if not value:
@@ -443,10 +459,7 @@ class _Checker:
         else:
             reference = Reference(kind, value, None)
             near = names.near(value)
-            message, hint = missing or (
-                Bilingual(f"找不到“{value}”。", f"“{value}” matches none."),
-                Bilingual("检查拼写。", "Check the spelling."),
-            )
+            message, hint = _MISSING[kind](value)
             if near:
                 hint = Bilingual(
                     f"是不是:{'、'.join(near)}?{hint.zh}",
@@ -626,19 +639,6 @@ class _Checker:
             self.members,
             "member",
             unknown="warning",
-            missing=(
-                Bilingual(
-                    f"负责人“{self.raw(self.row, 'owner')[0]}”不是本组织的成员,"
-                    "将由默认负责人接手。",
-                    f"The owner “{self.raw(self.row, 'owner')[0]}” is no member of "
-                    "the organization; the default owner takes it.",
-                ),
-                Bilingual(
-                    "先在团队管理中添加此成员,或在映射中对应到现有成员。",
-                    "Add the member in team management first, or map the name to an "
-                    "existing member.",
-                ),
-            ),
         )
 
     def account(self, result: RowResult, *, empty: Literal["warning", "error"]) -> None:
@@ -701,23 +701,12 @@ class _Checker:
             values["is_decision_maker"] = self.parse(result, "is_decision_maker")
         self.account(result, empty="error")
         if "decision_role" in self.targets:
-            value, _ = self.raw(self.row, "decision_role")
             self.lookup(
                 result,
                 "decision_role",
                 self.roles,
                 "decision_role",
                 unknown="warning",
-                missing=(
-                    Bilingual(
-                        f"决策链角色“{value}”不存在,已留空。",
-                        f"The decision-chain role “{value}” does not exist; left empty.",
-                    ),
-                    Bilingual(
-                        "在销售流程中添加该角色,或改用已有角色。",
-                        "Add the role to the playbook, or use an existing one.",
-                    ),
-                ),
             )
 
     def _products(self, result: RowResult) -> None:
@@ -763,31 +752,14 @@ class _Checker:
                 self.teams,
                 "team",
                 unknown="warning",
-                missing=(
-                    Bilingual("找不到这个团队,已留空。", "No team has this name; left empty."),
-                    Bilingual("检查团队名称。", "Check the team's name."),
-                ),
             )
         if "product" in self.targets:
-            value, _ = self.raw(self.row, "product")
             self.lookup(
                 result,
                 "product",
                 self.products,
                 "product",
                 unknown="warning",
-                missing=(
-                    Bilingual(
-                        f"产品“{value}”不在产品目录中;商机已导入,产品留空。",
-                        f"The product “{value}” is not in the catalogue; the deal is "
-                        "imported without a product.",
-                    ),
-                    Bilingual(
-                        "在映射的“产品”取值对应中把它对应到目录中的产品,或先把它加入产品目录。",
-                        "Map it to a catalogue product in the mapping's product values, "
-                        "or add it to the catalogue first.",
-                    ),
-                ),
             )
 
     def _deal_stage(self, result: RowResult) -> tuple[str | None, Literal["won", "lost"] | None]:
@@ -961,19 +933,12 @@ class _Checker:
                 )
             result.references["deal"] = Reference("deal", deal_value, ref)
         if "account" in self.targets:
-            account_value, _ = self.raw(row, "account")
             self.lookup(
                 result,
                 "account",
                 self.accounts,
                 "account",
                 unknown="error",
-                missing=(
-                    Bilingual(
-                        f"找不到客户“{account_value}”。", f"No account is named “{account_value}”."
-                    ),
-                    Bilingual("先导入或新建该客户。", "Import or add the account first."),
-                ),
             )
         if not deal_value and not result.references.get("account"):
             self.problem(
@@ -994,13 +959,81 @@ class _Checker:
                 self.contacts,
                 "contact",
                 unknown="warning",
-                missing=(
-                    Bilingual("找不到这个联系人,已留空。", "No contact has this name; left empty."),
-                    Bilingual("先导入联系人。", "Import the contacts first."),
-                ),
             )
         if "owner" in self.targets:
             self.owner(result)
+
+
+def _missing_member(value: str) -> tuple[Bilingual, Bilingual]:
+    return (
+        Bilingual(
+            f"负责人“{value}”不是本组织的成员,将由默认负责人接手。",
+            f"The owner “{value}” is no member of the organization; the default owner takes it.",
+        ),
+        Bilingual(
+            "先在团队管理中添加此成员,或在映射中对应到现有成员。",
+            "Add the member in team management first, or map the name to an existing member.",
+        ),
+    )
+
+
+def _missing_product(value: str) -> tuple[Bilingual, Bilingual]:
+    return (
+        Bilingual(
+            f"产品“{value}”不在产品目录中;商机已导入,产品留空。",
+            f"The product “{value}” is not in the catalogue; the deal is imported without a "
+            "product.",
+        ),
+        Bilingual(
+            "在映射的“产品”取值对应中把它对应到目录中的产品,或先把它加入产品目录。",
+            "Map it to a catalogue product in the mapping's product values, or add it to the "
+            "catalogue first.",
+        ),
+    )
+
+
+def _missing_role(value: str) -> tuple[Bilingual, Bilingual]:
+    return (
+        Bilingual(
+            f"决策链角色“{value}”不存在,已留空。",
+            f"The decision-chain role “{value}” does not exist; left empty.",
+        ),
+        Bilingual(
+            "在销售流程中添加该角色,或改用已有角色。",
+            "Add the role to the playbook, or use an existing one.",
+        ),
+    )
+
+
+def _missing_team(value: str) -> tuple[Bilingual, Bilingual]:
+    return (
+        Bilingual(f"找不到团队“{value}”,已留空。", f"No team is named “{value}”; left empty."),
+        Bilingual("检查团队名称。", "Check the team's name."),
+    )
+
+
+def _missing_account(value: str) -> tuple[Bilingual, Bilingual]:
+    return (
+        Bilingual(f"找不到客户“{value}”。", f"No account is named “{value}”."),
+        Bilingual("先导入或新建该客户。", "Import or add the account first."),
+    )
+
+
+def _missing_contact(value: str) -> tuple[Bilingual, Bilingual]:
+    return (
+        Bilingual(f"找不到联系人“{value}”,已留空。", f"No contact is named “{value}”; left empty."),
+        Bilingual("先导入联系人。", "Import the contacts first."),
+    )
+
+
+_MISSING: dict[str, Callable[[str], tuple[Bilingual, Bilingual]]] = {
+    "member": _missing_member,
+    "product": _missing_product,
+    "decision_role": _missing_role,
+    "team": _missing_team,
+    "account": _missing_account,
+    "contact": _missing_contact,
+}
 
 
 def _midnight(day: dt.date, zone: str) -> dt.datetime:

@@ -196,6 +196,13 @@ _XXY = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DMONY = re.compile(r"^(\d{1,2})[\s\-/.]*([a-z]+)\.?[\s\-/.,]*(\d{4})$")
 _MONDY = re.compile(r"^([a-z]+)\.?[\s\-/.]*(\d{1,2})(?:st|nd|rd|th)?[\s,\-/.]*(\d{4})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MOMENT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_PLAIN_MOMENT = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _TIME = re.compile(
     r"^(?P<pre>am|pm|上午|下午)?\s*(?P<h>\d{1,2})[:时](?P<m>\d{2})"
@@ -235,6 +242,11 @@ def parse_date(text: str, order: DateOrder = "ymd") -> dt.date:
     """2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305, 05/03/2024 (by ``order``:
     "dmy" or "mdy"; with "ymd" a day above 12 decides, else month first), 5 Mar 2024,
     Mar 5, 2024, an Excel serial (45356) or a date-time (its date)."""
+    if _ISO_DATE.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError as error:
+            raise ValueInvalid(text) from error
     value = unicodedata.normalize("NFKC", text).strip().casefold()
     split = _SPLIT.match(value)
     if split and _TIME.match(split.group(2).strip()):
@@ -277,6 +289,26 @@ def _time_of(match: re.Match[str], text: str) -> tuple[dt.time, dt.tzinfo | None
     return when, None
 
 
+def _quick_moment(text: str, tz: dt.tzinfo | None) -> dt.datetime | None:
+    """The common shapes (2024-03-05 10:30, 2024/3/5 10:30:15, ISO with an offset) read
+    without the general path; None for anything else."""
+    if plain := _PLAIN_MOMENT.match(text):
+        year, month, day, hour, minute, second = (int(p) for p in plain.groups(default="0"))
+        try:
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        except ValueError as error:
+            raise ValueInvalid(text) from error
+    if _ISO_MOMENT.match(text):
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None  # read by the general path, which says why
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=tz)
+        return moment.astimezone(tz) if tz else moment
+    return None
+
+
 def parse_datetime(
     text: str, order: DateOrder = "ymd", zone: dt.tzinfo | str | None = None
 ) -> dt.datetime:
@@ -284,6 +316,9 @@ def parse_datetime(
     2:30 pm, 下午2:30, an ISO "T" and offset); a date alone is midnight. Naive results are
     taken in ``zone`` when given (an offset in the text wins)."""
     tz: dt.tzinfo | None = ZoneInfo(zone) if isinstance(zone, str) else zone
+    quick = _quick_moment(text, tz)
+    if quick is not None:
+        return quick
     value = unicodedata.normalize("NFKC", text).strip().casefold()
     if _SERIAL.match(value):
         serial = float(value)
