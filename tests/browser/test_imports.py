@@ -58,7 +58,7 @@ def _drop_file(page: Any, selector: str, name: str, text: str) -> None:
 
 
 def _problem_cells(page: Any, severity: str) -> set[tuple[str, str]]:
-    rows = page.locator(f"table.problems-table tr.problem.{severity}")
+    rows = page.locator(f"table.problems-table tr.problem.sev-{severity}")
     return {
         (
             rows.nth(i).get_attribute("data-row") or "",
@@ -140,7 +140,7 @@ def test_ops_import_deals_step_by_step_and_undo_them(
     assert not Opportunity.objects.filter(organization=cast.org).exists()
     page.click(".problem-filter a:has-text('Warnings')")
     page.wait_for_url("**severity=warning**")
-    assert not page.locator("table.problems-table tr.problem.error").count()
+    assert not page.locator("table.problems-table tr.problem.sev-error").count()
     page.click(".problem-filter a:has-text('Errors')")
     page.wait_for_url("**severity=error**")
     assert _problem_cells(page, "error") == errors

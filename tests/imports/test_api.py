@@ -111,6 +111,20 @@ def test_problems_are_listed_by_row_and_column_and_filtered_by_severity(
     assert all(item["message"] for item in errors["items"])
 
 
+def test_the_preview_names_the_records_rows_refer_to(
+    cast: Cast, as_user: Callable[[User], Uploader], published: Any
+) -> None:
+    api = as_user(cast.ops)
+    batch_id = api.upload("商机名称,客户,阶段\n水厂改造,华东水务,初步接触\n", kind="deals").json()[
+        "id"
+    ]
+
+    row = api.send("get", f"/{batch_id}/preview").json()["rows"][0]
+
+    assert row["references"]["account"] == {"value": "华东水务", "found": False, "create": True}
+    assert row["values"]["stage"] == "first_contact"
+
+
 def test_the_preview_shows_rows_as_they_will_be_stored(
     cast: Cast, as_user: Callable[[User], Uploader]
 ) -> None:
@@ -122,7 +136,9 @@ def test_the_preview_shows_rows_as_they_will_be_stored(
     assert response.status_code == 200, response.content
     rows = {row["number"]: row for row in response.json()["rows"]}
     assert rows[2]["values"]["name"] == "华东机械"
+    assert rows[2]["values"]["tier"] == "key"
     assert any(p["severity"] == "error" for p in rows[3]["problems"])
+    assert not ImportBatch.objects.get(pk=batch_id).problems.exists()  # nothing stored
 
 
 def test_a_mapping_is_replaced_and_a_bad_one_refused_with_its_problems(

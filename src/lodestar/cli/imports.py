@@ -54,7 +54,9 @@ app = typer.Typer(
 OrgOption = Annotated[str, typer.Option("--org", help="Organization slug.")]
 ActingOption = Annotated[
     str | None,
-    typer.Option("--as", help="Ops or admin user the import is recorded as (default: the first)."),
+    typer.Option(
+        "--as", help="Ops or admin user the import is recorded as (default: the first ops user)."
+    ),
 ]
 ChineseOption = Annotated[bool, typer.Option("--zh", help="Messages in Chinese.")]
 

@@ -180,11 +180,20 @@ class PreviewProblemOut(Schema):
     hint: str
 
 
+class ReferenceOut(Schema):
+    value: str = Field(description="The name or key the row gives.")
+    found: bool = Field(description="It names a record that exists.")
+    create: bool = Field(description="The import creates it (an account named by a deal).")
+
+
 class PreviewRowOut(Schema):
     number: int = Field(description="The row as numbered in the file.")
     key: str = Field(description="The row's key (the key column's value, or a stable hash).")
     values: dict[str, Any] = Field(description="Field → the value as it will be stored.")
     custom: dict[str, Any] = Field(description="Custom field → the value as it will be stored.")
+    references: dict[str, ReferenceOut] = Field(
+        description="Field → the record it names (account, owner, product, deal …)."
+    )
     problems: list[PreviewProblemOut]
 
 
@@ -357,6 +366,14 @@ def preview_out(found: Any) -> dict[str, Any]:
                 "key": row.key,
                 "values": {name: _value(value) for name, value in row.values.items()},
                 "custom": {name: _value(value) for name, value in row.custom.items()},
+                "references": {
+                    name: {
+                        "value": str(ref.value),
+                        "found": ref.id is not None,
+                        "create": bool(ref.create),
+                    }
+                    for name, ref in row.references.items()
+                },
                 "problems": [
                     {
                         "column": problem.column or "",

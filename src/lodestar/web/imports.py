@@ -38,7 +38,6 @@ from lodestar.core.imports.mapping import custom_key
 from lodestar.errors import ApplicationError, PermissionDenied
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.imports import selectors, services
-from lodestar.imports.api import upload_limit
 from lodestar.imports.models import BatchStatus, ImportBatch, ImportKind
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.org.selectors import actor_of
@@ -71,6 +70,10 @@ VALUE_MAPPED = ("stage",)
 CUSTOM_KINDS = frozenset({"accounts", "contacts", "deals"})
 
 
+def upload_limit() -> int:
+    return services.import_limits().max_bytes
+
+
 def _importer(request: AuthenticatedHttpRequest) -> None:
     actor = actor_of(user=request.user)
     if actor is None or not actor.sees_whole_organization:
@@ -85,6 +88,11 @@ def _refusal(exc: ApplicationError) -> dict[str, Any]:
             for detail in exc.details
         ],
     }
+
+
+def _status_of(exc: ApplicationError) -> int:
+    """409 for a clash with the batch's state, else 422 (both shown beside the form)."""
+    return 409 if exc.status == 409 else 422
 
 
 def _text(value: Any) -> str:
@@ -243,10 +251,12 @@ def _target_options(kind: str, mapping: dict[str, Any]) -> list[tuple[str, str]]
     return options
 
 
-def _column_rows(batch: ImportBatch, samples: dict[str, list[str]]) -> list[ColumnRow]:
-    rules = {str(rule.get("column")): rule for rule in (batch.mapping or {}).get("columns", [])}
+def _column_rows(
+    headers: list[str], mapping: dict[str, Any], samples: dict[str, list[str]]
+) -> list[ColumnRow]:
+    rules = {str(rule.get("column")): rule for rule in mapping.get("columns", [])}
     rows = []
-    for index, header in enumerate(batch.headers or []):
+    for index, header in enumerate(headers):
         rule = rules.get(header, {})
         custom = rule.get("custom") or {}
         rows.append(
@@ -264,10 +274,9 @@ def _column_rows(batch: ImportBatch, samples: dict[str, list[str]]) -> list[Colu
 
 
 def _value_rows(
-    batch: ImportBatch, distinct: dict[str, list[Any]], stage_keys: set[str]
+    mapping: dict[str, Any], distinct: dict[str, list[Any]], stage_keys: set[str]
 ) -> list[ValueRow]:
     """A row per distinct value of each column mapped to a value-mapped field (the stage)."""
-    mapping = batch.mapping or {}
     value_maps = mapping.get("value_maps") or {}
     rows: list[ValueRow] = []
     for rule in mapping.get("columns", []):
@@ -306,7 +315,15 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _preview_context(batch: ImportBatch, preview: Any) -> dict[str, Any]:
+def _reference_text(reference: Any) -> str:
+    if getattr(reference, "create", False):
+        return _("%(name)s (new)") % {"name": reference.value}
+    return str(getattr(reference, "value", reference))
+
+
+def _preview_context(
+    batch: ImportBatch, preview: Any, stage_labels: dict[str, str]
+) -> dict[str, Any]:
     labels = {f.key: _text(f.label) for f in _fields_of(batch.kind)}
     customs = {
         str(rule.get("target")): _text((rule.get("custom") or {}).get("label"))
@@ -325,6 +342,10 @@ def _preview_context(batch: ImportBatch, preview: Any) -> dict[str, Any]:
     rows = []
     for row in getattr(preview, "rows", []):
         values = {**dict(row.values), **{f"custom:{k}": v for k, v in dict(row.custom).items()}}
+        for name, reference in dict(getattr(row, "references", {}) or {}).items():
+            values[name] = _reference_text(reference)
+        if values.get("stage") in stage_labels:
+            values["stage"] = stage_labels[values["stage"]]
         problems = list(row.problems)
         rows.append(
             {
@@ -381,6 +402,7 @@ def _detail_context(
     editable = batch.status in EDITABLE
     # Findings of a run stand until the mapping changes (the batch is "uploaded" again then).
     has_run = batch.started_at is not None and batch.status != BatchStatus.UPLOADED
+    preview: Any = None
     context: dict[str, Any] = {
         "batch": batch,
         "kind_label": ImportKind(batch.kind).label,
@@ -395,7 +417,15 @@ def _detail_context(
         "undoable": _undoable(batch),
     }
     if editable:
-        preview = services.import_preview(user=request.user, batch=batch, limit=PREVIEW_ROWS)
+        try:
+            preview = services.import_preview(user=request.user, batch=batch, limit=PREVIEW_ROWS)
+        except ApplicationError as exc:  # the stored file or mapping cannot be read any more
+            context["editable"] = False
+            context.setdefault("error", _refusal(exc))
+            preview = None
+    # After a refused mapping the table shows what was sent, to be corrected.
+    shown = extra.pop("sent_mapping", None) or batch.mapping or {}
+    if preview is not None:
         samples = getattr(preview, "samples", {}) or {}
         distinct = getattr(preview, "distinct", {}) or {}
         stage_options = [
@@ -403,12 +433,12 @@ def _detail_context(
         ]
         context.update(
             {
-                "columns": extra.pop("columns", None) or _column_rows(batch, samples),
-                "targets": _target_options(batch.kind, batch.mapping or {}),
-                "key_column": (batch.mapping or {}).get("key_column") or "",
-                "value_rows": _value_rows(batch, distinct, {key for key, _ in stage_options}),
+                "columns": _column_rows(list(batch.headers or []), shown, samples),
+                "targets": _target_options(batch.kind, shown),
+                "key_column": shown.get("key_column") or "",
+                "value_rows": _value_rows(shown, distinct, {key for key, _ in stage_options}),
                 "stage_options": stage_options,
-                **_preview_context(batch, preview),
+                **_preview_context(batch, preview, dict(stage_options)),
             }
         )
     if has_run:
@@ -527,16 +557,15 @@ def import_mapping(request: AuthenticatedHttpRequest, batch_id: int) -> HttpResp
     _importer(request)
     batch = selectors.import_batch(user=request.user, batch_id=batch_id)
     then = request.POST.get("then", "preview")
+    sent = mapping_from_form(batch, request.POST)
     try:
-        batch = services.import_set_mapping(
-            user=request.user, batch=batch, mapping=mapping_from_form(batch, request.POST)
-        )
+        batch = services.import_set_mapping(user=request.user, batch=batch, mapping=sent)
         if then in ("check", "run"):
             batch = services.import_start(user=request.user, batch=batch, dry_run=then == "check")
     except ApplicationError as exc:
         batch.refresh_from_db()
-        context = _detail_context(request, batch, error=_refusal(exc))
-        return render(request, "web/imports_batch.html", context, status=422)
+        context = _detail_context(request, batch, error=_refusal(exc), sent_mapping=sent)
+        return render(request, "web/imports_batch.html", context, status=_status_of(exc))
     note_write(request)
     if then == "check":
         messages.success(request, _("Checking every row; nothing is written."))
