@@ -250,7 +250,7 @@ def data_names(organization_id: int) -> list[str]:
         (Opportunity, ("name", "external_ref")),
         (Attachment, ("original_name",)),
         (KnowledgeEntry, ("title", "body")),
-        (DailyReport, ("body",)),
+        (DailyReport, ("body", "plans", "blockers")),
         (Exemption, ("reason",)),
         (PlaybookVersion, ("name", "note", "source_name")),
     ):

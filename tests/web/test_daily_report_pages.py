@@ -130,3 +130,12 @@ def test_the_settings_page_refuses_a_due_time_before_noon(cast: Cast, client_as:
     assert "Choose a due time from 12:00 on the day to 12:00 the next day." in (
         response.content.decode()
     )
+
+
+def test_the_on_time_drilldown_shows_each_days_due_time(cast: Cast, client_as: ClientAs) -> None:
+    cast.org.daily_report_due_minutes = 20 * 60
+    cast.org.save()
+    url = reverse("web:drilldown", args=["daily_report_on_time"])
+    page = client_as(cast.manager).get(url).content.decode()
+    assert "Due at" in page
+    assert "8 p.m." in page  # the due time of each day, in the reader's format

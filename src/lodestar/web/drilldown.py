@@ -41,7 +41,7 @@ DRILLDOWN_ROWS = 500
 # account.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "task_on_time": ("title", "opportunity", "rep", "due_at", "completed_at", "hit"),
-    "daily_report_on_time": ("rep", "date", "submitted_at", "hit"),
+    "daily_report_on_time": ("rep", "date", "due_at", "submitted_at", "hit"),
     "cross_department_response": (
         "title",
         "department",
