@@ -24,6 +24,7 @@ from lodestar.cli.imports import app as import_app
 from lodestar.cli.org import app as org_app
 from lodestar.cli.playbook import app as playbook_app
 from lodestar.cli.report import app as report_app
+from lodestar.cli.webhooks import app as webhook_app
 
 if TYPE_CHECKING:
     from lodestar.demo import DemoSummary
@@ -42,6 +43,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
+app.add_typer(webhook_app, name="webhook")
 app.command()(backup)
 app.command()(restore)
 insights_app = typer.Typer(

@@ -561,7 +561,8 @@ def _write(
             {
                 "id": event_id,
                 "type": event_type,
-                "created_at": event.occurred_at.astimezone(dt.UTC).isoformat(),
+                # Every moment in UTC, written with "Z" (the encoder's form).
+                "created_at": event.occurred_at.astimezone(dt.UTC),
                 "organization": {"id": organization.pk, "slug": organization.slug},
                 "data": event.data,
             },
