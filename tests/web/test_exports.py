@@ -412,3 +412,31 @@ def test_the_account_and_rep_pages_offer_each_of_their_lists(
     assert f"/export/deals/?format=csv&amp;account={deal.account_id}" in account
     assert f"/export/scorecards/?format=csv&amp;rep={cast.owner.pk}" in rep
     assert f"/export/tasks/?format=csv&amp;assignee={cast.owner.pk}" in rep
+
+
+# --- back in through the importer ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exported", "kind"),
+    [("deals", "deals"), ("accounts", "accounts"), ("contacts&account={account}", "contacts")],
+)
+@pytest.mark.parametrize(("language", "fmt"), [("zh-hans", "csv"), ("en", "xlsx")])
+def test_an_export_maps_back_onto_the_import_fields_without_a_manual_step(
+    cast: Cast, exported: str, kind: str, language: str, fmt: str
+) -> None:
+    from lodestar.core.imports import TableLimits, read_table, suggest_mapping
+    from tests.factories import ContactFactory, OpportunityFactory
+
+    deal = OpportunityFactory(owner=cast.owner)
+    ContactFactory(account=deal.account, name="王总")
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(cast.manager)
+    name, _, query = exported.format(account=deal.account_id).partition("&")
+    response = client.get(f"/export/{name}/?format={fmt}&{query}")
+    table = read_table(b"".join(response.streaming_content), f"x.{fmt}", TableLimits())
+    mapping = suggest_mapping(kind, table.headers, table.rows)
+    unmatched = [
+        rule.column for rule in mapping.columns if ":" in rule.target or rule.target == "ignore"
+    ]
+    assert unmatched == []

@@ -236,8 +236,9 @@ def deals_table(*, user: User, rows: QuerySet[Opportunity]) -> Table[Opportunity
 
 
 def accounts_table(*, user: User, rows: QuerySet[Account]) -> Table[Account]:
+    """Accounts with the fields an import takes back (no creation time: it would come back as
+    a custom field)."""
     zone = organization_zone(user=user)
-    local = _local(zone)
     tiers = {value: str(label) for value, label in AccountTier.choices}
     a = Account
     columns: list[Column[Account]] = [
@@ -248,14 +249,12 @@ def accounts_table(*, user: User, rows: QuerySet[Account]) -> Table[Account]:
         Column(_header(a, "owner"), lambda x: _person(x.owner)),
         Column(_header(a, "repurchase_rate"), lambda x: x.repurchase_rate),
         Column(_header(a, "external_ref"), lambda x: x.external_ref),
-        Column(_header(a, "created_at"), lambda x: local(x.created_at)),
     ]
     return _table(_("Accounts"), columns, _rows(rows.select_related("owner")), zone)
 
 
 def contacts_table(*, user: User, rows: QuerySet[Contact]) -> Table[Contact]:
     zone = organization_zone(user=user)
-    local = _local(zone)
     chinese = speaks_chinese()
     c = Contact
 
@@ -273,7 +272,6 @@ def contacts_table(*, user: User, rows: QuerySet[Contact]) -> Table[Contact]:
         Column(_header(c, "is_decision_maker"), lambda x: _words(x.is_decision_maker)),
         Column(_header(c, "phone"), lambda x: x.phone),
         Column(_header(c, "email"), lambda x: x.email),
-        Column(_header(c, "created_at"), lambda x: local(x.created_at)),
     ]
     found = rows.select_related("account", "decision_role")
     return _table(_("Contacts"), columns, _rows(found), zone)
