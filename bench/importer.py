@@ -34,7 +34,7 @@ from common import arguments, report, setup_database
 
 BATCH = 1000
 ACCOUNTS = 3000
-# Columns of the file; the stage dates go to the 2nd…4th working stages of the playbook.
+# Columns of the file; the stage dates go to the 2nd…5th working stages of the playbook.
 HEADERS = [
     "商机编号",
     "商机名称",
@@ -47,6 +47,7 @@ HEADERS = [
     "进入阶段2",
     "进入阶段3",
     "进入阶段4",
+    "进入阶段5",
     "关闭时间",
 ]
 
@@ -64,13 +65,14 @@ def mapping() -> dict[str, Any]:
         "stage_at:@working:2",
         "stage_at:@working:3",
         "stage_at:@working:4",
+        "stage_at:@working:5",
         "closed_at",
     ]
     return {
         "kind": "deals",
         "columns": [{"column": c, "target": t} for c, t in zip(HEADERS, targets, strict=True)],
         "key_column": "商机编号",
-        "value_maps": {"stage": {"赢单": "@won", "输单": "@lost", "谈判中": "@working:4"}},
+        "value_maps": {"stage": {"赢单": "@won", "输单": "@lost", "谈判中": "@working:5"}},
         "options": {"date_order": "ymd"},
     }
 
@@ -78,12 +80,12 @@ def mapping() -> dict[str, Any]:
 def make_rows(
     count: int, owners: list[str], products: list[str], now: dt.datetime
 ) -> list[list[str]]:
-    """Deals of the last two years: 40 % won, 25 % lost, the rest open in the 4th stage."""
+    """Deals of the last two years: 40 % won, 25 % lost, the rest open in the 5th stage."""
     rng = random.Random(15)
     rows = []
     for index in range(count):
         created = now - dt.timedelta(days=rng.randint(150, 730), minutes=rng.randint(0, 1440))
-        steps = [created + dt.timedelta(days=rng.randint(3, 12) * k) for k in (1, 2, 3)]
+        steps = [created + dt.timedelta(days=rng.randint(3, 12) * k) for k in (1, 2, 3, 4)]
         draw = rng.random()
         stage, closed = "谈判中", ""
         if draw < 0.65:
@@ -137,10 +139,10 @@ def raw_batches(
             created = parse_datetime(row[7], zone="UTC")
             moves = [
                 (stages[f"@working:{n}"], parse_datetime(row[7 + n - 1], zone="UTC"))
-                for n in (2, 3, 4)
+                for n in (2, 3, 4, 5)
             ]
             status = {"赢单": "won", "输单": "lost"}.get(row[5], "open")
-            closed = parse_datetime(row[11], zone="UTC") if row[11] else None
+            closed = parse_datetime(row[12], zone="UTC") if row[12] else None
             if closed is not None:
                 moves.append((stages["@" + status], closed))
             deals.append(
@@ -221,7 +223,7 @@ def main() -> None:
     ) or ["产品"]
     rows = make_rows(count, owners, products, dt.datetime.now(dt.UTC))
     data = to_csv(rows)
-    history = sum(3 + bool(row[11]) for row in rows)
+    history = sum(4 + bool(row[12]) for row in rows)
     print(f"file: {count:,} deals, {history:,} stage moves, {len(data) / 1e6:.1f} MB")
 
     deals_before = Opportunity.objects.filter(organization_id=organization_id).count()
@@ -256,7 +258,15 @@ def main() -> None:
     ]
     stages = {
         ref: resolve_stage_ref(ref, infos) or ""
-        for ref in ("@first", "@working:2", "@working:3", "@working:4", "@won", "@lost")
+        for ref in (
+            "@first",
+            "@working:2",
+            "@working:3",
+            "@working:4",
+            "@working:5",
+            "@won",
+            "@lost",
+        )
     }
     account = Account.objects.filter(organization_id=organization_id).first()
     assert account is not None
