@@ -17,6 +17,7 @@ from django.utils import timezone
 from lodestar.automation import models as automation
 from lodestar.crm import models as crm
 from lodestar.events import models as events
+from lodestar.imports import models as imports
 from lodestar.insights import models as insights
 from lodestar.integrations import models as integrations
 from lodestar.org import models as org
@@ -572,3 +573,64 @@ class WebhookAttemptFactory(factory.django.DjangoModelFactory):
     duration_ms = 12
     status_code = 200
     outcome = integrations.AttemptOutcome.DELIVERED
+
+
+class ImportBatchFactory(factory.django.DjangoModelFactory):
+    """An accounts file uploaded by an ops user (its stored file is not written)."""
+
+    class Meta:
+        model = imports.ImportBatch
+
+    created_by = factory.SubFactory(UserFactory, role=org.Role.OPS)
+    organization = factory.LazyAttribute(lambda b: b.created_by.membership.organization)
+    kind = imports.ImportKind.ACCOUNTS
+    original_name = "客户.csv"
+    size = 32
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    file = factory.LazyAttribute(lambda b: f"tests/imports/{b.sha256}")
+    format = "csv"
+    encoding = "utf-8"
+    headers = factory.LazyFunction(lambda: ["客户名称"])
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class ImportProblemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = imports.ImportProblem
+
+    batch = factory.SubFactory(ImportBatchFactory)
+    organization = factory.SelfAttribute("batch.organization")
+    row = 2
+    column = "客户名称"
+    field = "name"
+    severity = imports.Severity.ERROR
+    code = "required_empty"
+    message_zh = "客户名称为空。"
+    message_en = "The account name is empty."
+
+
+class ImportedRecordFactory(factory.django.DjangoModelFactory):
+    """An account imported by a batch of its organization."""
+
+    class Meta:
+        model = imports.ImportedRecord
+
+    created_by_batch = factory.SubFactory(ImportBatchFactory)
+    changed_by_batch = factory.SelfAttribute("created_by_batch")
+    organization = factory.SelfAttribute("created_by_batch.organization")
+    kind = imports.ImportKind.ACCOUNTS
+    key = factory.Sequence(lambda n: f"ACC-{n}")
+    object_id = factory.LazyAttribute(lambda r: AccountFactory(organization=r.organization).pk)
+    digest = factory.Sequence(lambda n: f"{n:040x}")
+
+
+class SavedMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = imports.SavedMapping
+
+    updated_by = factory.SubFactory(UserFactory, role=org.Role.OPS)
+    organization = factory.LazyAttribute(lambda m: m.updated_by.membership.organization)
+    kind = imports.ImportKind.ACCOUNTS
+    signature = factory.Sequence(lambda n: f"{n:064x}")
+    mapping = factory.LazyFunction(lambda: {"kind": "accounts", "columns": []})
+    updated_at = factory.LazyFunction(timezone.now)

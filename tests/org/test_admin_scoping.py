@@ -46,8 +46,12 @@ from tests.factories import (
     AlertFactory,
     ContactFactory,
     DecisionRoleFactory,
+    ImportBatchFactory,
+    ImportedRecordFactory,
+    ImportProblemFactory,
     OpportunityFactory,
     ProductFactory,
+    SavedMappingFactory,
     TaskFactory,
     UserFactory,
 )
@@ -211,6 +215,10 @@ def build_tenant(slug: str, mark: str) -> Tenant:
         last_error=f"{mark} timeout",
     )
     CalendarFeed.objects.create(user=rep, digest=mark.lower().ljust(64, "1"), created_at=now)
+    batch = ImportBatchFactory(created_by=people[Role.OPS], original_name=f"{mark}.csv")
+    ImportProblemFactory(batch=batch, message_en=f"{mark} empty")
+    ImportedRecordFactory(created_by_batch=batch, key=f"{mark}-1", object_id=account.pk)
+    SavedMappingFactory(updated_by=people[Role.OPS], signature=mark.lower().ljust(64, "3"))
     return Tenant(org=org, people=people)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lodestar.core.events import EventCatalogue
-from lodestar.core.imports.values import compact_name, loose_name
+from lodestar.core.imports.values import loose_name
 from lodestar.crm.models import Account, Product
 from lodestar.crm.services import DEFAULT_FIRST_STAGE
 from lodestar.imports.models import ImportedRecord, ImportKind
@@ -122,7 +122,6 @@ class Lookups:
         for text in (name, *aliases):
             if text.strip():
                 self.products_by_name.setdefault(loose_name(text), pk)
-                self.products_by_name.setdefault(compact_name(text), pk)
 
     # --- resolving ------------------------------------------------------------------------
 

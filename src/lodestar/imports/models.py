@@ -118,6 +118,9 @@ class Severity(models.TextChoices):
 
 
 class ImportProblem(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
     batch = models.ForeignKey(
         ImportBatch, on_delete=models.CASCADE, related_name="problems", verbose_name=_("batch")
     )

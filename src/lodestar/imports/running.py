@@ -160,6 +160,7 @@ def _store_problems(run: Run, row_problems: list[Any]) -> None:
         run.count("errors" if problem.severity == "error" else "warnings")
         run.problems.append(
             ImportProblem(
+                organization_id=run.batch.organization_id,
                 batch=run.batch,
                 row=problem.row,
                 column=(problem.column or "")[:255],

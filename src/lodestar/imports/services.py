@@ -485,4 +485,10 @@ def import_undo(
         )
     if batch.status == BatchStatus.UNDONE:
         raise Conflict(_("Import %(id)s is undone already.") % {"id": batch.pk})
+    wrote = batch.status in (BatchStatus.DONE, BatchStatus.FAILED, BatchStatus.CANCELLED)
+    if not wrote or batch.dry_run:
+        raise Conflict(
+            _("Import %(id)s has written nothing (it is %(status)s); there is nothing to undo.")
+            % {"id": batch.pk, "status": batch.get_status_display()}
+        )
     return undo_batch(batch=batch, user=user)

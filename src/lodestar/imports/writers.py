@@ -117,6 +117,7 @@ def _problem(
     hint: Bilingual | None = None,
 ) -> ImportProblem:
     return ImportProblem(
+        organization_id=batch.organization_id,
         batch=batch,
         row=row,
         column=column[:255],
@@ -722,10 +723,12 @@ class DealWriter(Writer):
             data["new_account"] = text or in_site_language(NO_ACCOUNT_GIVEN)
         data["fields"] = {**fields, "account_id": account_id}
         # product
-        product = _reference(item.row, "product")
-        if product not in (None, ""):
+        checked = item.row.references.get("product")
+        if checked is not None:
             # A name the catalogue lacks was warned about by the check: no product then.
-            data["fields"]["product_id"] = lookups.product_id(product)
+            data["fields"]["product_id"] = checked.id if isinstance(checked.id, int) else None
+        elif values.get("product") not in (None, ""):
+            data["fields"]["product_id"] = lookups.product_id(values["product"])
         # amounts and dates
         for name in ("amount",):
             if values.get(name) not in (None, ""):
