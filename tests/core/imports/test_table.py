@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from lodestar.core.imports import TableLimits, TableRefused, read_table
+from tests.core.imports.legacy_excel import xls
 
 CHINESE = "客户名称,联系人,手机\n华东机电,王总,13800138000\n北方重工,李工,13900139000\n"
 
@@ -208,6 +209,25 @@ def test_a_workbook_lying_about_its_sizes_is_refused() -> None:
         read_table(bytes(data), "liar.xlsx")
 
     assert refused.value.code == "unreadable"
+
+
+def test_a_legacy_excel_file_is_read() -> None:
+    data = xls([["客户名称", "金额"], ["华东机电", 1200], ["北方重工", 35.5]], sheet="客户")
+
+    table = read_table(data, "客户.xls")
+
+    assert (table.format, table.sheet) == ("xls", "客户")
+    assert table.headers == ["客户名称", "金额"]
+    assert table.rows == [["华东机电", "1200"], ["北方重工", "35.5"]]
+
+
+def test_a_legacy_excel_file_with_too_many_columns_is_refused() -> None:
+    data = xls([[f"c{i}" for i in range(12)], list(range(12))])
+
+    with pytest.raises(TableRefused) as refused:
+        read_table(data, "wide.xls", TableLimits(max_columns=10))
+
+    assert refused.value.code == "too_many_columns"
 
 
 def test_damaged_legacy_excel_bytes_are_refused() -> None:
