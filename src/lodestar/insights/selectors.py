@@ -62,6 +62,7 @@ __all__ = [
     "alert_groups",
     "alert_list",
     "alerts_about",
+    "alerts_about_reps",
     "coaching_note_list",
     "communication_score_list",
     "deal_risk_report",
@@ -612,6 +613,11 @@ def _of_reps(alerts: QuerySet[m.Alert], rep_ids: Iterable[int] | None) -> QueryS
     if rep_ids is None:
         return alerts
     return alerts.filter(_about([*rep_ids, None]))
+
+
+def alerts_about_reps(alerts: QuerySet[m.Alert], *, rep_ids: Iterable[int]) -> QuerySet[m.Alert]:
+    """Those of `alerts` the dashboard shows for `rep_ids`: about one of them, or about nobody."""
+    return _of_reps(alerts, rep_ids)
 
 
 def alert_groups(*, user: User, rep_ids: Iterable[int] | None = None) -> list[AlertGroup]:

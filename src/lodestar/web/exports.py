@@ -22,8 +22,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from django.db.models import Model, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponseBase
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -51,6 +50,7 @@ from lodestar.insights.models import Alert, AlertStatus, CommunicationScore
 from lodestar.insights.selectors import (
     access_rep,
     alert_list,
+    alerts_about_reps,
     communication_score_list,
     reps_in_scope,
 )
@@ -573,12 +573,9 @@ def _dashboard_reps(request: AuthenticatedHttpRequest) -> tuple[set[int], Any]:
 def _alerts_of_page(request: AuthenticatedHttpRequest) -> Table[Any]:
     """The dashboard's live alerts: about the reps its filters keep, or about nobody."""
     rep_ids, _filters = _dashboard_reps(request)
-    alerts = (
-        alert_list(user=request.user, status="live")
-        .annotate(about_rep=Coalesce("subject_user_id", "opportunity__owner_id"))
-        .filter(Q(about_rep__in=rep_ids) | Q(about_rep__isnull=True))
-        .order_by("-raised_at", "-pk")
-    )
+    alerts = alerts_about_reps(
+        alert_list(user=request.user, status="live"), rep_ids=rep_ids
+    ).order_by("-raised_at", "-pk")
     return alerts_table(user=request.user, rows=alerts)
 
 
