@@ -262,3 +262,23 @@ def test_any_text_round_trips_through_csv_in_each_encoding(
     table = read_table(data, "x.csv")
 
     assert table.rows == rows
+
+
+def test_a_title_row_above_the_column_names_is_passed_over() -> None:
+    table = read_table("客户清单 2024\n\n客户名称,联系人\n华东机电,王总\n".encode(), "x.csv")
+
+    assert (table.headers, table.header_row) == (["客户名称", "联系人"], 3)
+    assert table.row_numbers == [4]
+
+
+def test_a_one_column_file_keeps_its_only_header() -> None:
+    table = read_table("客户名称\n华东机电\n".encode(), "x.csv")
+
+    assert table.headers == ["客户名称"]
+
+
+def test_excels_sep_line_names_the_delimiter() -> None:
+    table = read_table(b"sep=;\nname;phone\nAcme;1,2\n", "x.csv")
+
+    assert table.delimiter == ";"
+    assert table.rows == [["Acme", "1,2"]]

@@ -13,6 +13,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ __all__ = [
 TableFormat = Literal["csv", "xlsx", "xls"]
 
 _DELIMITERS = (",", "\t", ";", "|")
+_SEP_HINT = re.compile(r"^\ufeff?sep=(.)\r?\n", re.IGNORECASE)
 _SNIFF_LINES = 50
 _ZIP_CHUNK = 1 << 20
 
@@ -415,7 +417,8 @@ def _build(
         cells = _cells(number, raw, limits)
         if not cells:
             continue
-        if headers is None:
+        if headers is None or (_is_title(headers) and not rows and _filled(cells) > 1):
+            # A lone title above the column names ("客户清单 2024") is passed over.
             headers, header_row = cells, number
             continue
         if len(rows) >= limits.max_rows:
@@ -448,6 +451,14 @@ def _build(
         header_row=header_row,
         row_numbers=numbers,
     )
+
+
+def _filled(cells: list[str]) -> int:
+    return sum(1 for cell in cells if cell)
+
+
+def _is_title(cells: list[str]) -> bool:
+    return _filled(cells) == 1
 
 
 def _unique_headers(headers: list[str], width: int) -> list[str]:
@@ -484,6 +495,9 @@ def read_table(data: bytes, filename: str, limits: TableLimits | None = None) ->
     if fmt == "csv":
         encoding, text = _detect_encoding(data)
         delimiter = _sniff_delimiter(text)
+        hint = _SEP_HINT.match(text)
+        if hint:  # Excel's "sep=;" first line names the delimiter
+            delimiter, text = hint.group(1), text[hint.end() :]
         return _build(
             "csv", _csv_rows(text, delimiter), limits, encoding=encoding, delimiter=delimiter
         )
