@@ -30,6 +30,7 @@ runner = CliRunner()
         ["playbook", "publish"],
         ["playbook", "export"],
         ["insights", "recompute"],
+        ["report", "weekly"],
         ["token", "list"],
         ["manage"],
     ],

@@ -198,7 +198,10 @@ def test_suggestions_put_the_rep_furthest_below_first_and_say_what_to_do() -> No
         ("李娜", "handbook"),
         ("王芳", "scorecard"),
     ]
-    assert found[0].message.en.startswith("Go over tasks on time with 张伟 (health 52)")
+    assert found[0].message.en == (
+        "Go over tasks on time with 张伟 (tasks on time 25, health 52): 1 of 4 tasks due were "
+        "done on time, 1 late, 2 not done"
+    )
     assert "《高频异议应答手册》" in found[1].message.zh
     assert found[2].message.en.startswith("3 of 王芳's 4 communications had no next follow-up")
     assert coaching_suggestions(reps, scorecard_threshold=75.0, limit=1)[0].name == "张伟"

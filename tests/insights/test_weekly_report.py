@@ -164,7 +164,9 @@ def test_coaching_suggestions_put_the_rep_below_70_first(week: TeamWeek) -> None
         (week.cast.teammate.pk, "scorecard"),
     ]
     owner, teammate = week.cast.owner, week.cast.teammate
-    assert coaching[0]["message"]["en"].startswith(f"Go over customer interaction with {owner}")
+    assert coaching[0]["message"]["en"].startswith(
+        f"Go over customer interaction with {owner} (customer interaction 0, health 11): 0.0 "
+    )
     assert coaching[1]["message"]["en"] == (
         f"2 of {teammate}'s 2 communications had no knowledge entry linked (mean score 40): "
         "prepare the next talk with a knowledge entry"

@@ -336,6 +336,26 @@ def _as_the_worker_would(
         progress=lambda phase, done, total: progress(f"insights {phase}", done, total),
     )
     sweep_tasks(now=now)
+    _weekly_reports(organization, now, progress)
+
+
+def _weekly_reports(organization: Any, now: dt.datetime, progress: ProgressCallback) -> None:
+    """Last week's report of each team as the worker made it at last week's moment, and this
+    week's once its moment has come, so the reports page has a week to compare with."""
+    from lodestar.core.reports import IsoWeek
+    from lodestar.insights.weekly_reports import schedule_of, weekly_report_make
+    from lodestar.org.models import Team
+
+    schedule = schedule_of(organization=organization)
+    this_week = IsoWeek.of(now.astimezone(organization.tz).date())
+    moments = [(this_week.shifted(-1), schedule.due(this_week.shifted(-1)))]
+    if schedule.due(this_week) <= now:
+        moments.append((this_week, schedule.due(this_week)))
+    teams = list(Team.objects.filter(organization=organization).order_by("pk"))
+    for index, (week, moment) in enumerate(moments):
+        for team in teams:
+            weekly_report_make(organization=organization, team=team, week=week, now=moment)
+        progress("weekly reports", index + 1, len(moments))
 
 
 def _no_progress(phase: str, done: int, total: int) -> None:

@@ -331,30 +331,34 @@ def breakdown_of(health: HealthScore) -> HealthBreakdown:
     )
 
 
-def _part_reason(key: str, b: HealthBreakdown) -> Message:
-    name = PART_NAMES[key]
-    score = shown_score(b.parts[key] or 0.0)
+def _part_detail(key: str, b: HealthBreakdown) -> Message:
+    """The numbers behind one part, in words."""
     if key == "dwell_deviation":
         over = round(100 * (b.mean_deviation or 0.0))
         return Message(
-            f"{name.zh} {score}:{b.deals_scored} 个商机中 {b.deals_over_target} 个超出阶段目标"
-            f"停留时长(平均超出 {over}%)",
-            f"{name.en} {score}: {b.deals_over_target} of {b.deals_scored} deals past their "
-            f"stage's target time (on average {over}% over)",
+            f"{b.deals_scored} 个商机中 {b.deals_over_target} 个超出阶段目标停留时长"
+            f"(平均超出 {over}%)",
+            f"{b.deals_over_target} of {b.deals_scored} deals past their stage's target time "
+            f"(on average {over}% over)",
         )
     if key == "task_on_time":
         return Message(
-            f"{name.zh} {score}:{b.tasks_due} 个到期任务中按时完成 {b.tasks_on_time} 个,"
-            f"逾期完成 {b.tasks_late} 个,未完成 {b.tasks_missed} 个",
-            f"{name.en} {score}: {b.tasks_on_time} of {b.tasks_due} tasks due were done on "
-            f"time, {b.tasks_late} late, {b.tasks_missed} not done",
+            f"{b.tasks_due} 个到期任务中按时完成 {b.tasks_on_time} 个,逾期完成 {b.tasks_late} 个,"
+            f"未完成 {b.tasks_missed} 个",
+            f"{b.tasks_on_time} of {b.tasks_due} tasks due were done on time, {b.tasks_late} "
+            f"late, {b.tasks_missed} not done",
         )
     rate = b.interactions / b.deal_weeks if b.deal_weeks > 0 else 0.0
     return Message(
-        f"{name.zh} {score}:每个商机每周 {rate:.1f} 次客户互动(目标 {b.interaction_target:g} 次)",
-        f"{name.en} {score}: {rate:.1f} customer interactions per deal-week "
-        f"(target {b.interaction_target:g})",
+        f"每个商机每周 {rate:.1f} 次客户互动(目标 {b.interaction_target:g} 次)",
+        f"{rate:.1f} customer interactions per deal-week (target {b.interaction_target:g})",
     )
+
+
+def _part_reason(key: str, b: HealthBreakdown) -> Message:
+    name, detail = PART_NAMES[key], _part_detail(key, b)
+    score = shown_score(b.parts[key] or 0.0)
+    return Message(f"{name.zh} {score}:{detail.zh}", f"{name.en} {score}: {detail.en}")
 
 
 def health_reasons(b: HealthBreakdown) -> tuple[Message, ...]:
@@ -413,18 +417,18 @@ def _health_suggestion(rep: RepWeek) -> Suggestion | None:
     if b is None or not b.below or b.score is None:
         return None
     weakest = b.weakest
-    reasons = health_reasons(b)
-    if weakest is None or not reasons:
+    if weakest is None:
         return None
-    part = PART_NAMES[weakest]
+    part, detail = PART_NAMES[weakest], _part_detail(weakest, b)
+    score, health = shown_score(b.parts[weakest] or 0.0), shown_score(b.score)
     return Suggestion(
         rep.rep_id,
         rep.name,
         "health",
         100.0 + (b.threshold - b.score),
         Message(
-            f"与{rep.name}一起复盘{part.zh}(健康度 {shown_score(b.score)}):{reasons[0].zh}",
-            f"Go over {part.en} with {rep.name} (health {shown_score(b.score)}): {reasons[0].en}",
+            f"与{rep.name}一起复盘{part.zh}(该项 {score} 分,健康度 {health}):{detail.zh}",
+            f"Go over {part.en} with {rep.name} ({part.en} {score}, health {health}): {detail.en}",
         ),
     )
 
