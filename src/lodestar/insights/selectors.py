@@ -13,12 +13,24 @@ Who sees what (the `lodestar.org.selectors` rule, applied to people and deals):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, F, FloatField, Func, Max, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +70,7 @@ __all__ = [
     "RepHealthReport",
     "TrendPoint",
     "access_rep",
+    "alert_group_cards",
     "alert_group_list",
     "alert_groups",
     "alert_list",
@@ -655,11 +668,45 @@ def alert_groups(*, user: User, rep_ids: Iterable[int] | None = None) -> list[Al
     return groups
 
 
+# The order of a group's alerts: unacknowledged first, newest first.
+_GROUP_ORDER = ("status", "-raised_at", "-pk")
+
+
 def alert_group_list(*, user: User, rep_id: int | None, kind: str) -> QuerySet[m.Alert]:
     """The user's live alerts of one group (`alert_groups`), unacknowledged first, newest
     first, with their deal and its owner."""
     alerts = alerts_about(alert_list(user=user, status="live"), rep_id=rep_id).filter(kind=kind)
-    return alerts.select_related("opportunity__owner").order_by("status", "-raised_at", "-pk")
+    return alerts.select_related("opportunity__owner").order_by(*_GROUP_ORDER)
+
+
+def alert_group_cards(
+    *, user: User, groups: Sequence[tuple[int | None, str]], first: int
+) -> dict[tuple[int | None, str], list[m.Alert]]:
+    """The `first` alerts of each group (rep id, kind), as `alert_group_list` lists them, in one
+    query for all the groups (a page of groups asked one query each)."""
+    if not groups:
+        return {}
+    wanted = Q(pk__in=[])
+    for rep_id, kind in groups:
+        wanted |= _about([rep_id]) & Q(kind=kind)
+    about = Coalesce("subject_user_id", "opportunity__owner_id")
+    place = Window(
+        RowNumber(),
+        partition_by=[about, F("kind")],
+        order_by=[F("status").asc(), F("raised_at").desc(), F("pk").desc()],
+    )
+    alerts = (
+        alert_list(user=user, status="live")
+        .filter(wanted)
+        .annotate(about_rep=about, place=place)
+        .filter(place__lte=first)
+        .select_related("opportunity__owner")
+        .order_by("place")
+    )
+    cards: dict[tuple[int | None, str], list[m.Alert]] = {group: [] for group in groups}
+    for alert in alerts:
+        cards[(alert.about_rep, alert.kind)].append(alert)
+    return cards
 
 
 # --- coaching ------------------------------------------------------------------------------------

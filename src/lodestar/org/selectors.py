@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,6 +33,7 @@ __all__ = [
     "MemberFilters",
     "access_member",
     "actor_of",
+    "actors_kept",
     "audit_entry_list",
     "may_assign_to",
     "member_list",
@@ -89,8 +93,34 @@ def membership_of(*, user: User) -> Membership | None:
         return None
 
 
+# Inside `actors_kept`: the actors already worked out, by user id.
+_kept_actors: ContextVar[dict[int, Actor | None] | None] = ContextVar("kept_actors", default=None)
+
+
+@contextmanager
+def actors_kept() -> Iterator[None]:
+    """Within it, `actor_of` works each user's actor out once. For work that changes no
+    membership or team, such as rendering a page: every selector a page calls asks for the
+    actor again, and a manager's costs a query of the teams they manage each time."""
+    token = _kept_actors.set({})
+    try:
+        yield
+    finally:
+        _kept_actors.reset(token)
+
+
 def actor_of(*, user: User) -> Actor | None:
     """The permission view of `user`, or None when they belong to no organization."""
+    kept = _kept_actors.get()
+    if kept is not None and user.pk in kept:
+        return kept[user.pk]
+    actor = _actor_of(user)
+    if kept is not None:
+        kept[user.pk] = actor
+    return actor
+
+
+def _actor_of(user: User) -> Actor | None:
     membership = membership_of(user=user)
     if membership is None:
         return None

@@ -5,6 +5,8 @@
 - anonymous visitors go to the login page;
 - a signed-in user without a membership gets 403 (platform operators use the admin);
 - dates render in the organization's time zone for the whole request;
+- a request that only reads (GET, HEAD) works out the user's permission view once
+  (`actors_kept`), however many selectors ask for it;
 - the application's `NotFound` becomes 404 and `PermissionDenied` 403, so views can call
   `access_*` selectors without catching.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.decorators import login_required
@@ -25,7 +28,7 @@ from django.utils import timezone
 from lodestar.errors import NotFound, PermissionDenied
 from lodestar.org.models import Membership
 from lodestar.org.requests import AuthenticatedHttpRequest, is_signed_in
-from lodestar.org.selectors import membership_of
+from lodestar.org.selectors import actors_kept, membership_of
 
 __all__ = ["member_of", "member_view"]
 
@@ -57,7 +60,11 @@ def member_view(
         if not is_signed_in(request):  # `login_required` sent the visitor to sign in
             raise DjangoPermissionDenied
         membership = member_of(request)
-        with timezone.override(membership.organization.tz):
+        reads_only = request.method in ("GET", "HEAD")
+        with (
+            timezone.override(membership.organization.tz),
+            actors_kept() if reads_only else nullcontext(),
+        ):
             try:
                 return view(request, *args, **kwargs)
             except NotFound as exc:

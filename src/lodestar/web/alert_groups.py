@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from lodestar.i18n import speaks_chinese
 from lodestar.insights import models as im
 from lodestar.insights.health import HEALTH_KIND
-from lodestar.insights.selectors import alert_group_list, alert_groups
+from lodestar.insights.selectors import alert_group_cards, alert_group_list, alert_groups
 from lodestar.insights.wording import alert_message
 from lodestar.org.models import User
 
@@ -124,9 +124,13 @@ def alert_groups_page(
     pages = max(1, -(-len(groups) // GROUPS_PER_PAGE))
     page = min(max(page, 1), pages)
     shown = groups[(page - 1) * GROUPS_PER_PAGE : page * GROUPS_PER_PAGE]
+    cards = alert_group_cards(
+        user=user, groups=[(g.rep_id, g.kind) for g in shown], first=CARDS_PER_PAGE
+    )
     return AlertGroupsPage(
         groups=[
-            _group(user, g.rep_id, g.rep_name, g.kind, 1, now, (g.total, g.open)) for g in shown
+            _view(g.rep_id, g.rep_name, g.kind, 1, now, g.total, g.open, cards[(g.rep_id, g.kind)])
+            for g in shown
         ],
         page=page,
         pages=pages,
@@ -141,24 +145,23 @@ def alert_group_view(
 ) -> AlertGroupView:
     """One group with one page of its cards (`CARDS_PER_PAGE`), unacknowledged first."""
     rep = User.objects.filter(pk=rep_id).first() if rep_id is not None else None
-    return _group(user, rep_id, str(rep) if rep else "", kind, page, now, None)
+    alerts = alert_group_list(user=user, rep_id=rep_id, kind=kind)
+    total, open_count = alerts.count(), alerts.filter(status=im.AlertStatus.OPEN).count()
+    page = max(page, 1)
+    cards = list(alerts[(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE])
+    return _view(rep_id, str(rep) if rep else "", kind, page, now, total, open_count, cards)
 
 
-def _group(
-    user: User,
+def _view(
     rep_id: int | None,
     rep_name: str,
     kind: str,
     page: int,
     now: dt.datetime,
-    counts: tuple[int, int] | None,
+    total: int,
+    open_count: int,
+    cards: list[im.Alert],
 ) -> AlertGroupView:
-    alerts = alert_group_list(user=user, rep_id=rep_id, kind=kind)
-    if counts is None:
-        counts = (alerts.count(), alerts.filter(status=im.AlertStatus.OPEN).count())
-    total, open_count = counts
-    page = max(page, 1)
-    cards = list(alerts[(page - 1) * CARDS_PER_PAGE : page * CARDS_PER_PAGE])
     return AlertGroupView(
         rep_id=rep_id,
         rep_name=rep_name,
