@@ -12,6 +12,10 @@ sessions). Two phases of `--seconds` each, in the same run:
 
 Every event the API accepted must be in the log afterwards (lost events = accepted − logged).
 
+Beside the latencies, each web worker notes the CPU time it spent on every request (gunicorn's
+`pre_request` / `post_request`), so each phase also says what a page cost the server: on a
+shared machine the latencies move with everyone else's load, the CPU a request takes much less.
+
     python bench/load.py [--db sqlite|postgres] [--scale small|full] [--seconds 60] [--data DIR]
 
 `--data DIR` keeps the SQLite database in DIR and reuses it, as `bench/pages.py --data` does
@@ -30,6 +34,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import sys
 import tempfile
 import threading
@@ -49,6 +54,27 @@ BATCH = 100
 BATCHES_PER_SECOND = 5
 TARGET_MS = 150.0
 TARGET_RATIO = 3.0
+
+# The server's configuration plus a line per request: when it ended, method, path, CPU ms.
+GUNICORN_CONF = """
+import os
+import time
+
+from lodestar.web import gunicorn_conf as _base
+
+_LOG = os.environ["BENCH_LOAD_CPU_LOG"]
+
+
+def pre_request(worker, _req):
+    worker.bench_cpu = time.process_time()
+
+
+def post_request(worker, req, environ, resp):
+    _base.post_request(worker, req, environ, resp)
+    spent = (time.process_time() - worker.bench_cpu) * 1000
+    with open(f"{_LOG}.{os.getpid()}", "a") as log:
+        log.write(f"{time.time():.4f} {req.method} {req.path} {spent:.3f}\\n")
+"""
 
 
 def _request(
@@ -73,12 +99,15 @@ class Phase:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.pages: list[float] = []
+        self.by_path: dict[str, list[float]] = {}
+        self.renders_by_path: dict[str, int] = {}
         self.batches: list[float] = []
         self.errors: list[str] = []
         self.accepted = 0
         # Renderings served (distinct ETags per client: each web process keeps its own).
         self.renders = 0
         self.seconds = 0.0
+        self.window = (0.0, 0.0)  # wall-clock start and end
 
 
 def _page_client(port: int, path: str, session: str, until: float, phase: Phase) -> None:
@@ -97,7 +126,9 @@ def _page_client(port: int, path: str, session: str, until: float, phase: Phase)
         etag = response.getheader("ETag", "")
         with phase.lock:
             phase.pages.append(ms)
+            phase.by_path.setdefault(path, []).append(ms)
             phase.renders += etag not in seen
+            phase.renders_by_path[path] = phase.renders_by_path.get(path, 0) + (etag not in seen)
             seen.add(etag)
             if status != 200:
                 phase.errors.append(f"{path}: HTTP {status}")
@@ -152,13 +183,25 @@ def _run_phase(
         threads.append(
             threading.Thread(target=_ingest_client, args=(port, token, batches, until, phase))
         )
-    started = time.monotonic()
+    started, wall = time.monotonic(), time.time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     phase.seconds = time.monotonic() - started
+    phase.window = (wall, time.time())
     return phase
+
+
+def _cpu(log: Path, phase: Phase) -> dict[str, list[float]]:
+    """CPU ms of each request the workers served during `phase`, by path."""
+    spent: dict[str, list[float]] = {}
+    for part in log.parent.glob(log.name + ".*"):
+        for line in part.read_text().splitlines():
+            ended, _method, path, ms = line.split()
+            if phase.window[0] <= float(ended) <= phase.window[1]:
+                spent.setdefault(path, []).append(float(ms))
+    return spent
 
 
 def _line(label: str, timings: list[float], seconds: float) -> str:
@@ -252,7 +295,12 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     connections.close_all()
 
     port = _free_port()
-    server = _start_gunicorn(port, workdir)
+    (workdir / "bench_load_gunicorn.py").write_text(GUNICORN_CONF)
+    cpu_log = workdir / "cpu.log"
+    for old in workdir.glob("cpu.log.*"):  # an earlier run's, in a kept `--data` folder
+        old.unlink()
+    os.environ["BENCH_LOAD_CPU_LOG"] = str(cpu_log)
+    server = _start_gunicorn(port, workdir, config="bench_load_gunicorn")
     try:
         # Warm every worker (templates, compiled playbooks, kept users) before measuring.
         _run_phase(port, clients, min(5.0, args.seconds), None)
@@ -279,7 +327,19 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     print(f"{'':<28}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'renders/s':>11}")
     for label, phase in (("pages, no stream", alone), ("pages, with the stream", streamed)):
         print(_line(label, phase.pages, phase.seconds) + f"{phase.renders / phase.seconds:>11.1f}")
+        for path, timings in sorted(phase.by_path.items()):
+            renders = phase.renders_by_path.get(path, 0) / phase.seconds
+            print(_line(f"  {path}", timings, phase.seconds) + f"{renders:>11.1f}")
     print(_line(f"event batches ({BATCH} each)", streamed.batches, streamed.seconds))
+    print("server CPU per request (ms, mean) and CPU the workers spent per second of the phase:")
+    for label, phase in (("no stream", alone), ("with the stream", streamed)):
+        spent = _cpu(cpu_log, phase)
+        per_second = sum(map(sum, spent.values())) / 1000 / phase.seconds
+        print(
+            f"  {label + ':':<17}"
+            + ", ".join(f"{path} {statistics.fmean(ms):.1f}" for path, ms in sorted(spent.items()))
+            + f"; {per_second:.2f} CPU s/s (of {os.cpu_count()} cores)"
+        )
     errors = alone.errors + streamed.errors
     print(
         f"events accepted {streamed.accepted:,}, in the log {logged:,}, lost {lost:,}; "

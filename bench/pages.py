@@ -130,7 +130,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_gunicorn(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def _start_gunicorn(
+    port: int, workdir: Path, config: str = "lodestar.web.gunicorn_conf"
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -141,7 +143,7 @@ def _start_gunicorn(port: int, workdir: Path) -> subprocess.Popen[bytes]:
         "--workers",
         str(WORKERS),
         "--config",
-        "python:lodestar.web.gunicorn_conf",
+        f"python:{config}",
         "--log-level",
         "warning",
     ]
