@@ -84,6 +84,11 @@ ALLOWED_WORDS = frozenset(
         "SMTP",
         "ID",
         "CRM",
+        # The encodings and the exports the import page names.
+        "UTF",
+        "GBK",
+        "Salesforce",
+        "Maven",
         "ERP",
         "MES",
         "SaaS",
