@@ -276,3 +276,11 @@ def test_progress_is_reported_as_rows_are_checked() -> None:
     list(check_rows("accounts", mapping, table, CONTEXT, progress=lambda d, t: seen.append((d, t))))
 
     assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
+
+
+def test_a_row_whose_key_was_imported_before_is_marked_as_existing() -> None:
+    context = LookupContext(stages=STAGES, existing_keys=frozenset({"A-1"}))
+
+    old, new = _check("deals", "商机编号,客户,阶段\nA-1,甲,线索\nA-2,乙,线索\n", context)
+
+    assert (old.exists, new.exists) == (True, False)

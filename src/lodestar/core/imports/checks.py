@@ -101,7 +101,7 @@ class HistoryItem:
     """The deal entered ``stage`` at ``at`` (a stage move to append with its original time)."""
 
     stage: str
-    at: Any  # datetime
+    at: dt.datetime  # aware, in the context's time zone unless the file gave an offset
     amount: Decimal | None = None
     from_stage: str | None = None
     source: str = ""
@@ -116,14 +116,12 @@ class RowResult:
     references: dict[str, Reference] = field(default_factory=dict)
     history: list[HistoryItem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: The key is among the context's ``existing_keys`` (imported before: an update).
+    exists: bool = False
 
     @property
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
-
-    @property
-    def exists(self) -> bool:
-        return bool(self.values.get("_exists"))
 
 
 _NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -600,8 +598,7 @@ class _Checker:
             )
         else:
             self.seen[key] = result.number
-        if key in self.existing:
-            result.values["_exists"] = True
+        result.exists = key in self.existing
 
     def _accounts(self, result: RowResult) -> None:
         values = result.values
