@@ -20,6 +20,7 @@ from lodestar.cli.common import (
     progress_bar,
     setup_django,
 )
+from lodestar.cli.daily_reports import app as daily_report_app
 from lodestar.cli.imports import app as import_app
 from lodestar.cli.org import app as org_app
 from lodestar.cli.playbook import app as playbook_app
@@ -41,6 +42,7 @@ app.add_typer(token_app, name="token")
 
 app.add_typer(org_app, name="org")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(daily_report_app, name="daily-report")
 app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 app.add_typer(webhook_app, name="webhook")

@@ -69,6 +69,7 @@ __all__ = [
     "SubmitResult",
     "activity_counts_by_day",
     "daily_report_reminders",
+    "daily_report_settings_set",
     "daily_report_settings_update",
     "daily_report_submit",
     "day_activity",
@@ -559,10 +560,27 @@ def daily_report_settings_update(
     *, user: User, due_minutes: int, reminder_minutes: int
 ) -> Organization:
     """An admin sets when reports are due (minutes after the day starts) and how long before
-    that reps are reminded (0: no reminder). Audited with the old and new values."""
+    that reps are reminded (0: no reminder), for their organization."""
     membership = membership_of(user=user)
     if membership is None or membership.role != Role.ADMIN:
         raise PermissionDenied(_("Only an administrator sets when daily reports are due."))
+    organization = daily_report_settings_set(
+        organization_id=membership.organization_id,
+        due_minutes=due_minutes,
+        reminder_minutes=reminder_minutes,
+        actor=user,
+    )
+    # The member's kept organization (pages, selectors) shows the new values from now on.
+    membership.organization = organization
+    return organization
+
+
+def daily_report_settings_set(
+    *, organization_id: int, due_minutes: int, reminder_minutes: int, actor: User | None
+) -> Organization:
+    """Set an organization's due time and reminder, checked; audited with the old and new
+    values (`actor` None: the installation's operator, from the command line). The caller has
+    checked who may."""
     low, high = DAILY_REPORT_DUE_RANGE
     problems = []
     if not low <= due_minutes <= high:
@@ -583,7 +601,7 @@ def daily_report_settings_update(
     if problems:
         raise ValidationFailed(details=problems)
     with transaction.atomic():
-        organization = Organization.objects.select_for_update().get(pk=membership.organization_id)
+        organization = Organization.objects.select_for_update().get(pk=organization_id)
         before = {
             "due_minutes": organization.daily_report_due_minutes,
             "reminder_minutes": organization.daily_report_reminder_minutes,
@@ -597,14 +615,12 @@ def daily_report_settings_update(
             )
             audit_record(
                 organization_id=organization.pk,
-                actor=user,
+                actor=actor,
                 action="organization.daily_reports",
                 object_type="organization",
                 object_id=organization.pk,
                 data={"from": before, "to": after},
             )
-    # The member's kept organization (pages, selectors) shows the new values from now on.
-    membership.organization = organization
     return organization
 
 
