@@ -230,3 +230,17 @@ def test_the_pdf_in_english_says_weighted_pipeline_not_forecast(week: TeamWeek) 
     text = pdf_text(weekly_report_pdf(report, language="en")).replace("\n", " ")
     assert "Weighted pipeline" in text
     assert "This is not a forecast." in text
+
+
+def test_without_a_chinese_font_the_pdf_is_still_drawn_and_says_what_to_install(
+    week: TeamWeek, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lodestar.insights import weekly_pdf
+
+    monkeypatch.setattr(weekly_pdf, "cjk_font_available", lambda: False)
+    report = weekly_report_make(
+        organization=week.cast.org, team=week.cast.team, week=WEEK, now=NOW
+    ).report
+    pdf = weekly_report_pdf(report, language="en")
+    assert pdf.startswith(b"%PDF")
+    assert "install fonts-noto-cjk" in pdf_text(pdf).replace("\n", " ")

@@ -168,3 +168,18 @@ def test_a_schedule_hour_out_of_range_is_named(cast: Cast, client_as: ClientAs) 
     assert response.status_code == 422
     assert "Choose an hour from 0 to 23 (local time); got 25." in response.content.decode()
     assert not WeeklyReportSchedule.objects.exists()
+
+
+def test_the_report_page_says_when_the_pdf_lacks_a_chinese_font(
+    two_reports: tuple[WeeklyReport, WeeklyReport],
+    cast: Cast,
+    client_as: ClientAs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lodestar.insights import weekly_pdf
+
+    mine, _theirs = two_reports
+    url = reverse("web:weekly-report", args=[mine.pk])
+    assert "fonts-noto-cjk" not in client_as(cast.manager).get(url).content.decode()
+    monkeypatch.setattr(weekly_pdf, "cjk_font_available", lambda: False)
+    assert "install fonts-noto-cjk (Debian)" in client_as(cast.manager).get(url).content.decode()

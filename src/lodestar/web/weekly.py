@@ -21,11 +21,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lodestar.errors import ValidationFailed
-from lodestar.insights.weekly_pdf import (
-    cjk_font_available,
-    weekly_report_filename,
-    weekly_report_pdf,
-)
+from lodestar.insights import weekly_pdf
 from lodestar.insights.weekly_reports import (
     access_weekly_report,
     weekly_report_list,
@@ -143,7 +139,7 @@ def weekly_report(request: AuthenticatedHttpRequest, report_id: int) -> HttpResp
         "web/weekly_report.html",
         {
             "view": report_view(report),
-            "cjk_missing": not cjk_font_available(),
+            "cjk_missing": not weekly_pdf.cjk_font_available(),
             "list_url": reverse("web:weekly-reports") + f"?team={report.team_id}",
         },
     )
@@ -153,8 +149,9 @@ def weekly_report(request: AuthenticatedHttpRequest, report_id: int) -> HttpResp
 @member_view
 def weekly_report_pdf_view(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
     report = access_weekly_report(user=request.user, report_id=report_id)
-    response = HttpResponse(weekly_report_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{weekly_report_filename(report)}"'
+    response = HttpResponse(weekly_pdf.weekly_report_pdf(report), content_type="application/pdf")
+    filename = weekly_pdf.weekly_report_filename(report)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
