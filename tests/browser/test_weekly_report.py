@@ -90,3 +90,24 @@ def test_the_report_reads_at_a_desk_and_prints_without_the_navigation(
     page.emulate_media(media="print")
     assert not page.locator("header.topbar").is_visible()
     assert page.get_by_role("heading", name="Weighted pipeline").is_visible()
+
+
+def test_an_administrator_moves_the_reports_to_friday_afternoon(
+    cast: Cast, live_server: Any, open_page: Any
+) -> None:
+    from lodestar.insights.models import WeeklyReportSchedule
+
+    page = open_page(PHONE)
+    log_in(page, live_server.url, "admin")
+    page.goto(f"{live_server.url}/reports/weekly/schedule/")
+    assert page.get_by_role("heading", name="Every Monday at 08:00").is_visible()
+    assert_accessible(page)
+    page.get_by_label("Weekday").select_option("5")
+    page.get_by_label("Hour").select_option("17")
+    page.get_by_role("button", name="Save schedule").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="Every Friday at 17:00").is_visible()
+    assert "The weekly report schedule is saved." in page.inner_text("main")
+    assert fits(page, PHONE)
+    row = WeeklyReportSchedule.objects.get(organization=cast.org)
+    assert (row.weekday, row.hour, row.updated_by_id) == (5, 17, cast.admin.pk)
