@@ -139,3 +139,8 @@ def test_the_on_time_drilldown_shows_each_days_due_time(cast: Cast, client_as: C
     page = client_as(cast.manager).get(url).content.decode()
     assert "Due at" in page
     assert "8 p.m." in page  # the due time of each day, in the reader's format
+
+
+def test_the_rep_page_links_to_the_reps_daily_reports(cast: Cast, client_as: ClientAs) -> None:
+    page = client_as(cast.manager).get(reverse("web:rep", args=[cast.owner.pk])).content.decode()
+    assert reverse("web:daily-reports-rep", args=[cast.owner.pk]) in page
