@@ -293,6 +293,15 @@ for _limit in (
 ):
     if _limit in env.ENVIRON:
         globals()[_limit] = env.int(_limit)
+# Limits on import files (`lodestar.imports.services.import_limits()`, which holds the defaults —
+# 50 MB, 200 columns, 1,000,000 rows — and refuses a value that is not a positive whole number).
+for _limit in (
+    "LODESTAR_IMPORT_MAX_BYTES",
+    "LODESTAR_IMPORT_MAX_COLUMNS",
+    "LODESTAR_IMPORT_MAX_ROWS",
+):
+    if _limit in env.ENVIRON:
+        globals()[_limit] = env.int(_limit)
 
 # Secure by default (`check --deploy` is clean); `lodestar run` on loopback turns off the HTTPS-only
 # parts through the environment because the local demo is served over plain HTTP.
@@ -321,15 +330,6 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "form-action": ["'self'"],
-# Limits on import files (`lodestar.imports.services.import_limits()`, which holds the defaults —
-# 50 MB, 200 columns, 1,000,000 rows — and refuses a value that is not a positive whole number).
-for _limit in (
-    "LODESTAR_IMPORT_MAX_BYTES",
-    "LODESTAR_IMPORT_MAX_COLUMNS",
-    "LODESTAR_IMPORT_MAX_ROWS",
-):
-    if _limit in env.ENVIRON:
-        globals()[_limit] = env.int(_limit)
         "frame-ancestors": ["'none'"],
     }
 }
