@@ -246,10 +246,20 @@ def _clean(text: str) -> str:
 # --- the readers ---------------------------------------------------------------------------
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(cell: str) -> str:
+    """A cell an export kept from being run as a formula ("'=SUM…", "'+86 138…") as it was
+    written: one leading apostrophe before = + - @ tab or return is taken off."""
+    return cell[1:] if cell[1:2] in _FORMULA_STARTS and len(cell) > 1 else cell
+
+
 def _csv_rows(text: str, delimiter: str) -> Iterator[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        yield from reader
+        for row in reader:
+            yield [_defused(cell) if cell[:1] == "'" else cell for cell in row]
     except csv.Error as error:
         raise _refuse(
             "malformed",
