@@ -128,6 +128,9 @@ def test_it_shows_the_first_problems_and_says_where_the_rest_are(
     batch = ImportBatch.objects.get(organization=cast.org)
     assert batch.counts["skipped"] == 25
     assert "5 more problem(s)" in result.output, result.output[-600:]
+    kinds = result.output.split("problems by kind", 1)[1].split("first problems", 1)[0]
+    assert "客户等级" in kinds
+    assert "25" in kinds
     assert f"lodestar import problems {batch.pk} --org east" in result.output
     listed = runner.invoke(app, ["import", "problems", str(batch.pk), "--org", "east"])
     assert listed.exit_code == 0, listed.output

@@ -111,6 +111,25 @@ def test_problems_are_listed_by_row_and_column_and_filtered_by_severity(
     assert all(item["message"] for item in errors["items"])
 
 
+def test_problems_are_counted_by_kind_with_the_first_row_and_an_example(
+    cast: Cast, as_user: Callable[[User], Uploader]
+) -> None:
+    api = as_user(cast.ops)
+    rows = "".join(f"客户{n},制造业,gold\n" for n in range(30))
+    batch_id = api.upload("客户名称,行业,客户等级\n" + rows + ",医疗,key\n").json()["id"]
+    api.send("post", f"/{batch_id}/check")
+
+    kinds = api.send("get", f"/{batch_id}/problems/kinds").json()
+
+    by_column = {kind["column"]: kind for kind in kinds}
+    assert by_column["客户等级"]["count"] == 30
+    assert by_column["客户等级"]["first_row"] == 2
+    assert "gold" in by_column["客户等级"]["example"]
+    assert by_column["客户名称"]["count"] == 1
+    assert by_column["客户名称"]["first_row"] == 32
+    assert all(kind["severity"] == "error" for kind in kinds)
+
+
 def test_the_preview_names_the_records_rows_refer_to(
     cast: Cast, as_user: Callable[[User], Uploader], published: Any
 ) -> None:

@@ -126,3 +126,16 @@ def test_the_undo_page_of_a_dry_run_offers_no_undo(cast: Cast) -> None:
     html = response.content.decode()
     assert "Only a finished import can be undone" in html
     assert 'id="undo-form"' not in html
+
+
+def test_the_dry_run_counts_each_kind_of_problem(cast: Cast) -> None:
+    rows = "".join(f"客户{n},gold\n" for n in range(12))
+    batch = services.import_upload(
+        user=cast.ops, kind="accounts", file=f"客户名称,客户等级\n{rows}".encode(), filename="a.csv"
+    )
+    services.import_run_now(user=cast.ops, batch=batch, dry_run=True)
+
+    html = _client(cast.ops).get(f"/imports/{batch.pk}/").content.decode()
+
+    assert 'data-column="客户等级" data-count="12"' in html
+    assert "first on row 2" in html

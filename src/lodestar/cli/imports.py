@@ -148,11 +148,14 @@ def print_mapping(batch: ImportBatch) -> None:
     )
 
 
-def print_report(batch: ImportBatch, *, chinese: bool, shown: int = SHOWN_PROBLEMS) -> None:
-    """The counts, then the first problems by row and column, and where the rest are."""
+def print_report(
+    batch: ImportBatch, user: User, *, chinese: bool, shown: int = SHOWN_PROBLEMS
+) -> None:
+    """The counts, the problems by kind (how many rows each), then the first problems by row
+    and column, and where the rest are."""
     from rich.table import Table
 
-    from lodestar.imports.models import ImportProblem
+    from lodestar.imports.selectors import import_problems
 
     counts = batch.counts or {}
     what = "checked (dry run, nothing written)" if batch.dry_run else "imported"
@@ -162,18 +165,19 @@ def print_report(batch: ImportBatch, *, chinese: bool, shown: int = SHOWN_PROBLE
     console.print(table)
     if batch.error:
         err_console.print(f"[red]failed:[/red] {batch.error}", highlight=False)
-    problems = ImportProblem.objects.filter(batch=batch).order_by("row", "id")
+    problems = import_problems(user=user, batch=batch)
     total = problems.count()
     if not total:
         return
-    listing = Table("row", "column", "", "problem", "how to fix")
+    print_kinds(problems, chinese=chinese)
+    listing = Table("row", "column", "", "problem", "how to fix", title="first problems")
     for column in listing.columns:
         column.overflow = "fold"
     for problem in problems[:shown]:
         listing.add_row(
             str(problem.row) if problem.row is not None else "-",
             problem.column or "-",
-            "error" if problem.severity == "error" else "warning",
+            problem.severity,
             problem.message_zh if chinese else problem.message_en,
             (problem.hint_zh if chinese else problem.hint_en) or "",
         )
@@ -186,6 +190,27 @@ def print_report(batch: ImportBatch, *, chinese: bool, shown: int = SHOWN_PROBLE
             markup=False,
             highlight=False,
         )
+
+
+def print_kinds(problems: Any, *, chinese: bool) -> None:
+    """One line per kind of problem: how many, in which column, from which row, an example."""
+    from rich.table import Table
+
+    from lodestar.imports.problem_kinds import problem_kinds
+
+    table = Table("", "column", "count", "first row", "for example", title="problems by kind")
+    for column in table.columns:
+        column.overflow = "fold"
+    for kind in problem_kinds(problems):
+        example = kind.example.message_zh if chinese else kind.example.message_en
+        table.add_row(
+            kind.severity,
+            kind.column or "-",
+            f"{kind.count:,}",
+            str(kind.first_row) if kind.first_row is not None else "-",
+            example,
+        )
+    console.print(table)
 
 
 @app.command("file")
@@ -228,7 +253,7 @@ def import_file(
             batch = _set_mapping(user, batch, given, mapping)
         print_mapping(batch)
         batch = _run_with_bar(user, batch, file, dry_run=dry_run)
-        print_report(batch, chinese=chinese)
+        print_report(batch, user, chinese=chinese)
     if save_mapping is not None:
         _write_mapping(save_mapping, batch)
     if batch.status == "failed" or (strict and (batch.counts or {}).get("errors", 0)):

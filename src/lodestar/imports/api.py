@@ -24,6 +24,7 @@ from lodestar.fields import Id, JsonObject
 from lodestar.i18n import speaks_chinese
 from lodestar.imports import selectors, services
 from lodestar.imports.models import ImportBatch, ImportProblem
+from lodestar.imports.problem_kinds import problem_kinds
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.rest.errors import ERROR_RESPONSES, WRITE_ERRORS
 from lodestar.rest.pagination import PageQuery, page_of
@@ -149,6 +150,15 @@ class ProblemPage(Schema):
     limit: int
     offset: int
     items: list[ProblemOut]
+
+
+class ProblemKindOut(Schema):
+    severity: Literal["error", "warning"]
+    code: str
+    column: str
+    count: int = Field(description="How many problems of this kind (one a row, mostly).")
+    first_row: int | None = Field(description="The first row it is on.")
+    example: str = Field(description="The first one's message, in the caller's language.")
 
 
 class ProblemQuery(PageQuery):
@@ -317,6 +327,26 @@ def problems(
     batch = selectors.import_batch(user=request.user, batch_id=batch_id)
     found = selectors.import_problems(user=request.user, batch=batch, severity=filters.severity)
     return page_of(found, filters)
+
+
+@router.get("/{batch_id}/problems/kinds", response={200: list[ProblemKindOut], **ERROR_RESPONSES})
+def problem_kinds_of(request: AuthenticatedHttpRequest, batch_id: Id) -> list[dict[str, Any]]:
+    """The problems counted by kind (severity, code and column): errors first, then the most
+    frequent; at most 50 kinds, each with the first row it is on and one message as example."""
+    batch = selectors.import_batch(user=request.user, batch_id=batch_id)
+    found = selectors.import_problems(user=request.user, batch=batch)
+    chinese = speaks_chinese()
+    return [
+        {
+            "severity": kind.severity,
+            "code": kind.code,
+            "column": kind.column,
+            "count": kind.count,
+            "first_row": kind.first_row,
+            "example": kind.example.message_zh if chinese else kind.example.message_en,
+        }
+        for kind in problem_kinds(found, limit=50)
+    ]
 
 
 # --- shaping ---------------------------------------------------------------------------------

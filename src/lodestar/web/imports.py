@@ -39,6 +39,7 @@ from lodestar.errors import ApplicationError, PermissionDenied
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.imports import selectors, services
 from lodestar.imports.models import BatchStatus, ImportBatch, ImportKind
+from lodestar.imports.problem_kinds import problem_kinds
 from lodestar.org.requests import AuthenticatedHttpRequest
 from lodestar.org.selectors import actor_of
 from lodestar.web.access import member_view
@@ -55,6 +56,7 @@ __all__ = [
 
 PREVIEW_ROWS = 20
 PROBLEMS_PER_PAGE = 50
+PROBLEM_KINDS = 20
 BATCHES_PER_PAGE = 25
 # Values of a stage column given a value-map row each, at most.
 VALUE_MAP_ROWS = 50
@@ -388,7 +390,20 @@ def _problems_context(request: AuthenticatedHttpRequest, batch: ImportBatch) -> 
     query = QueryDict(mutable=True)
     if severity:
         query["severity"] = severity
+    kinds = [
+        {
+            "severity": kind.severity,
+            "column": kind.column,
+            "count": kind.count,
+            "first_row": kind.first_row,
+            "example": kind.example.message_zh if chinese else kind.example.message_en,
+        }
+        for kind in problem_kinds(
+            selectors.import_problems(user=request.user, batch=batch), limit=PROBLEM_KINDS
+        )
+    ]
     return {
+        "problem_kinds": kinds,
         "problems": shown,
         "problems_page": page,
         "severity": severity or "",
