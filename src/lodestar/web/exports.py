@@ -201,6 +201,21 @@ def _deal_fields(organization_id: int) -> list[tuple[str, str]]:
     return list(fields.items())
 
 
+_DEAL_FIELDS = (
+    "name",
+    "stage_key",
+    "status",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "stage_entered_at",
+    "created_at",
+    "closed_at",
+    "external_ref",
+    "custom_fields",
+)
+
+
 def deals_table(*, user: User, rows: QuerySet[Opportunity]) -> Table[Opportunity]:
     """Deals with their account, owner, team, product, stage by name, status, amount and
     dates, then the playbook's custom fields."""
@@ -228,7 +243,15 @@ def deals_table(*, user: User, rows: QuerySet[Opportunity]) -> Table[Opportunity
         Column(_header(o, "external_ref"), lambda d: d.external_ref),
     ]
     columns += [Column(name, _custom_field(key)) for key, name in _deal_fields(organization_id)]
-    found = rows.select_related("account", "owner", "team", "product")
+    # Only the columns written: a deal's related rows carry text and JSON the file never shows.
+    found = rows.select_related("account", "owner", "team", "product").only(
+        *_DEAL_FIELDS,
+        "account__name",
+        "owner__username",
+        "owner__display_name",
+        "team__name",
+        "product__name",
+    )
     return _table(_("Deals"), columns, _rows(found), zone)
 
 
