@@ -244,3 +244,54 @@ def test_without_a_chinese_font_the_pdf_is_still_drawn_and_says_what_to_install(
     pdf = weekly_report_pdf(report, language="en")
     assert pdf.startswith(b"%PDF")
     assert "install fonts-noto-cjk" in pdf_text(pdf).replace("\n", " ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_workers_make_each_teams_report_once(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four worker threads, each with its own connection, sweep the same moment at once."""
+    import threading
+    import time
+
+    from django.db import connection, connections
+
+    if connection.vendor == "sqlite":
+        # pytest-django's SQLite test database is in-memory with a shared cache, where a busy
+        # table fails at once instead of waiting; the constraint itself is tested above.
+        pytest.skip("threads need a file database (PostgreSQL in make test)")
+    week = build_week(cast)
+    compose = weekly_reports.weekly_figures
+    composed: list[int] = []
+
+    def slow_compose(**kwargs: Any) -> dict[str, Any]:
+        figures = compose(**kwargs)
+        composed.append(kwargs["team"].pk)
+        time.sleep(0.3)  # every worker has found the week's reports missing by now
+        return figures
+
+    monkeypatch.setattr(weekly_reports, "weekly_figures", slow_compose)
+    start = threading.Barrier(4)
+    made: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            made.append(weekly_reports_due(now=DUE))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    assert len(composed) > 2  # the workers did race: more reports computed than kept
+    assert sum(made) == 2  # one report per team, whoever made it
+    assert WeeklyReport.objects.filter(organization=week.cast.org).count() == 2
+    told = Notification.objects.filter(cause_key__startswith="weekly-report:", channel="in_app")
+    assert list(told.values_list("recipient_id", flat=True)) == [cast.manager.pk]
