@@ -57,29 +57,38 @@ def compact_name(value: str) -> str:
     return unicodedata.normalize("NFKC", kept)
 
 
+_CLOSE = 0.6
+
+
+def _closeness(matcher: difflib.SequenceMatcher[str], target: str, other: str) -> float:
+    """How close ``other`` is to ``target`` (the matcher holds ``target``), 0 when clearly not
+    close: the cheap upper bounds are tried before the full comparison."""
+    if other == target:
+        return 2.0
+    if len(target) >= 3 and (target in other or other in target):
+        matcher.set_seq1(other)
+        return max(matcher.ratio(), 0.8)
+    matcher.set_seq1(other)
+    if matcher.real_quick_ratio() < _CLOSE or matcher.quick_ratio() < _CLOSE:
+        return 0.0
+    return matcher.ratio()
+
+
 def nearest_names(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     """The candidates closest to ``name``, best first (at most ``limit``; none if nothing is
     close). Equal once case, spaces, punctuation and full-width forms are ignored ranks first."""
     target = compact_name(name)
     if not target:
         return []
+    matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(target)
     scored: list[tuple[float, str]] = []
-    seen: set[str] = set()
-    for candidate in candidates:
-        if candidate in seen:
-            continue
-        seen.add(candidate)
+    for candidate in dict.fromkeys(candidates):
         other = compact_name(candidate)
-        if not other:
-            continue
-        if other == target:
-            score = 2.0
-        else:
-            score = difflib.SequenceMatcher(None, target, other, autojunk=False).ratio()
-            if len(target) >= 3 and (target in other or other in target):
-                score = max(score, 0.8)
-        if score >= 0.6:
-            scored.append((score, candidate))
+        if other:
+            score = _closeness(matcher, target, other)
+            if score >= _CLOSE:
+                scored.append((score, candidate))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [candidate for _, candidate in scored[:limit]]
 
