@@ -46,7 +46,10 @@ def test_it_reads_the_usual_spellings_of_a_week(text: str) -> None:
     assert IsoWeek.parse(text) == IsoWeek(2026, 48)
 
 
-@pytest.mark.parametrize("text", ["2026-48", "W48", "2026-W", "2026-W54", "2021-W53", "next week"])
+NOT_WEEKS = ["2026-48", "W48", "2026-W", "2026-W54", "2021-W53", "0001-W01", "9999-W52", "week"]
+
+
+@pytest.mark.parametrize("text", NOT_WEEKS)
 def test_it_refuses_what_is_not_a_week(text: str) -> None:
     with pytest.raises(InvalidWeek):
         IsoWeek.parse(text)

@@ -92,6 +92,10 @@ class IsoWeek:
     week: int
 
     def __post_init__(self) -> None:
+        # The years dates are accepted in everywhere (1900–9999), a week short of each end so
+        # a week before or after it still exists.
+        if not 1900 <= self.year <= 9998:
+            raise InvalidWeek(f"the year of a week lies within 1900–9998, got {self.year}")
         try:
             date.fromisocalendar(self.year, self.week, 1)
         except ValueError as exc:
