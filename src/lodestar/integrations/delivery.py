@@ -206,9 +206,9 @@ def deliver(
     worker = worker or worker_name()
     if not claim(notification_id, worker=worker, now=now()):
         return Outcome.SKIPPED
-    notification = Notification.objects.select_related("config", "recipient").get(
-        pk=notification_id
-    )
+    notification = Notification.objects.select_related(
+        "config", "recipient", "webhook__subscription"
+    ).get(pk=notification_id)
     attempt = _Attempt(notification, started_at=now())
     try:
         if notification.channel == Channel.WEBHOOK:

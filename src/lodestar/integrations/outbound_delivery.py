@@ -87,12 +87,19 @@ class SubscriptionOff(PermanentError):
     """The webhook was switched off (or deleted) while this delivery waited: not sent."""
 
 
+def _delivery_of(notification: Notification) -> WebhookDelivery | None:
+    """The row's webhook part (selected with it by the worker), or None once it is deleted."""
+    try:
+        return notification.webhook
+    except WebhookDelivery.DoesNotExist:
+        return None
+
+
 def send(notification: Notification, *, now: dt.datetime) -> Sent:
     """Post the delivery once; raises a `DeliveryError` the outbox sorts into retry or dead."""
-    try:
-        delivery = WebhookDelivery.objects.select_related("subscription").get(pk=notification.pk)
-    except WebhookDelivery.DoesNotExist:
-        raise SubscriptionOff("the webhook was deleted") from None
+    delivery = _delivery_of(notification)
+    if delivery is None:
+        raise SubscriptionOff("the webhook was deleted")
     subscription = delivery.subscription
     test = delivery.event_type == TEST_EVENT
     if not subscription.enabled and not test:
@@ -156,11 +163,7 @@ def attempt_made(
     next_retry_at: dt.datetime | None,
 ) -> None:
     """Log one attempt of a webhook delivery and keep its subscription's failure count."""
-    delivery = (
-        WebhookDelivery.objects.filter(pk=notification.pk)
-        .only("pk", "event_type", "subscription_id", "organization_id")
-        .first()
-    )
+    delivery = _delivery_of(notification)
     if delivery is None:
         return
     reply = _reply_of(error) if error is not None else None
@@ -188,7 +191,8 @@ def attempt_made(
         return
     subscriptions = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
     if outcome == AttemptOutcome.DELIVERED:
-        subscriptions.filter(consecutive_failures__gt=0).update(consecutive_failures=0)
+        if delivery.subscription.consecutive_failures:  # as read when the attempt began
+            subscriptions.update(consecutive_failures=0)
     elif outcome == AttemptOutcome.DEAD:
         subscriptions.update(consecutive_failures=F("consecutive_failures") + 1)
         _switch_off_if_failing(delivery.subscription_id, error=str(error), now=started_at)
