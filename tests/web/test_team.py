@@ -280,3 +280,22 @@ def test_the_invitation_is_written_in_the_inviting_admins_language(cast: Cast) -
     assert cast.org.name in message.subject
     assert "邀请你使用" in message.body
     assert "用户名" in message.body
+
+
+def test_the_members_list_pages_by_fifty_keeping_its_filters(
+    cast: Cast, client_as: Callable[[Any], Client]
+) -> None:
+    from tests.factories import UserFactory
+
+    for number in range(55):
+        UserFactory(
+            organization=cast.org, role=Role.REP, team=cast.team, username=f"rep{number:02}"
+        )
+    client = client_as(cast.admin)
+    first = client.get(reverse("web:team"), {"role": "rep"}).content.decode()
+    assert first.count('<li>\n      <a href="/team/') == 50
+    assert "Page 1 of 2" in first
+    assert "?role=rep&amp;page=2" in first
+    second = client.get(reverse("web:team"), {"role": "rep", "page": 2}).content.decode()
+    assert "Page 2 of 2" in second
+    assert second.count('<li>\n      <a href="/team/') == 55 + 3 - 50

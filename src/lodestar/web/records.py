@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -44,6 +43,7 @@ from lodestar.org.selectors import Actor, actor_of
 from lodestar.playbooks.selectors import published_playbook
 from lodestar.web.access import member_view
 from lodestar.web.caching import note_write
+from lodestar.web.paging import page_of_rows
 from lodestar.web.record_forms import (
     CONTACT_FIELDS,
     NEW_CONTACT,
@@ -76,10 +76,6 @@ def _require_deal_worker(request: AuthenticatedHttpRequest) -> Actor:
 
 def _roles(actor: Actor) -> QuerySet[DecisionRole]:
     return DecisionRole.objects.filter(organization_id=actor.organization_id)
-
-
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 100_000 else 1
 
 
 # --- quick add ---------------------------------------------------------------------------------
@@ -213,12 +209,19 @@ def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = SearchForm(request.GET)
     q = form.cleaned_data.get("q") or "" if form.is_valid() else ""
-    paginator = Paginator(account_search(user=request.user, q=q), ACCOUNTS_PER_PAGE)
-    page: Page[Account] = paginator.get_page(_page_number(request.GET.get("page")))
+    page, pager_query = page_of_rows(
+        request, account_search(user=request.user, q=q), ACCOUNTS_PER_PAGE
+    )
     return render(
         request,
         "web/accounts.html",
-        {"page": page, "q": q, "form": form, "can_create": actor.works_deals},
+        {
+            "page": page,
+            "pager_query": pager_query,
+            "q": q,
+            "form": form,
+            "can_create": actor.works_deals,
+        },
     )
 
 

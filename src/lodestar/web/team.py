@@ -18,7 +18,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -49,6 +48,7 @@ from lodestar.org.selectors import (
 from lodestar.web.access import member_view
 from lodestar.web.audit_words import AUDIT_ACTIONS, AUDIT_OBJECTS, audit_rows
 from lodestar.web.caching import note_write
+from lodestar.web.paging import page_of_rows
 
 __all__ = [
     "audit_log",
@@ -66,6 +66,7 @@ __all__ = [
 ]
 
 AUDIT_PAGE_SIZE = 50
+MEMBERS_PAGE_SIZE = 50
 
 
 def moved_phrase(kind: str, count: int) -> str:
@@ -192,8 +193,10 @@ def _members_page(
             q=chosen.get("q") or "",
         ),
     )
+    page, pager_query = page_of_rows(request, found, MEMBERS_PAGE_SIZE)
     context = {
-        "members": found,
+        "page": page,
+        "pager_query": pager_query,
         "teams": list(team_list(user=request.user)),
         "roles": Role.choices,
         "chosen": chosen,
@@ -491,9 +494,7 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
         date_to=chosen.get("date_to"),
     )
     entries = audit_entry_list(user=request.user, filters=filters)  # ops and admins only
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(chosen.get("page") or 1)
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of_rows(request, entries, AUDIT_PAGE_SIZE)
     actor = actor_of(user=request.user)
     admin = actor is not None and actor.is_admin
     context = {
@@ -505,7 +506,7 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
             admin=admin,
         ),
         "page": page,
-        "query": query.urlencode(),
+        "query": query,
         "people": _people(request),
         "actions": sorted(AUDIT_ACTIONS.items(), key=lambda item: str(item[1])),
         "objects": sorted(AUDIT_OBJECTS.items(), key=lambda item: str(item[1])),
