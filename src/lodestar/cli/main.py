@@ -21,6 +21,7 @@ from lodestar.cli.common import (
     setup_django,
 )
 from lodestar.cli.daily_reports import app as daily_report_app
+from lodestar.cli.export import export_list
 from lodestar.cli.imports import app as import_app
 from lodestar.cli.org import app as org_app
 from lodestar.cli.playbook import app as playbook_app
@@ -46,6 +47,7 @@ app.add_typer(daily_report_app, name="daily-report")
 app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 app.add_typer(webhook_app, name="webhook")
+app.command("export")(export_list)
 app.command()(backup)
 app.command()(restore)
 insights_app = typer.Typer(
