@@ -397,8 +397,15 @@ _UNITS = {
 }
 _COUNTS = frozenset({"count", "reached", "stopped", "due", "done"})
 _MOMENTS = frozenset(
-    {"due_at", "completed_at", "submitted_at", "requested_at", "responded_at", "opened_at"}
-    | {"closed_at"}
+    {
+        "due_at",
+        "completed_at",
+        "submitted_at",
+        "requested_at",
+        "responded_at",
+        "opened_at",
+        "closed_at",
+    }
 )
 
 
