@@ -284,3 +284,12 @@ def test_a_row_whose_key_was_imported_before_is_marked_as_existing() -> None:
     old, new = _check("deals", "商机编号,客户,阶段\nA-1,甲,线索\nA-2,乙,线索\n", context)
 
     assert (old.exists, new.exists) == (True, False)
+
+
+def test_a_deal_created_after_it_closed_starts_at_its_first_stage_date() -> None:
+    (result,) = _check(
+        "deals", "客户,阶段,创建时间,关闭时间\n华东机电,赢单,2024-05-01,2024-03-05\n"
+    )
+
+    assert (_only(result).code, _only(result).severity) == ("created_after_history", "warning")
+    assert result.values["created_at"] == dt.datetime(2024, 3, 5, tzinfo=SHANGHAI)

@@ -733,8 +733,8 @@ class _Checker:
             elif not terminal and values.get("expected_close_date") is None:
                 values["expected_close_date"] = close_date
         result.history = self._deal_history(result, stage, terminal)
-        if values.get("created_at") is None and result.history:
-            values["created_at"] = result.history[0].at
+        if result.history:
+            self._created_at(result, result.history[0].at)
         if not values.get("name"):
             self._deal_name(result)
 
@@ -805,6 +805,31 @@ class _Checker:
             history.append(HistoryItem(stage, final_at, values.get("amount"), source=stage))
         history.sort(key=lambda item: item.at)
         return history
+
+    def _created_at(self, result: RowResult, first: dt.datetime) -> None:
+        """A deal starts no later than its first stage move (a file's creation date may be the
+        day the records were loaded into the old system, after they had closed)."""
+        created = result.values.get("created_at")
+        if created is not None and created > first:
+            self.problem(
+                result,
+                self.column_of("created_at"),
+                "created_at",
+                "created_after_history",
+                Bilingual(
+                    f"创建时间 {created:%Y-%m-%d} 晚于最早的阶段时间 {first:%Y-%m-%d};"
+                    "按最早的阶段时间创建。",
+                    f"Created {created:%Y-%m-%d}, after its earliest stage date {first:%Y-%m-%d}; "
+                    "the deal is created at the earliest stage date.",
+                ),
+                Bilingual(
+                    "检查创建时间和阶段日期是否填反。",
+                    "Check whether the creation and stage dates are swapped.",
+                ),
+                severity="warning",
+            )
+        if created is None or created > first:
+            result.values["created_at"] = first
 
     def _closed_without_date(self, result: RowResult) -> None:
         self.problem(
