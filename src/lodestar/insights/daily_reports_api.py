@@ -31,7 +31,7 @@ __all__ = ["router"]
 
 router = Router(tags=["daily reports"])
 
-Status_ = Literal["on_time", "late", "pending", "missing", "off"]
+ReportStatus = Literal["on_time", "late", "pending", "missing", "off"]
 Body = Annotated[Text, Field(max_length=daily_reports.BODY_MAX)]
 Note = Annotated[Text, Field(max_length=daily_reports.NOTE_MAX)]
 
@@ -185,7 +185,7 @@ class PrefillQuery(StrictQuery):
 class PrefillOut(Schema):
     date: dt.date
     due_at: dt.datetime
-    status: Status_ = Field(
+    status: ReportStatus = Field(
         description="on_time / late (sent), pending (not sent, not yet due), missing (not sent, "
         "due passed, working day), off (not sent, a day off)."
     )
@@ -233,7 +233,7 @@ class DayQuery(StrictQuery):
 class DayRowOut(Schema):
     person: UserRef
     team: TeamRef | None
-    status: Status_
+    status: ReportStatus
     report_id: int | None
     submitted_at: dt.datetime | None
     counts: dict[str, int] = Field(
