@@ -321,3 +321,17 @@ def test_the_team_day_counts_the_log_for_a_report_sent_without_a_snapshot(
     day = team_day(user=cast.manager, day=DAY, team_id=None, now=local(cast, DAY, 23))
     row = next(row for row in day.rows if row.person == cast.owner)
     assert (row.status, row.counts["calls"]) == ("on_time", 1)
+
+
+def test_the_same_report_sent_again_after_the_due_time_is_a_repeat_not_a_change(
+    cast: Cast,
+) -> None:
+    set_due(cast.org, 20 * 60)
+    first = daily_report_submit(
+        user=cast.owner, day=DAY, body="拜访两家客户", plans="报价", now=local(cast, DAY, 19, 59)
+    )
+    again = daily_report_submit(
+        user=cast.owner, day=DAY, body="拜访两家客户", plans="报价", now=local(cast, DAY, 20, 1)
+    )
+    assert (again.created, again.late, again.report.pk) == (False, False, first.report.pk)
+    assert DailyReport.objects.get().updated_at is None

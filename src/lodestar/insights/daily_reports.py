@@ -497,7 +497,9 @@ def daily_report_submit(
     now: dt.datetime,
 ) -> SubmitResult:
     """Send `user`'s own report of the local date `day`: create it, or update it while it is
-    not yet due (`DailyReportClosed` after). The activity snapshot is taken now."""
+    not yet due (`DailyReportClosed` after). The activity snapshot is taken now. The same
+    texts arriving again after the due time (a delivery repeated across it) change nothing
+    and answer the report as it is."""
     membership = membership_of(user=user)
     if membership is None:
         raise PermissionDenied
@@ -530,9 +532,10 @@ def daily_report_submit(
                 report = DailyReport.objects.select_for_update().get(
                     organization_id=organization.pk, author_id=user.pk, date=day
                 )
-        if not created:
-            if now > due:
-                raise _closed(organization, day)
+        repeated = (report.body, report.plans, report.blockers) == (body, plans, blockers)
+        if not created and now > due and not repeated:
+            raise _closed(organization, day)
+        if not created and now <= due:
             for name, value in texts.items():
                 setattr(report, name, value)
             report.updated_at = now
