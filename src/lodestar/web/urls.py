@@ -182,14 +182,4 @@ urlpatterns = [
         name="weekly-report-pdf",
     ),
     path("export/<slug:name>/", exports.export_view, name="export"),
-    path("reports/weekly/", weekly.weekly_reports, name="weekly-reports"),
-    path("reports/weekly/generate/", weekly.weekly_generate, name="weekly-generate"),
-    path("reports/weekly/schedule/", weekly.weekly_schedule_view, name="weekly-schedule"),
-    path("reports/weekly/<int:report_id>/", weekly.weekly_report, name="weekly-report"),
-    path(
-        "reports/weekly/<int:report_id>/pdf/",
-        weekly.weekly_report_pdf_view,
-        name="weekly-report-pdf",
-    ),
-    path("export/<slug:name>/", exports.export_view, name="export"),
 ]
