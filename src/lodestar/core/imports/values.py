@@ -206,9 +206,6 @@ _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DMONY = re.compile(r"^(\d{1,2})[\s\-/.]*([a-z]+)\.?[\s\-/.,]*(\d{4})$")
 _MONDY = re.compile(r"^([a-z]+)\.?[\s\-/.]*(\d{1,2})(?:st|nd|rd|th)?[\s,\-/.]*(\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_MOMENT = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
-)
 _PLAIN_MOMENT = re.compile(
     r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
@@ -298,23 +295,28 @@ def _time_of(match: re.Match[str], text: str) -> tuple[dt.time, dt.tzinfo | None
     return when, None
 
 
+def _aware(moment: dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=tz)
+    return moment.astimezone(tz) if tz else moment
+
+
 def _quick_moment(text: str, tz: dt.tzinfo | None) -> dt.datetime | None:
-    """The common shapes (2024-03-05 10:30, 2024/3/5 10:30:15, ISO with an offset) read
-    without the general path; None for anything else."""
+    """The common shapes (2024-03-05 10:30, 2024/03/05 10:30:15, 2024/3/5 10:30, ISO with an
+    offset) read without the general path; None for anything else."""
+    separator = text[4:5]
+    if separator in ("-", "/", ".") and text[7:8] == separator and len(text) >= 10:
+        iso = text if separator == "-" else f"{text[:4]}-{text[5:7]}-{text[8:]}"
+        try:
+            return _aware(dt.datetime.fromisoformat(iso), tz)
+        except ValueError:
+            pass  # not ISO once the separators are dashes: the shapes below, or the general path
     if plain := _PLAIN_MOMENT.match(text):
         year, month, day, hour, minute, second = (int(p) for p in plain.groups(default="0"))
         try:
             return dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
         except ValueError as error:
             raise ValueInvalid(text) from error
-    if _ISO_MOMENT.match(text):
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            return None  # read by the general path, which says why
-        if moment.tzinfo is None:
-            return moment.replace(tzinfo=tz)
-        return moment.astimezone(tz) if tz else moment
     return None
 
 
