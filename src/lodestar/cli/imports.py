@@ -6,7 +6,8 @@ show their problems, undo one.
     lodestar import problems 12 --org acme [--severity error]
     lodestar import undo 12 --org acme
 
-The first form is `lodestar import file …` with the command name left out. The work is the
+Each kind of rows is a command of its own (`accounts`, `contacts`, `products`, `deals`,
+`stage_history`, `activities`), all running `import_file`. The work is the
 imports app's services, run in this process (`import_run_now`) so the bar shows real progress.
 Exit codes: 0 done (rows with errors are skipped and reported; `--strict` makes them fail),
 1 the run failed or, with `--strict`, some row has an error, 2 the file, the mapping or the
@@ -15,11 +16,11 @@ command was refused before anything was written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from lodestar.cli.common import console, err_console, fail, organization_by_slug, setup_django
 
@@ -32,18 +33,7 @@ KINDS = ("accounts", "contacts", "products", "deals", "stage_history", "activiti
 SHOWN_PROBLEMS = 20
 
 
-class _ImportGroup(TyperGroup):
-    """`lodestar import KIND FILE` runs the `file` command: a first word that names no
-    subcommand (a kind) is taken as the start of its arguments."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
-            args = ["file", *args]
-        return super().parse_args(ctx, args)
-
-
 app = typer.Typer(
-    cls=_ImportGroup,
     help=(
         "Import accounts, contacts, products, deals, stage history or activities from CSV, "
         "XLSX or XLS: `lodestar import KIND FILE --org SLUG`; list, show problems, undo."
@@ -213,34 +203,82 @@ def print_kinds(problems: Any, *, chinese: bool) -> None:
     console.print(table)
 
 
-@app.command("file")
+FileArgument = Annotated[Path, typer.Argument(help="The CSV, XLSX or XLS file.")]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="A mapping YAML file (as --save-mapping writes) instead of the suggested one.",
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
+]
+SaveMappingOption = Annotated[
+    Path | None,
+    typer.Option("--save-mapping", help="Write the mapping used to this YAML file."),
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Exit with 1 when any row has an error.")
+]
+# What each command's help calls its rows.
+KIND_WORDS = {
+    "accounts": "accounts",
+    "contacts": "contacts (a Salesforce Lead.csv too: its Company becomes the account)",
+    "products": "products",
+    "deals": "deals (with their stage history when the file has it)",
+    "stage_history": "deals' stage history (e.g. Salesforce OpportunityHistory.csv)",
+    "activities": "activities (calls, meetings, e-mails …)",
+}
+
+
+def _kind_command(kind: str) -> Callable[..., None]:
+    def command(
+        file: FileArgument,
+        org: OrgOption,
+        mapping: MappingOption = None,
+        dry_run: DryRunOption = False,
+        acting: ActingOption = None,
+        save_mapping: SaveMappingOption = None,
+        strict: StrictOption = False,
+        chinese: ChineseOption = False,
+    ) -> None:
+        import_file(
+            kind,
+            file,
+            org=org,
+            mapping=mapping,
+            dry_run=dry_run,
+            acting=acting,
+            save_mapping=save_mapping,
+            strict=strict,
+            chinese=chinese,
+        )
+
+    command.__doc__ = (
+        f"Import {KIND_WORDS[kind]} from FILE (CSV, XLSX or XLS), with a progress bar and a report."
+    )
+    command.__name__ = f"import_{kind}"
+    return command
+
+
+for _kind in KINDS:
+    app.command(_kind)(_kind_command(_kind))
+
+
 def import_file(
-    kind: Annotated[str, typer.Argument(help=f"What the rows are: {', '.join(KINDS)}.")],
-    file: Annotated[Path, typer.Argument(help="The CSV, XLSX or XLS file.")],
-    org: OrgOption,
-    mapping: Annotated[
-        Path | None,
-        typer.Option(
-            "--mapping",
-            help="A mapping YAML file (as --save-mapping writes) instead of the suggested one.",
-        ),
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
-    ] = False,
-    acting: ActingOption = None,
-    save_mapping: Annotated[
-        Path | None,
-        typer.Option("--save-mapping", help="Write the mapping used to this YAML file."),
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit with 1 when any row has an error.")
-    ] = False,
-    chinese: ChineseOption = False,
+    kind: str,
+    file: Path,
+    *,
+    org: str,
+    mapping: Path | None = None,
+    dry_run: bool = False,
+    acting: str | None = None,
+    save_mapping: Path | None = None,
+    strict: bool = False,
+    chinese: bool = False,
 ) -> None:
-    """Import FILE as KIND rows into the organization, with a progress bar and a report."""
-    if kind not in KINDS:
-        fail(f"unknown kind '{kind}'; use one of: {', '.join(KINDS)}")
+    """Import FILE as `kind` rows into the organization, with a progress bar and a report."""
     data = _file_bytes(file)
     given = _read_mapping(mapping) if mapping is not None else None
     setup_django()
