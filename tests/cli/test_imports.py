@@ -232,3 +232,14 @@ def test_undo_of_another_organizations_import_is_not_found(cast: Cast, tmp_path:
     assert result.exit_code == 2
     assert f"no import #{batch.pk} in this organization" in result.output
     assert Account.objects.filter(organization=cast.org).count() == 3
+
+
+def test_zh_words_the_problems_in_chinese(cast: Cast, tmp_path: Path) -> None:
+    path = _write(tmp_path, "客户.csv", "客户名称,客户等级\n华东机械,gold\n")
+
+    result = runner.invoke(app, ["import", "accounts", str(path), "--org", "east", "--zh"])
+
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("first problems", 1)[1]
+    assert "gold" in listed
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in listed.replace("客户等级", ""))
