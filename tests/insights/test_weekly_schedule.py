@@ -295,3 +295,28 @@ def test_racing_workers_make_each_teams_report_once(
     assert WeeklyReport.objects.filter(organization=week.cast.org).count() == 2
     told = Notification.objects.filter(cause_key__startswith="weekly-report:", channel="in_app")
     assert list(told.values_list("recipient_id", flat=True)) == [cast.manager.pk]
+
+
+def test_a_reports_pdf_is_drawn_once_per_language(
+    week: TeamWeek, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import weasyprint
+    from django.core.cache import cache
+
+    cache.clear()  # nothing drawn by an earlier test
+    drawn: list[int] = []
+    real = weasyprint.HTML
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        drawn.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint, "HTML", counting)
+    report = weekly_report_make(
+        organization=week.cast.org, team=week.cast.team, week=WEEK, now=NOW
+    ).report
+    first = weekly_report_pdf(report, language="en")
+    assert weekly_report_pdf(report, language="en") == first
+    assert len(drawn) == 1
+    weekly_report_pdf(report, language="zh-hans")
+    assert len(drawn) == 2

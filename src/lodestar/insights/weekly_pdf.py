@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import functools
 import glob
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from lodestar.insights.models import WeeklyReport
 from lodestar.insights.weekly_view import report_view
 
-__all__ = ["cjk_font_available", "weekly_report_filename", "weekly_report_pdf"]
+__all__ = [
+    "PDF_KEPT_SECONDS",
+    "cjk_font_available",
+    "weekly_report_filename",
+    "weekly_report_pdf",
+]
 
 # Where Debian's fonts-noto-cjk (and the usual alternatives) put their files, when fontconfig's
 # own tool is missing.
@@ -67,17 +74,34 @@ def weekly_report_filename(report: WeeklyReport) -> str:
     return f"weekly-report-{report.week}-team-{report.team_id}.pdf"
 
 
+# Drawing takes seconds; the same report in the same words is drawn once and kept a day in each
+# process's memory, keyed by the page it draws (a report made again, another language, another
+# template are other pages).
+PDF_KEPT_SECONDS = 24 * 3600
+
+
 def weekly_report_pdf(report: WeeklyReport, *, language: str | None = None) -> bytes:
     """The report as PDF bytes, worded in `language` (default: the active one), its times in
     the organization's zone."""
+    html = _page(report, language or translation.get_language() or "zh-hans")
+    key = "weekly-report-pdf:" + hashlib.sha256(html.encode()).hexdigest()
+    kept = cache.get(key)
+    if isinstance(kept, bytes):
+        return kept
     # A heavy import the pages never pay for: only the PDF needs it (it ships no type hints).
     import weasyprint  # type: ignore[import-untyped]
 
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_refuse).write_pdf()
+    cache.set(key, pdf, PDF_KEPT_SECONDS)
+    return pdf
+
+
+def _page(report: WeeklyReport, language: str) -> str:
     with (
-        translation.override(language or translation.get_language()),
+        translation.override(language),
         timezone.override(report.organization.tz),
     ):
-        html = render_to_string(
+        return render_to_string(
             "insights/weekly_report_pdf.html",
             {
                 "view": report_view(report),
@@ -85,6 +109,3 @@ def weekly_report_pdf(report: WeeklyReport, *, language: str | None = None) -> b
                 "cjk_missing": not cjk_font_available(),
             },
         )
-    document = weasyprint.HTML(string=html, url_fetcher=_refuse)
-    pdf: bytes = document.write_pdf()
-    return pdf
