@@ -171,6 +171,7 @@ def test_ops_import_deals_step_by_step_and_undo_them(
     assert bar.get_attribute("value") == bar.get_attribute("max") == "6"
     assert page.locator("#count-imported").inner_text() == "4"
     assert page.locator("#count-skipped").inner_text() == "2"
+    assert "accounts the rows named were created" in page.locator("#extra-counts").inner_text()
     names = set(Opportunity.objects.filter(organization=cast.org).values_list("name", flat=True))
     assert names == {"华东水厂改造", "西部电网巡检", "北方仓储系统", "东海船厂"}
     assert Opportunity.objects.get(organization=cast.org, name="东海船厂").stage_key == "quote"

@@ -426,6 +426,7 @@ def _detail_context(
         "running": batch.status in RUNNING,
         "has_run": has_run,
         "counts": {name: (batch.counts or {}).get(name, 0) for name in COUNT_NAMES},
+        "extra_counts": _extra_counts(batch),
         "count_labels": COUNT_LABELS,
         "custom_types": [(t, CUSTOM_TYPE_LABELS[t]) for t in CUSTOM_TYPES],
         "percent": _percent(batch),
@@ -478,6 +479,12 @@ CUSTOM_TYPE_LABELS = {
     "choice": gettext_lazy("A choice"),
     "boolean": gettext_lazy("Yes / no"),
 }
+
+
+def _extra_counts(batch: ImportBatch) -> dict[str, int]:
+    """What a run wrote beside its rows: accounts a deals file named, events it logged."""
+    counts = batch.counts or {}
+    return {name: int(counts.get(name) or 0) for name in ("accounts_created", "events")}
 
 
 def _undoable(batch: ImportBatch) -> bool:
@@ -646,6 +653,7 @@ def import_undo(request: AuthenticatedHttpRequest, batch_id: int) -> HttpRespons
         "batch": batch,
         "kind_label": ImportKind(batch.kind).label,
         "counts": {name: (batch.counts or {}).get(name, 0) for name in COUNT_NAMES},
+        "extra_counts": _extra_counts(batch),
         "undoable": _undoable(batch),
         "error": error,
     }
