@@ -6,7 +6,6 @@ from typing import Any
 
 from lodestar.automation.models import Task
 from lodestar.crm.models import Opportunity
-from lodestar.imports import running
 from lodestar.insights.models import Alert, DealActivity
 from lodestar.integrations.models import Notification
 from tests.conftest import Cast
@@ -26,21 +25,23 @@ def test_imported_history_opens_no_tasks(cast: Cast, published: Any) -> None:
     assert not Task.objects.filter(organization=cast.org).exists()
 
 
-def test_appending_the_history_raises_no_alert_or_notification(
-    cast: Cast, published: Any, monkeypatch: Any
-) -> None:
-    # Without the closing recompute (which judges the deals as they stand today, as the
-    # hourly sweep would), the appended past alone alerts and notifies nobody.
-    monkeypatch.setattr(running, "insights_recompute", lambda **kwargs: None)
+def test_appending_the_history_raises_no_alert_or_notification(cast: Cast, published: Any) -> None:
+    # Without the closing recompute (queued on commit, which the test's transaction holds
+    # back; it judges the deals as they stand today, as the hourly sweep would), the appended
+    # past alone alerts and notifies nobody.
     imported(cast.ops, "deals", DEALS_CSV, deals_mapping())
     imported(cast.ops, "activities", ACTIVITIES)
     assert not Alert.objects.filter(organization=cast.org).exists()
     assert not Notification.objects.filter(organization=cast.org).exists()
 
 
-def test_insights_count_the_imported_activity(cast: Cast, published: Any) -> None:
+def test_insights_count_the_imported_activity_once_the_import_commits(
+    cast: Cast, published: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The recompute is queued for the worker on commit (Huey is immediate in tests).
     imported(cast.ops, "deals", DEALS_CSV, deals_mapping())
-    imported(cast.ops, "activities", ACTIVITIES)
+    with django_capture_on_commit_callbacks(execute=True):
+        imported(cast.ops, "activities", ACTIVITIES)
     deal = Opportunity.objects.get(external_ref="D2")
     summary = DealActivity.objects.get(opportunity=deal)
     assert summary.customer_events >= 2

@@ -12,6 +12,7 @@ Duplicate accounts are judged on the *core* of a company name, its legal form ta
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -75,9 +76,24 @@ def has_chinese(text: str) -> bool:
     return _CHINESE.search(text) is not None
 
 
+# A run of Chinese characters: pypinyin reads each run on its own (phrases never cross other
+# characters), so converting the runs one by one gives the same text as converting the whole.
+_CHINESE_RUN = re.compile(r"([\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+)")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _run_pinyin(run: str, style: Style) -> str:
+    # Remembered: an import of 100,000 deals names the same companies and products again and
+    # again, and pypinyin's phrase matching costs about a millisecond a name.
+    return "".join(lazy_pinyin(run, style=style, errors="default"))
+
+
 def _pinyin(text: str, style: Style) -> str:
     # Text without Chinese comes back as it is (a run of latin letters stays whole).
-    return normalize("".join(lazy_pinyin(text, style=style, errors="default")))
+    parts = _CHINESE_RUN.split(text)
+    return normalize(
+        "".join(_run_pinyin(part, style) if index % 2 else part for index, part in enumerate(parts))
+    )
 
 
 def initials(text: str) -> str:

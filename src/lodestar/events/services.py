@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from lodestar.changes import changed
 from lodestar.core.events import EventCatalogue
-from lodestar.core.limits import datetime_is_supported
+from lodestar.core.limits import datetime_is_supported, int_is_64_bit
 from lodestar.crm.models import Account, Contact, Opportunity
 from lodestar.crm.selectors import account_scope, opportunity_scope
 from lodestar.db import insert_statements
@@ -534,6 +534,7 @@ def events_append_past(
     )
     ops = connection.ops
     recorded_at = ops.adapt_datetimefield_value(now)
+    moment = _stored_moment if connection.vendor == "sqlite" else _as_is
     rows = []
     for index, item in enumerate(items):
         problems = _past_problems(item, catalogue, now)
@@ -550,7 +551,7 @@ def events_append_past(
                 item.type,
                 item.source,
                 item.external_id,
-                ops.adapt_datetimefield_value(item.occurred_at),
+                moment(item.occurred_at),
                 recorded_at,
                 item.actor_id,
                 item.opportunity_id,
@@ -640,11 +641,43 @@ def _past_problems(
             )
         )
     payload = dict(item.payload)
-    found = json_problems(payload, path="payload") or [
+    found = ([] if _flat_and_storable(payload) else json_problems(payload, path="payload")) or [
         (p.path, p.message) for p in catalogue.get(item.type).check_payload(payload)
     ]
     problems += [FieldError(path, message) for path, message in found]
     return problems
+
+
+def _stored_moment(value: dt.datetime) -> str:
+    # What Django's SQLite adapter makes of an aware moment (naive UTC text), without its
+    # per-value settings lookups: a file's history is hundreds of thousands of moments.
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _as_is(value: dt.datetime) -> dt.datetime:
+    return value
+
+
+_FLAT_TEXT_MAX = 4096
+
+
+def _flat_and_storable(payload: Mapping[str, Any]) -> bool:
+    """A small payload of plain values that `json_problems` would pass (the usual import
+    payload: a stage move, a call's summary); anything else gets the full walk."""
+    if len(payload) > 16:
+        return False
+    return all(
+        isinstance(key, str) and text_problem(key) is None and _plain(value)
+        for key, value in payload.items()
+    )
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= _FLAT_TEXT_MAX and text_problem(value) is None
+    if type(value) is int:
+        return int_is_64_bit(value)
+    return value is None or isinstance(value, bool)
 
 
 def events_remove_imported(*, organization_id: int, source: str, prefix: str) -> int:

@@ -9,9 +9,10 @@ failed with the reason; what earlier chunks wrote stays committed, with its `Imp
 and events pointing at the batch, so `import_undo` removes it exactly — nothing is left
 half-written and nothing is left that the batch cannot take back.
 
-After a real run the organization's insights are recomputed once (`insights_recompute`, with
-the activity summary recounted from the log): the history came in without the live steps
-(triggers, alerts), and this is where health, risk and the scorecard read it.
+After a real run the organization's insights are recomputed once, by the worker when the run
+has committed (`recompute_after_import`: `insights_recompute` with the activity summary
+recounted from the log): the history came in without the live steps (triggers, alerts), and
+this is where health, risk and the scorecard read it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from lodestar.imports.models import (
     SavedMapping,
 )
 from lodestar.imports.writers import Run, writer_for
-from lodestar.insights.refresh import insights_recompute
 from lodestar.org.models import Team, User
 from lodestar.org.services import audit_record
 
@@ -139,6 +139,15 @@ def _event_types(lookups: Lookups) -> dict[str, str]:
                 event_types[spec.name_zh] = key
                 event_types[spec.name_en] = key
     return event_types
+
+
+def recompute_insights(organization_id: int) -> None:
+    """The organization's insights recomputed once, by the worker, when the writes commit (like
+    the scores after an ingestion): the rows are imported when they are written, and a
+    recompute over the whole organization should not hold the importer's request or CLI."""
+    from lodestar.imports.tasks import recompute_after_import
+
+    transaction.on_commit(lambda: recompute_after_import(organization_id))
 
 
 def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -308,7 +317,7 @@ def _finish(batch: ImportBatch, run: Run, status: str, now: dt.datetime, user: U
             at=now,
         )
         if counts["imported"] or counts["updated"]:
-            insights_recompute(organization_id=batch.organization_id, rebuild=True)
+            recompute_insights(batch.organization_id)
     batch.refresh_from_db()
     return batch
 

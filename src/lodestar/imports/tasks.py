@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from huey.contrib.djhuey import db_task
 
-__all__ = ["run_import"]
+__all__ = ["recompute_after_import", "run_import"]
 
 
 @db_task()
@@ -18,3 +18,13 @@ def run_import(batch_id: int, user_id: int, dry_run: bool) -> str:
 
     batch = run_claimed(batch_id=batch_id, user_id=user_id, dry_run=dry_run)
     return batch.status if batch is not None else "gone"
+
+
+@db_task()
+def recompute_after_import(organization_id: int) -> int:
+    """Once an import (or its undo) has committed: the organization's insights recomputed in
+    full, the activity summary recounted from the log. The history came in without the live
+    steps; this is where health, risk and the scorecard read it, as the hourly sweep would."""
+    from lodestar.insights.refresh import insights_recompute
+
+    return insights_recompute(organization_id=organization_id, rebuild=True).deals

@@ -28,8 +28,8 @@ from lodestar.errors import Conflict, FieldError
 from lodestar.events.models import Event
 from lodestar.events.services import events_remove_imported
 from lodestar.imports.models import BatchStatus, ImportBatch, ImportedRecord, ImportKind
+from lodestar.imports.running import recompute_insights
 from lodestar.imports.writers import IMPORT_SOURCE, batch_prefix
-from lodestar.insights.refresh import insights_recompute
 from lodestar.org.models import User
 from lodestar.org.services import audit_record
 
@@ -227,7 +227,7 @@ def undo_batch(*, batch: ImportBatch, user: User) -> ImportBatch:
             data={"events": removed, "restored": restored, "deleted": deleted},
             at=now,
         )
-    insights_recompute(organization_id=batch.organization_id, rebuild=True)
+    recompute_insights(batch.organization_id)
     batch.refresh_from_db()
     return batch
 

@@ -36,6 +36,7 @@ from lodestar.crm.models import (
     Product,
     StageTransition,
 )
+from lodestar.crm.search_keys import search_key
 from lodestar.db import insert_statements
 from lodestar.events.services import PastEvent, events_append_past
 from lodestar.i18n import in_site_language
@@ -61,6 +62,56 @@ def _short_hash(text: str, size: int = 8) -> str:
 def stored_key(key: str) -> str:
     """The key as stored: itself, or a hash of it when longer than the column."""
     return key if len(key) <= _KEY_MAX else "h:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def db_time(value: dt.datetime | None) -> Any:
+    """A moment as the database stores it, without Django's per-value conversion (a hot path:
+    every stage move and event of a file). SQLite keeps naive UTC text; PostgreSQL takes the
+    aware value."""
+    if value is None or connection.vendor != "sqlite":
+        return value
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: bool = False,
+) -> list[int]:
+    """Plain rows into the model's table, with as few statements as the database allows; with
+    `returning`, the new ids in the order of `rows` (as Django's own `bulk_create` relies on).
+    Building a model instance per row would cost more than writing it."""
+    ids: list[int] = []
+    if not rows:
+        return ids
+    tail = "RETURNING id" if returning else ""
+    with connection.cursor() as cursor:
+        for sql, params in insert_statements(model, columns, rows, tail=tail):
+            cursor.execute(sql, params)
+            if returning:
+                ids += [row[0] for row in cursor.fetchall()]
+    if returning and len(ids) != len(rows):
+        raise RuntimeError(f"{model.__name__}: {len(ids)} ids returned for {len(rows)} rows")
+    return ids
+
+
+def _json(value: Any) -> Any:
+    return None if value is None else connection.ops.adapt_json_value(value, None)
+
+
+_RECORD_COLUMNS = (
+    "organization_id",
+    "kind",
+    "key",
+    "object_id",
+    "digest",
+    "created_by_batch_id",
+    "changed_by_batch_id",
+    "previous",
+    "history",
+)
 
 
 def _jsonable(value: Any) -> Any:
@@ -332,23 +383,25 @@ class Writer:
             out[name] = text
         return out
 
-    def create_records(self, items: Iterable[_Planned], **extra: Any) -> None:
-        ImportedRecord.objects.bulk_create(
+    def create_records(self, items: Iterable[_Planned]) -> None:
+        batch_id = self.run.batch.pk
+        insert_rows(
+            ImportedRecord,
+            _RECORD_COLUMNS,
             [
-                ImportedRecord(
-                    organization_id=self.organization_id,
-                    kind=self.kind,
-                    key=item.key,
-                    object_id=item.object_id or 0,
-                    digest=item.digest,
-                    created_by_batch=self.run.batch,
-                    changed_by_batch=self.run.batch,
-                    history=item.data.get("history_keys", []),
-                    **extra,
+                (
+                    self.organization_id,
+                    self.kind,
+                    item.key,
+                    item.object_id or 0,
+                    item.digest,
+                    batch_id,
+                    batch_id,
+                    None,
+                    _json(item.data.get("history_keys", [])),
                 )
                 for item in items
             ],
-            batch_size=500,
         )
 
     def update_records(self, items: Iterable[_Planned], previous: Mapping[str, Any]) -> None:
@@ -641,30 +694,50 @@ def _create_named_accounts(writer: Writer, work: list[_Planned]) -> None:
         if found is None:
             names.setdefault(_loose(name), (name[:200], item.data.get("owner_id")))
     if names:
-        accounts = [
-            Account(organization_id=writer.organization_id, name=name, owner_id=owner)
-            for name, owner in names.values()
-        ]
-        Account.objects.bulk_create(accounts, batch_size=500)
-        ImportedRecord.objects.bulk_create(
+        now, batch_id = db_time(writer.run.now), writer.run.batch.pk
+        ids = insert_rows(
+            Account,
+            _ACCOUNT_COLUMNS,
             [
-                ImportedRecord(
-                    organization_id=writer.organization_id,
-                    kind=ImportKind.ACCOUNTS,
-                    key=stored_key(f"name:{loose}"),
-                    object_id=account.pk,
-                    digest="",
-                    created_by_batch=writer.run.batch,
-                    changed_by_batch=writer.run.batch,
+                (
+                    writer.organization_id,
+                    name,
+                    "",
+                    AccountTier.STANDARD,
+                    "",
+                    "0",
+                    owner,
+                    "",
+                    _json({}),
+                    now,
+                    now,
+                    search_key(name),
                 )
-                for loose, account in zip(names, accounts, strict=True)
+                for name, owner in names.values()
             ],
-            batch_size=500,
-            ignore_conflicts=True,
+            returning=True,
         )
-        for account in accounts:
-            lookups.add_account(account.pk, account.name)
-        writer.run.count("accounts_created", len(accounts))
+        insert_rows(
+            ImportedRecord,
+            _RECORD_COLUMNS,
+            [
+                (
+                    writer.organization_id,
+                    ImportKind.ACCOUNTS,
+                    stored_key(f"name:{loose}"),
+                    pk,
+                    "",
+                    batch_id,
+                    batch_id,
+                    None,
+                    _json([]),
+                )
+                for loose, pk in zip(names, ids, strict=True)
+            ],
+        )
+        for (name, _owner), pk in zip(names.values(), ids, strict=True):
+            lookups.add_account(pk, name)
+        writer.run.count("accounts_created", len(ids))
     for item in work:
         name = item.data.pop("new_account", None)
         if name is not None:
@@ -848,23 +921,38 @@ class DealWriter(Writer):
                 item.data["fields"]["account_id"] = None
         _create_named_accounts(self, work)
         new = [item for item in work if item.object_id is None]
-        deals = []
+        ops, now, keyed = connection.ops, db_time(self.run.now), self._keyed()
+        rows = []
         for item in new:
             fields = item.data["fields"]
-            deals.append(
-                Opportunity(
-                    organization_id=self.organization_id,
-                    owner_id=item.data["owner_id"],
-                    team_id=item.data["team_id"],
-                    custom_fields=item.data.get("custom", {}),
-                    external_ref=str(item.row.key)[:100] if self._keyed() else "",
-                    **fields,
+            amount = fields.get("amount", Decimal(0))
+            rows.append(
+                (
+                    self.organization_id,
+                    fields["name"],
+                    fields["account_id"],
+                    item.data["owner_id"],
+                    item.data["team_id"],
+                    fields.get("product_id"),
+                    fields["stage_key"],
+                    db_time(fields["stage_entered_at"]),
+                    fields["status"],
+                    ops.adapt_decimalfield_value(amount, 14, 2),
+                    fields.get("currency", "CNY"),
+                    ops.adapt_datefield_value(fields.get("expected_close_date")),
+                    _json(item.data.get("custom", {})),
+                    str(item.row.key)[:100] if keyed else "",
+                    db_time(fields["created_at"]),
+                    now,
+                    db_time(fields["closed_at"]),
+                    search_key(fields["name"]),
                 )
             )
-        Opportunity.objects.bulk_create(deals, batch_size=500)
-        for item, deal in zip(new, deals, strict=True):
-            item.object_id = deal.pk
-            self.run.deal_ids.add(deal.pk)
+        for item, pk in zip(
+            new, insert_rows(Opportunity, _DEAL_COLUMNS, rows, returning=True), strict=True
+        ):
+            item.object_id = pk
+            self.run.deal_ids.add(pk)
         self.create_records(new)
         fresh = {id(item) for item in new}
         changed = [item for item in work if id(item) not in fresh]
@@ -923,7 +1011,6 @@ class DealWriter(Writer):
         New deals' transitions go in as plain rows (they leave with their deal on undo); those
         added to deals imported before are created as objects, so their ids are kept for undo.
         """
-        ops = connection.ops
         rows, objects, owners, events = [], [], [], []
         prefix = batch_prefix(self.run.batch.pk)
         stages = self.lookups.stages
@@ -951,7 +1038,7 @@ class DealWriter(Writer):
                             move.from_stage,
                             move.to_stage,
                             direction,
-                            ops.adapt_datetimefield_value(move.at),
+                            db_time(move.at),
                             item.data["owner_id"],
                             "[]",
                         )
@@ -1015,6 +1102,40 @@ def move_kind(stages: Mapping[str, Any], from_stage: str, to_stage: str, directi
     return "advance" if direction == Direction.FORWARD else "regression"
 
 
+_ACCOUNT_COLUMNS = (
+    "organization_id",
+    "name",
+    "industry",
+    "tier",
+    "region",
+    "repurchase_rate",
+    "owner_id",
+    "external_ref",
+    "custom_fields",
+    "created_at",
+    "updated_at",
+    "search_key",
+)
+_DEAL_COLUMNS = (
+    "organization_id",
+    "name",
+    "account_id",
+    "owner_id",
+    "team_id",
+    "product_id",
+    "stage_key",
+    "stage_entered_at",
+    "status",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "custom_fields",
+    "external_ref",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "search_key",
+)
 _TRANSITION_COLUMNS = (
     "organization_id",
     "opportunity_id",
