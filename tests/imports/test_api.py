@@ -68,6 +68,35 @@ def test_an_upload_answers_the_batch_with_its_suggested_mapping(
     assert not Account.objects.filter(organization=cast.org).exists()
 
 
+def test_an_xlsx_workbook_uploads_and_imports_like_a_csv(
+    cast: Cast, as_user: Callable[[User], Uploader]
+) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (["客户名称", "行业"], ["华东机械", "制造业"], ["南方医疗", "医疗"]):
+        sheet.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    api = as_user(cast.ops)
+
+    batch = api.upload(data.getvalue(), name="客户.xlsx").json()
+    api.send("post", f"/{batch['id']}/run")
+
+    assert batch["format"] == "xlsx"
+    assert api.send("get", f"/{batch['id']}").json()["counts"]["imported"] == 2
+    assert set(
+        Account.objects.filter(organization=cast.org).values_list("industry", flat=True)
+    ) == {
+        "制造业",
+        "医疗",
+    }
+
+
 def test_a_dry_run_then_an_import_then_undo(
     cast: Cast, as_user: Callable[[User], Uploader]
 ) -> None:
