@@ -440,3 +440,41 @@ def test_an_export_maps_back_onto_the_import_fields_without_a_manual_step(
         rule.column for rule in mapping.columns if ":" in rule.target or rule.target == "ignore"
     ]
     assert unmatched == []
+
+
+def test_deals_exported_and_imported_into_a_new_organization_come_back_the_same(
+    cast: Cast, published: Any, settings: Any, tmp_path: Any
+) -> None:
+    from lodestar.imports.services import import_run_now, import_upload
+    from lodestar.org.models import Role
+    from lodestar.playbooks.services import playbook_publish_source
+    from tests.conftest import seed_playbook_source
+    from tests.factories import AccountFactory, OpportunityFactory, OrganizationFactory, UserFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    east = AccountFactory(organization=cast.org, name="华东机床")
+    OpportunityFactory(
+        owner=cast.owner, account=east, name="机床改造", stage_key="demo", amount="350000.00"
+    )
+    OpportunityFactory(
+        owner=cast.owner, name="仓储系统, 二期", stage_key="first_contact", expected_close_date=None
+    )
+    compared = ["名称", "客户", "阶段", "状态", "金额", "币种", "预计成交日期"]
+
+    def export(user: Any) -> list[dict[str, str]]:
+        rows = _csv(_chinese(user).get("/export/deals/?format=csv"))
+        return sorted(
+            ({key: row[rows[0].index(key)] for key in compared} for row in rows[1:]),
+            key=lambda row: row["名称"],
+        )
+
+    before = export(cast.manager)
+    data = b"".join(_chinese(cast.manager).get("/export/deals/?format=csv").streaming_content)
+    fresh = OrganizationFactory(name="新公司", slug="fresh")
+    ops = UserFactory(organization=fresh, role=Role.OPS, username="fresh-ops")
+    admin = UserFactory(organization=fresh, role=Role.ADMIN, username="fresh-admin")
+    playbook_publish_source(user=ops, source=seed_playbook_source(), source_name="seed.yaml")
+    batch = import_upload(user=ops, kind="deals", file=data, filename="deals.csv")
+    batch = import_run_now(user=ops, batch=batch, dry_run=False)
+    assert batch.counts["imported"] == 2
+    assert export(admin) == before
