@@ -73,6 +73,7 @@ def world(cast: Cast, settings: Any, tmp_path: Any) -> World:
         NotificationFactory,
         OpportunityFactory,
         TaskFactory,
+        WebhookAttemptFactory,
         WeeklyReportFactory,
     )
 
@@ -109,6 +110,10 @@ def world(cast: Cast, settings: Any, tmp_path: Any) -> World:
             filename="a.csv",
         ).pk,
         "report_id": WeeklyReportFactory(team=cast.team).pk,
+        # A webhook with a line in its delivery log.
+        "webhook_id": WebhookAttemptFactory(
+            delivery__subscription__organization=cast.org
+        ).subscription_id,
     }
     return World(cast=cast, ids=ids)
 

@@ -78,7 +78,7 @@ def test_an_admin_subscribes_sees_the_secret_once_sends_a_test_and_reads_the_log
 
     page.click("button:text-is('Send test')")
     page.wait_for_selector("text=A test delivery is on its way")
-    page.wait_for_selector("#webhook-log td:has-text('webhook.test')")
+    page.wait_for_selector("#webhook-log td:has-text('Test delivery')")
     row = page.locator("#webhook-log tbody tr").first
     assert "200" in row.inner_text()
     assert "Delivered" in row.inner_text()

@@ -79,6 +79,11 @@ def _event_choices() -> list[tuple[str, str]]:
     return [(name, str(text)) for name, text in outbound.EVENT_TYPES.items()]
 
 
+def _event_names() -> dict[str, str]:
+    """Each event type by its description in the reader's language, the test one included."""
+    return {**dict(_event_choices()), outbound.TEST_EVENT: _("Test delivery")}
+
+
 # --- the list ------------------------------------------------------------------------------------
 
 
@@ -90,10 +95,13 @@ def _list_page(
     status: int = 200,
 ) -> HttpResponse:
     found = list(webhook_list(user=request.user))
+    names = _event_names()
     context = {
-        "webhooks": [(hook, webhook_waiting(subscription=hook)) for hook in found],
+        "webhooks": [
+            (hook, webhook_waiting(subscription=hook), [names.get(t, t) for t in hook.event_types])
+            for hook in found
+        ],
         "event_choices": _event_choices(),
-        "event_names": dict(_event_choices()),
         "posted": posted or {"event_types": []},
         "error": error,
         "allow_http": outbound.allow_private(),
@@ -136,6 +144,10 @@ def webhook_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _log_context(request: AuthenticatedHttpRequest, hook: WebhookSubscription) -> dict[str, Any]:
     paginator = Paginator(webhook_attempts(subscription=hook), LOG_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    names = _event_names()
+    for attempt in page:
+        event = attempt.delivery.event_type
+        attempt.event_label = names.get(event, event)  # type: ignore[attr-defined]
     return {"hook": hook, "page": page, "waiting": webhook_waiting(subscription=hook)}
 
 
@@ -157,7 +169,6 @@ def _detail_page(
         **_log_context(request, hook),
         "secret": secret,
         "event_choices": _event_choices(),
-        "event_names": dict(_event_choices()),
         "posted": posted
         or {"url": hook.url, "description": hook.description, "event_types": hook.event_types},
         "error": error,
