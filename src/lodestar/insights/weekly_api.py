@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool, StrictInt
 
 from lodestar.fields import Id, Text
 from lodestar.insights.models import WeeklyReport
@@ -101,7 +102,7 @@ class WeeklyReportQuery(PageQuery):
 class GenerateIn(StrictIn):
     team_id: Id | None = Field(None, description="One team; all the caller's teams when left out.")
     week: WeekText | None = Field(None, description="Default: this week.")
-    replace: bool = Field(
+    replace: StrictBool = Field(
         False, description="Make the week's report again when it exists (nothing is re-sent)."
     )
 
@@ -121,10 +122,16 @@ class ScheduleOut(Schema):
     next_due: dt.datetime | None = Field(description="The next scheduled moment.")
 
 
+# Checked by the service (its refusals name the field in the caller's language); the schema
+# documents the range.
+Weekday = Annotated[StrictInt, Field(json_schema_extra={"minimum": 1, "maximum": 7})]
+Hour = Annotated[StrictInt, Field(json_schema_extra={"minimum": 0, "maximum": 23})]
+
+
 class ScheduleIn(StrictIn):
-    weekday: int = Field(description="1 = Monday … 7 = Sunday.")
-    hour: int = Field(description="0–23, in the organization's time zone.")
-    enabled: bool = True
+    weekday: Weekday = Field(description="1 = Monday … 7 = Sunday.")
+    hour: Hour = Field(description="0–23, in the organization's time zone.")
+    enabled: StrictBool = True
 
 
 def _schedule(schedule: Schedule) -> ScheduleOut:
