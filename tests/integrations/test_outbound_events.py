@@ -270,3 +270,16 @@ def test_every_subscribed_webhook_gets_its_own_delivery_of_one_event(
     assert {d.subscription for d in deliveries} == {hook, other}
     assert len({d.event_id for d in deliveries}) == 1
     assert len({d.delivery_id for d in deliveries}) == 2
+
+
+def test_nothing_is_posted_for_alerts_whose_sweep_rolls_back(
+    cast: Cast, published: Any, hook: WebhookSubscription
+) -> None:
+    now = timezone.now()
+    TaskFactory(opportunity__owner=cast.owner, created_at=now - 24 * HOUR, due_at=now - HOUR)
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - change, rollback
+        sweep_tasks(now=now)
+        assert WebhookDelivery.objects.filter(event_type="alert.raised").exists()
+        raise RuntimeError("the sweep's transaction fails")
+    assert not WebhookDelivery.objects.exists()
+    assert not Alert.objects.exists()
