@@ -144,6 +144,7 @@ SKIPPED_ROUTES = frozenset(
         "web:password-reset-sent",
         "web:password-reset-confirm",
         "web:password-reset-complete",
+        "web:invitation-accept",
         "web:login",
         "web:attachment",
         "web:attachment-download",
