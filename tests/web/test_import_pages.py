@@ -139,3 +139,27 @@ def test_the_dry_run_counts_each_kind_of_problem(cast: Cast) -> None:
 
     assert 'data-column="客户等级" data-count="12"' in html
     assert "first on row 2" in html
+
+
+def _keyed_run(cast: Cast, text: str) -> ImportBatch:
+    batch = services.import_upload(
+        user=cast.ops, kind="accounts", file=text.encode(), filename="a.csv"
+    )
+    mapping = {**batch.mapping, "key_column": "客户名称"}
+    batch = services.import_set_mapping(user=cast.ops, batch=batch, mapping=mapping)
+    return services.import_run_now(user=cast.ops, batch=batch, dry_run=False)
+
+
+def test_undo_refused_for_rows_a_later_import_changed_says_which(cast: Cast) -> None:
+    first = _keyed_run(cast, ACCOUNTS)
+    later = _keyed_run(cast, ACCOUNTS.replace(",医疗\n", ",医疗器械\n"))
+    assert later.counts["updated"] == 1
+
+    response = _client(cast.ops).post(f"/imports/{first.pk}/undo/")
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'class="outcome error"' in html
+    assert "南方医疗" in html.split('class="outcome error"', 1)[1]
+    first.refresh_from_db()
+    assert first.status == "done"

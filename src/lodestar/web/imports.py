@@ -82,11 +82,18 @@ def _importer(request: AuthenticatedHttpRequest) -> None:
         raise PermissionDenied(_("Only ops and administrators import data."))
 
 
+# Detail fields that name no column of the file: their messages are shown as they are.
+_PLAIN_FIELDS = frozenset({"", "file", "rows", "mapping", "kind"})
+
+
 def _refusal(exc: ApplicationError) -> dict[str, Any]:
+    """The service's words; a detail about one column of the file starts with its name."""
     return {
         "message": str(exc.message),
         "details": [
-            f"{detail.field}: {detail.message}" if detail.field else str(detail.message)
+            str(detail.message)
+            if detail.field in _PLAIN_FIELDS
+            else f"{detail.field}: {detail.message}"
             for detail in exc.details
         ],
     }
@@ -637,12 +644,12 @@ def import_undo(request: AuthenticatedHttpRequest, batch_id: int) -> HttpRespons
     """GET: what undoing this import removes, and the button; POST: undo it."""
     _importer(request)
     batch = selectors.import_batch(user=request.user, batch_id=batch_id)
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         try:
             services.import_undo(user=request.user, batch=batch)
         except ApplicationError as exc:
-            error = _refusal(exc)
+            error, status = _refusal(exc), _status_of(exc)
         else:
             note_write(request)
             messages.success(
@@ -657,4 +664,4 @@ def import_undo(request: AuthenticatedHttpRequest, batch_id: int) -> HttpRespons
         "undoable": _undoable(batch),
         "error": error,
     }
-    return render(request, "web/imports_undo.html", context, status=422 if error else 200)
+    return render(request, "web/imports_undo.html", context, status=status)
