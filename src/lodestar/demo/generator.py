@@ -57,7 +57,6 @@ from lodestar.demo.cast import (
     local_date,
 )
 from lodestar.demo.story import DealStory, World
-from lodestar.insights.daily_reports import ACTIVITY_KINDS as DAILY_REPORT_KINDS
 
 __all__ = [
     "DEFAULT_DEALS",
@@ -1459,7 +1458,10 @@ def _report_texts(
             }
             said[index] = (line.format(**values), values)
     body = "\n".join(said[i][0] for i in (0, 1) if i in said) or "今日以内部会议和资料整理为主。"
-    counts = dict.fromkeys(DAILY_REPORT_KINDS, 0)
+    # Imported here: the module reads the models, and this one is imported before Django is set up.
+    from lodestar.insights.daily_reports import ACTIVITY_KINDS
+
+    counts = dict.fromkeys(ACTIVITY_KINDS, 0)
     if 0 in said:
         counts["meetings"], counts["stage_moves"] = said[0][1]["visits"], said[0][1]["moved"]
     if 1 in said:
