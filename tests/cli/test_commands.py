@@ -137,3 +137,18 @@ def test_it_names_the_organizations_when_recompute_gets_a_wrong_slug(cast: Cast)
     assert result.exit_code == 2
     assert "known:" in result.output
     assert cast.org.slug in result.output
+
+
+@pytest.mark.parametrize("module", ["lodestar.cli.main", "lodestar.demo"])
+def test_the_command_lines_modules_import_before_django_is_set_up(module: str) -> None:
+    # The commands import these before `setup_django()`; a model read at import time stops
+    # every command (as a daily-report import in the demo generator once did).
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
