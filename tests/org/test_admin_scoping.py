@@ -54,6 +54,8 @@ from tests.factories import (
     SavedMappingFactory,
     TaskFactory,
     UserFactory,
+    WeeklyReportFactory,
+    WeeklyReportScheduleFactory,
 )
 
 A_MARK = "ALPHAMARK"
@@ -219,6 +221,8 @@ def build_tenant(slug: str, mark: str) -> Tenant:
     ImportProblemFactory(batch=batch, message_en=f"{mark} empty")
     ImportedRecordFactory(created_by_batch=batch, key=f"{mark}-1", object_id=account.pk)
     SavedMappingFactory(updated_by=people[Role.OPS], signature=mark.lower().ljust(64, "3"))
+    WeeklyReportScheduleFactory(organization=org, updated_by=people[Role.ADMIN])
+    WeeklyReportFactory(team=team, generated_by=people[Role.MANAGER])
     return Tenant(org=org, people=people)
 
 

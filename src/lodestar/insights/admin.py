@@ -20,6 +20,8 @@ from lodestar.insights.models import (
     HealthSnapshot,
     KnowledgeFile,
     KnowledgeStage,
+    WeeklyReport,
+    WeeklyReportSchedule,
 )
 from lodestar.org.admin_site import OrganizationScopedAdmin
 
@@ -139,9 +141,10 @@ class DealActivityAdmin(_Computed):
         return False
 
 
-class _KeptOnTheKnowledgePages(OrganizationScopedAdmin):
-    """A knowledge entry's stages and files: looked at here, changed on the knowledge pages or
-    the API, where uploads are type-checked and every change is audited."""
+class _ChangedOnTheirPages(OrganizationScopedAdmin):
+    """Rows looked at here and changed on their own pages or the API, where the input is
+    checked and every change is audited: a knowledge entry's stages and files, the weekly
+    report schedule. (Weekly reports themselves are snapshots the worker makes.)"""
 
     def has_add_permission(self, request: object) -> bool:
         return False
@@ -151,7 +154,7 @@ class _KeptOnTheKnowledgePages(OrganizationScopedAdmin):
 
 
 @admin.register(KnowledgeStage)
-class KnowledgeStageAdmin(_KeptOnTheKnowledgePages):
+class KnowledgeStageAdmin(_ChangedOnTheirPages):
     list_display = ["entry", "stage_key"]
     list_filter = ["organization", "stage_key"]
     list_select_related = ["entry"]
@@ -159,10 +162,26 @@ class KnowledgeStageAdmin(_KeptOnTheKnowledgePages):
 
 
 @admin.register(KnowledgeFile)
-class KnowledgeFileAdmin(_KeptOnTheKnowledgePages):
+class KnowledgeFileAdmin(_ChangedOnTheirPages):
     list_display = ["entry", "original_name", "content_type", "size", "uploaded_at"]
     list_filter = ["organization", "content_type"]
     list_select_related = ["entry"]
     search_fields = ["original_name", "entry__title"]
     raw_id_fields = ["entry", "uploaded_by"]
     date_hierarchy = "uploaded_at"
+
+
+@admin.register(WeeklyReportSchedule)
+class WeeklyReportScheduleAdmin(_ChangedOnTheirPages):
+    list_display = ["organization", "weekday", "hour", "enabled", "updated_at"]
+    list_filter = ["enabled"]
+    raw_id_fields = ["updated_by"]
+
+
+@admin.register(WeeklyReport)
+class WeeklyReportAdmin(_ChangedOnTheirPages):
+    list_display = ["team", "week", "team_health", "weighted_pipeline", "generated_at", "trigger"]
+    list_filter = ["organization", "week", "trigger"]
+    list_select_related = ["team"]
+    raw_id_fields = ["team", "generated_by"]
+    date_hierarchy = "generated_at"

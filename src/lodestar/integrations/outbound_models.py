@@ -40,8 +40,12 @@ class WebhookSubscription(models.Model):
     event_types = models.JSONField(_("event types"), default=list)
     secret = models.CharField(_("signing secret"), max_length=100, editable=False)
     # After a rotation the old secret also signs for a day, so receivers can switch over.
-    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
-    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_secret = models.CharField(
+        _("previous secret"), max_length=100, blank=True, editable=False
+    )
+    previous_secret_until = models.DateTimeField(
+        _("previous secret until"), null=True, blank=True, editable=False
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
     disabled_reason = models.CharField(
         _("why switched off"),
