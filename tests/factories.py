@@ -468,48 +468,6 @@ class CalendarFeedFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyFunction(timezone.now)
 
 
-class WeeklyReportScheduleFactory(factory.django.DjangoModelFactory):
-    """An organization's weekly reports on Friday at 17:00."""
-
-    class Meta:
-        model = insights.WeeklyReportSchedule
-
-    organization = factory.SubFactory(OrganizationFactory)
-    weekday = 5
-    hour = 17
-    updated_at = factory.LazyFunction(timezone.now)
-
-
-class WeeklyReportFactory(factory.django.DjangoModelFactory):
-    """A team's weekly report of an ISO week of 2030, its figures as little as a page shows."""
-
-    class Meta:
-        model = insights.WeeklyReport
-
-    team = factory.SubFactory(TeamFactory)
-    organization = factory.SelfAttribute("team.organization")
-    week = factory.Sequence(lambda n: f"2030-W{n % 52 + 1:02d}")
-    period_end = factory.LazyFunction(timezone.now)
-    period_start = factory.LazyAttribute(lambda r: r.period_end - dt.timedelta(days=7))
-    generated_at = factory.SelfAttribute("period_end")
-    team_health = 64.0
-    weighted_pipeline = Decimal("45000.00")
-    figures = factory.LazyAttribute(
-        lambda r: {
-            "version": 1,
-            "team": {"id": r.team.pk, "name": r.team.name, "manager": ""},
-            "threshold": 70.0,
-            "health": {"team": 64.0, "previous": None, "reps": [], "trend": [], "below": []},
-            "stuck": [],
-            "silent": [],
-            "risks": {},
-            "penetration": {"figure": None, "by_rep": []},
-            "pipeline": {"currency": "CNY", "weighted": "45000.00", "amount": "150000.00"},
-            "coaching": [],
-        }
-    )
-
-
 class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
     """An enabled outbound webhook subscribed to every event type."""
 
@@ -573,6 +531,48 @@ class WebhookAttemptFactory(factory.django.DjangoModelFactory):
     duration_ms = 12
     status_code = 200
     outcome = integrations.AttemptOutcome.DELIVERED
+
+
+class WeeklyReportScheduleFactory(factory.django.DjangoModelFactory):
+    """An organization's weekly reports on Friday at 17:00."""
+
+    class Meta:
+        model = insights.WeeklyReportSchedule
+
+    organization = factory.SubFactory(OrganizationFactory)
+    weekday = 5
+    hour = 17
+    updated_at = factory.LazyFunction(timezone.now)
+
+
+class WeeklyReportFactory(factory.django.DjangoModelFactory):
+    """A team's weekly report of an ISO week of 2030, its figures as little as a page shows."""
+
+    class Meta:
+        model = insights.WeeklyReport
+
+    team = factory.SubFactory(TeamFactory)
+    organization = factory.SelfAttribute("team.organization")
+    week = factory.Sequence(lambda n: f"2030-W{n % 52 + 1:02d}")
+    period_end = factory.LazyFunction(timezone.now)
+    period_start = factory.LazyAttribute(lambda r: r.period_end - dt.timedelta(days=7))
+    generated_at = factory.SelfAttribute("period_end")
+    team_health = 64.0
+    weighted_pipeline = Decimal("45000.00")
+    figures = factory.LazyAttribute(
+        lambda r: {
+            "version": 1,
+            "team": {"id": r.team.pk, "name": r.team.name, "manager": ""},
+            "threshold": 70.0,
+            "health": {"team": 64.0, "previous": None, "reps": [], "trend": [], "below": []},
+            "stuck": [],
+            "silent": [],
+            "risks": {},
+            "penetration": {"figure": None, "by_rep": []},
+            "pipeline": {"currency": "CNY", "weighted": "45000.00", "amount": "150000.00"},
+            "coaching": [],
+        }
+    )
 
 
 class ImportBatchFactory(factory.django.DjangoModelFactory):
