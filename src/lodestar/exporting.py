@@ -32,9 +32,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, Generic, Literal, TypeVar
 
+from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from lodestar.errors import ValidationFailed
 
 __all__ = [
     "CSV_CONTENT_TYPE",
@@ -188,11 +192,28 @@ def write_xlsx(table: Table[Any], target: IO[bytes]) -> None:
     each row goes to disk as it is appended)."""
     from openpyxl import Workbook  # type: ignore[import-untyped]
 
+    most: int = settings.LODESTAR_EXPORT_XLSX_MAX_ROWS
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(table.name))
     sheet.append([_xlsx_cell(sheet, header) for header in table.headers()])
-    for values in table.values():
+    too_long = False
+    for written, values in enumerate(table.values()):
+        if written == most:
+            too_long = True
+            break
         sheet.append([_xlsx_cell(sheet, value) for value in values])
+    if too_long:
+        # A workbook is built whole before its first byte goes out: a longer one would
+        # outlast the web server's request timeout. CSV streams, whatever the length.
+        sheet.close()
+        raise ValidationFailed.on(
+            "format",
+            _(
+                "This list has more than %(most)s rows, more than an Excel export holds here; "
+                "export it as CSV (any length) or narrow the filters."
+            )
+            % {"most": f"{most:,}"},
+        )
     workbook.save(target)
 
 

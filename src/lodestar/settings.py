@@ -166,6 +166,10 @@ LODESTAR_DEAL_PLAYBOOK = "lodestar.playbooks.selectors.published_playbook"
 # tasks API, which sits below the apps that word the tasks they make (coaching, re-checks).
 LODESTAR_TASK_TITLES = "lodestar.insights.task_titles.task_titles"
 
+# The most rows an Excel (XLSX) export holds: a workbook is written whole before it is sent, and
+# a longer one would outlast the web server's request timeout. CSV exports stream, any length.
+LODESTAR_EXPORT_XLSX_MAX_ROWS = env.int("LODESTAR_EXPORT_XLSX_MAX_ROWS", default=20_000)
+
 ROOT_URLCONF = "lodestar.urls"
 WSGI_APPLICATION = "lodestar.wsgi.application"
 AUTH_USER_MODEL = "org.User"

@@ -67,6 +67,21 @@ def test_each_export_answers_an_xlsx_workbook(
     assert next(sheet.iter_rows(values_only=True))[0] == (first or "Occurred at")
 
 
+def test_an_excel_export_longer_than_its_limit_is_a_located_422(
+    cast: Cast, published: Any, api_as: ApiAs, settings: Any
+) -> None:
+    from tests.factories import OpportunityFactory
+
+    settings.LODESTAR_EXPORT_XLSX_MAX_ROWS = 1
+    OpportunityFactory(owner=cast.owner)
+    OpportunityFactory(owner=cast.owner)
+    response = api_as(cast.admin).get("/opportunities/export", format="xlsx")
+    assert response.status_code == 422
+    [detail] = response.json()["details"]
+    assert detail["field"] == "format"
+    assert "CSV" in detail["message"]
+
+
 def test_the_headers_follow_the_callers_language(cast: Cast, published: Any) -> None:
     from lodestar.org.services import api_token_create
 

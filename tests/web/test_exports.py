@@ -159,6 +159,24 @@ def test_an_xlsx_export_reads_back_with_openpyxl(
     assert (rows[1][0], rows[1][rows[0].index("Amount")]) == ("机床改造", 2500)
 
 
+def test_an_excel_export_longer_than_its_limit_is_refused_with_csv_offered(
+    cast: Cast, published: Any, client_as: ClientAs, settings: Any
+) -> None:
+    from tests.factories import OpportunityFactory
+
+    settings.LODESTAR_EXPORT_XLSX_MAX_ROWS = 2
+    for _ in range(3):
+        OpportunityFactory(owner=cast.owner)
+    client = client_as(cast.manager)
+    refused = client.get("/export/deals/?format=xlsx")
+    assert refused.status_code == 422
+    page = refused.content.decode()
+    assert "more than 2 rows" in page
+    assert "CSV" in page
+    csv_file = client.get("/export/deals/?format=csv")
+    assert b"".join(csv_file.streaming_content).count(b"\r\n") == 4
+
+
 def test_text_a_spreadsheet_would_run_is_exported_harmless(
     cast: Cast, published: Any, client_as: ClientAs
 ) -> None:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponseBase
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import get_language
@@ -42,7 +43,7 @@ from lodestar.crm.selectors import (
     contact_list,
     opportunity_list,
 )
-from lodestar.errors import PermissionDenied
+from lodestar.errors import PermissionDenied, ValidationFailed
 from lodestar.exporting import Column, ExportFormat, Table, Value, export_response
 from lodestar.i18n import localized, speaks_chinese
 from lodestar.insights.metrics import MetricReport, metric_report
@@ -699,4 +700,13 @@ def export_view(request: AuthenticatedHttpRequest, name: str) -> HttpResponseBas
     build = EXPORTS.get(name)
     if build is None:
         raise Http404
-    return export_response(build(request), fmt)
+    try:
+        return export_response(build(request), fmt)
+    except ValidationFailed as exc:
+        context = {
+            "status": exc.status,
+            "heading": _("This export is too long for Excel"),
+            "what_happened": " ".join(str(detail.message) for detail in exc.details),
+            "what_next": _("Go back and choose CSV in the Export menu."),
+        }
+        return render(request, "web/error.html", context, status=exc.status)
