@@ -18,8 +18,8 @@ from lodestar.insights.metrics import MetricFilters, metric_report
 from lodestar.org.models import User
 from tests.conftest import Cast
 from tests.imports.helpers import upload
+from tests.public_data import PUBLIC
 
-PUBLIC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "public"
 MAVEN = PUBLIC / "maven_crm"
 SALESFORCE = PUBLIC / "salesforce_devorg_sample"
 

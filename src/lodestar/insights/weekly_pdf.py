@@ -65,9 +65,18 @@ def _refuse(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError(f"the weekly report PDF fetches nothing ({url})")
 
 
-def _style_sheet() -> str:
-    path = finders.find("insights/weekly.css")
+def _static_text(name: str) -> str:
+    path = finders.find(name)
     return Path(str(path)).read_text(encoding="utf-8") if path else ""
+
+
+def _style_sheet() -> str:
+    """The PDF's style: its page rules, the report page's sheet, then the PDF's overrides of
+    it — handed to WeasyPrint as a sheet, as the pages allow no inline style."""
+    page, overrides = _static_text("insights/weekly_pdf.css").split(
+        "/* --- after weekly.css --- */"
+    )
+    return page + _static_text("insights/weekly.css") + overrides
 
 
 def weekly_report_filename(report: WeeklyReport) -> str:
@@ -91,7 +100,8 @@ def weekly_report_pdf(report: WeeklyReport, *, language: str | None = None) -> b
     # A heavy import the pages never pay for: only the PDF needs it (it ships no type hints).
     import weasyprint  # type: ignore[import-untyped]
 
-    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_refuse).write_pdf()
+    sheet = weasyprint.CSS(string=_style_sheet(), url_fetcher=_refuse)
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_refuse).write_pdf(stylesheets=[sheet])
     cache.set(key, pdf, PDF_KEPT_SECONDS)
     return pdf
 
@@ -105,7 +115,6 @@ def _page(report: WeeklyReport, language: str) -> str:
             "insights/weekly_report_pdf.html",
             {
                 "view": report_view(report),
-                "css": _style_sheet(),
                 "cjk_missing": not cjk_font_available(),
             },
         )

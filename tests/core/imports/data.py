@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from lodestar.core.imports import StageInfo
 from lodestar.core.rules.results import Bilingual
+from tests.public_data import PUBLIC
 
-PUBLIC = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "public"
 MAVEN = PUBLIC / "maven_crm"
 SALESFORCE = PUBLIC / "salesforce_devorg_sample"
 
