@@ -185,3 +185,6 @@ class WeeklyReportAdmin(_ChangedOnTheirPages):
     list_select_related = ["team"]
     raw_id_fields = ["team", "generated_by"]
     date_hierarchy = "generated_at"
+    # The snapshot holds its texts in both languages; it is read on the report's own page
+    # (/reports/weekly/…), in the reader's language.
+    exclude = ["figures"]
